@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CallsConfig(AppConfig):
+    """Ground floor: the facts that come in, their importers and the KPI formulas over them."""
+
+    name = "calls"
+    verbose_name = _("Call data")

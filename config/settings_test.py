@@ -1,0 +1,18 @@
+"""Test settings: the real settings, with only what tests must change.
+
+The environment still decides the database and the broker (``DATABASE_URL``, ``CELERY_BROKER_URL``), so
+``.ci/run`` runs the same suite on PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("HTTPS", "false")
+
+from config.settings import *  # noqa: E402,F403
+
+# Hashing passwords slowly is a production virtue and a test-suite vice.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The manifest storage needs collectstatic first; tests render templates without it.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+LANGUAGE_CODE = "en"

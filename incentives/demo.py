@@ -1,0 +1,140 @@
+"""The demo contact center: two teams, twenty agents, a user per role, a plan, a month of calls.
+
+Idempotent: everything is keyed (usernames, employee ids, plan code, call ids from a seeded generator),
+so seeding twice leaves the same data, and a month already computed is not computed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from calls.generator import generate_calls
+from calls.importers.csv_calls import iter_csv_lines
+from calls.months import month_first_last_day, previous_month
+from calls.roles import AGENT, HR, LEAD
+from calls.services import ImportRefused, calls_import_csv
+from incentives.models import Agent, Period, Plan, PlanMetric, PlanTier, Run, Team
+from incentives.services import period_approve, period_get_or_create, run_start
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on screen for the demo; never a real account
+TEAMS = (
+    ("hotline-a", "热线一组 Hotline A", "A"),
+    ("hotline-b", "热线二组 Hotline B", "B"),
+)
+AGENTS_PER_TEAM = 10
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
+
+
+@dataclass
+class DemoSummary:
+    year: int
+    month: int
+    logins: list[tuple[str, str]] = field(default_factory=list)  # (role, username)
+    calls_created: int = 0
+    calls_unchanged: int = 0
+    computed: bool = False
+    run: Run | None = None
+
+
+def _user(username: str, *, role: str, first_name: str = "", staff: bool = False):
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=username, defaults={"first_name": first_name, "is_staff": staff}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@transaction.atomic
+def _organisation(first_day: dt.date) -> tuple[list[Agent], list[tuple[str, str]]]:
+    logins = [(HR, "hr")]
+    hr = _user("hr", role=HR, first_name="人力资源 HR", staff=True)
+    if not hr.is_superuser:
+        hr.is_superuser = True  # the demo's HR user administers everything in the admin
+        hr.save(update_fields=["is_superuser"])
+    agents = []
+    for team_index, (code, name, letter) in enumerate(TEAMS):
+        team, _ = Team.objects.get_or_create(code=code, defaults={"name": name})
+        lead = _user(f"lead_{letter.lower()}", role=LEAD, first_name=f"主管 Lead {letter}")
+        team.leads.add(lead)
+        logins.append((LEAD, lead.username))
+        for number in range(1, AGENTS_PER_TEAM + 1):
+            employee_id = f"{letter}{number:02d}"
+            index = team_index * AGENTS_PER_TEAM + number - 1
+            person = SURNAMES[index % len(SURNAMES)] + GIVEN[(index * 7) % len(GIVEN)]
+            user = _user(employee_id.lower(), role=AGENT, first_name=person)
+            agent, _ = Agent.objects.get_or_create(
+                employee_id=employee_id, defaults={"name": person, "team": team, "user": user}
+            )
+            agents.append(agent)
+            if number == 1:
+                logins.append((AGENT, user.username))
+    plan, created = Plan.objects.get_or_create(
+        code="preset-a-demo",
+        defaults={
+            "name": "A · 接听优先 Answer priority (demo)",
+            "effective_from": first_day,
+            "target_bonus": Decimal("1000.00"),
+            "currency": "CNY",
+            "payout_cap": Decimal("2000.00"),
+        },
+    )
+    if created:
+        plan.teams.set(Team.objects.filter(code__in=[code for code, _n, _l in TEAMS]))
+        PlanMetric.objects.create(
+            plan=plan, metric="answer_rate", weight=Decimal("100"), direction="up",
+            threshold=Decimal("90"), threshold_payout=Decimal("50"), target=Decimal("95"),
+            excellence=Decimal("98"), excellence_payout=Decimal("150"),
+        )  # fmt: skip
+        for from_score, rate, kicker in (("0", "0", "0"), ("60", "1.0", "0"), ("85", "1.2", "0"),
+                                         ("100", "1.2", "200")):  # fmt: skip
+            PlanTier.objects.create(
+                plan=plan, from_score=Decimal(from_score), rate=Decimal(rate), kicker=Decimal(kicker)
+            )
+    return agents, logins
+
+
+def demo_seed(*, year: int | None = None, month: int | None = None) -> DemoSummary:
+    """Seed the demo center with a month of calls (by default the month that has just ended), import
+    them through the real CSV importer, and compute and approve the month if it was not yet."""
+    if year is None or month is None:
+        year, month = previous_month()
+    first_day, last_day = month_first_last_day(year, month)
+    agents, logins = _organisation(first_day)
+    summary = DemoSummary(year=year, month=month, logins=logins)
+
+    rows = generate_calls(
+        employee_ids=[agent.employee_id for agent in agents],
+        first_day=first_day,
+        days=(last_day - first_day).days + 1,
+        calls_per_agent_day=40,
+        seed=year * 100 + month,
+        prefix=f"DEMO{year}{month:02d}",
+    )
+    data = "".join(iter_csv_lines(rows)).encode("utf-8")
+    batch = calls_import_csv(data=data, filename=f"demo-{year}-{month:02d}.csv", source="demo-acd")
+    if batch.errors:
+        raise ImportRefused(f"The demo's own calls did not import: {batch.errors[:3]}")
+    summary.calls_created, summary.calls_unchanged = batch.rows_created, batch.rows_unchanged
+
+    period = period_get_or_create(year=year, month=month)
+    if not period.runs.filter(status=Run.Status.DONE).exists():
+        run = run_start(period=period)
+        summary.computed = True
+    else:
+        run = period.runs.filter(status=Run.Status.DONE).order_by("-number").first()
+    summary.run = run
+    period.refresh_from_db()
+    if run.status == Run.Status.DONE and period.status == Period.Status.COMPUTED:
+        period_approve(period=period, run=run)
+    return summary

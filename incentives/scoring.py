@@ -1,0 +1,153 @@
+"""Scoring: a pure function of (plan rules, metric values). No database, no clock.
+
+The steps are those of ``docs/scoring.md`` (and ``domain.md``): metric score on the curve, no-data rule,
+weighted score, tier, amount, overall cap, one rounding of money at the end. Score gates and payout gates
+arrive with issue 5; the structure leaves room for them between the steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from incentives.money import round_money
+
+SCORE_PLACES = Decimal("0.0001")  # enough that rounding a score never moves a payout by a cent
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+def _score(value: Decimal) -> Decimal:
+    return value.quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    code: str
+    weight: Decimal  # % of the weighted score; a plan's weights add up to 100
+    direction: str  # "up" or "down"
+    threshold: Decimal
+    threshold_payout: Decimal  # % earned at the threshold, e.g. 50
+    target: Decimal  # earns 100%
+    excellence: Decimal | None = None
+    excellence_payout: Decimal | None = None  # % earned at excellence: also the metric's cap
+    no_data: str = "zero"  # "zero" or "redistribute"
+
+
+@dataclass(frozen=True)
+class Tier:
+    from_score: Decimal
+    rate: Decimal
+    kicker: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    target_bonus: Decimal
+    currency: str
+    metrics: Sequence[MetricRule]
+    tiers: Sequence[Tier]
+    payout_cap: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class LineResult:
+    rule: MetricRule
+    value: Decimal | None
+    no_data: bool
+    score: Decimal
+    effective_weight: Decimal
+    points: Decimal
+
+
+@dataclass(frozen=True)
+class Result:
+    lines: tuple[LineResult, ...]
+    weighted_score: Decimal
+    tier: Tier | None
+    amount_before_cap: Decimal
+    capped: bool
+    amount: Decimal
+
+
+def metric_score(rule: MetricRule, value: Decimal) -> Decimal:
+    """The % a value earns on the curve (threshold, payout) → (target, 100) → (excellence, cap).
+
+    0 when worse than the threshold; linear between the points; flat at the cap at or beyond
+    excellence, flat at 100 beyond the target when there is no excellence level. For a "down" metric
+    the axis is mirrored, so "worse" and "beyond" read in its own direction.
+    """
+    sign = Decimal(1) if rule.direction == "up" else Decimal(-1)
+    v, threshold, target = value * sign, rule.threshold * sign, rule.target * sign
+    if v < threshold:
+        return ZERO
+    if v < target:
+        share = (v - threshold) / (target - threshold)
+        return _score(rule.threshold_payout + share * (HUNDRED - rule.threshold_payout))
+    if rule.excellence is None or rule.excellence_payout is None:
+        return HUNDRED
+    excellence = rule.excellence * sign
+    if v >= excellence:
+        return _score(rule.excellence_payout)
+    share = (v - target) / (excellence - target)
+    return _score(HUNDRED + share * (rule.excellence_payout - HUNDRED))
+
+
+def _effective_weights(
+    rules: Sequence[MetricRule], values: Mapping[str, Decimal | None]
+) -> dict[str, Decimal]:
+    """Weights as fractions; a "redistribute" metric with no data gives its weight to the metrics
+    that have data, in proportion to their own weights."""
+    weights = {rule.code: rule.weight / HUNDRED for rule in rules}
+    dropped = [r for r in rules if values.get(r.code) is None and r.no_data == "redistribute"]
+    if not dropped:
+        return weights
+    keep = [r for r in rules if r not in dropped]
+    freed = sum((weights[r.code] for r in dropped), ZERO)
+    kept_total = sum((weights[r.code] for r in keep), ZERO)
+    for rule in dropped:
+        weights[rule.code] = ZERO
+    if kept_total > 0:
+        for rule in keep:
+            weights[rule.code] += freed * weights[rule.code] / kept_total
+    return weights
+
+
+def score(plan: PlanRules, values: Mapping[str, Decimal | None]) -> Result:
+    """The statement of one agent: every line and the amount, from the plan and the metric values."""
+    weights = _effective_weights(plan.metrics, values)
+    lines = []
+    for rule in plan.metrics:
+        value = values.get(rule.code)
+        line_score = ZERO if value is None else metric_score(rule, value)
+        weight = weights[rule.code]
+        lines.append(
+            LineResult(
+                rule=rule,
+                value=value,
+                no_data=value is None,
+                score=line_score,
+                effective_weight=_score(weight * HUNDRED),
+                points=_score(weight * line_score),
+            )
+        )
+    weighted = _score(sum((weights[line.rule.code] * line.score for line in lines), ZERO))
+    tier = None
+    for candidate in sorted(plan.tiers, key=lambda t: t.from_score):
+        if candidate.from_score <= weighted:
+            tier = candidate
+    if tier is None:
+        amount = ZERO
+    else:
+        amount = plan.target_bonus * tier.rate * weighted / HUNDRED + tier.kicker
+    capped = plan.payout_cap is not None and amount > plan.payout_cap
+    final = plan.payout_cap if capped else amount
+    return Result(
+        lines=tuple(lines),
+        weighted_score=weighted,
+        tier=tier,
+        amount_before_cap=amount,
+        capped=capped,
+        amount=round_money(final, plan.currency),
+    )

@@ -1,0 +1,69 @@
+"""The three homes: HR's overview, the lead's team, the agent's own page."""
+
+from django.shortcuts import get_object_or_404, redirect, render
+
+from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
+from incentives import selectors as incentive_selectors
+from reports import selectors
+
+
+@roles_required(HR, LEAD, AGENT)
+def home(request):
+    """Each role lands on its own home; HR first when a person holds several roles."""
+    roles = user_roles(request.user)
+    if HR in roles:
+        return redirect("reports:hr_overview")
+    if LEAD in roles:
+        return redirect("reports:team")
+    return redirect("reports:agent_home")
+
+
+@roles_required(HR)
+def hr_overview(request):
+    periods = list(incentive_selectors.periods_with_runs()[:12])
+    rows = []
+    for period in periods:
+        runs = list(period.runs.all())
+        latest = runs[0] if runs else None
+        rows.append(
+            {
+                "period": period,
+                "latest": latest,
+                "totals": list(selectors.team_totals(latest)) if latest else [],
+                "problems": list(selectors.run_problems(latest)) if latest else [],
+            }
+        )
+    return render(request, "reports/hr_overview.html", {"rows": rows})
+
+
+@roles_required(LEAD, HR)
+def team(request, code: str | None = None):
+    teams = list(incentive_selectors.teams_visible_to(request.user))
+    if code is not None:
+        current = get_object_or_404(incentive_selectors.teams_visible_to(request.user), code=code)
+    else:
+        current = teams[0] if teams else None
+    period = selectors.latest_approved_period()
+    statements = selectors.team_statements(team_ids=[current.pk] if current else [], period=period)
+    return render(
+        request,
+        "reports/team.html",
+        {"teams": teams, "team": current, "period": period, "statements": statements},
+    )
+
+
+@roles_required(AGENT)
+def agent_home(request):
+    agent = incentive_selectors.agent_of_user(request.user)
+    statements = []
+    if agent is not None:
+        statements = list(
+            incentive_selectors.statements_visible_to(request.user)
+            .filter(agent=agent)
+            .order_by("-run__period__year", "-run__period__month")[:12]
+        )
+    return render(
+        request,
+        "reports/agent_home.html",
+        {"agent": agent, "statements": statements, "latest": statements[0] if statements else None},
+    )
