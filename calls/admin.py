@@ -5,8 +5,17 @@ from calls.models import Call, ImportBatch
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "source", "filename", "status", "rows_total", "rows_created",
-                    "rows_updated", "rows_unchanged", "rows_rejected"]  # fmt: skip
+    list_display = [
+        "created_at",
+        "source",
+        "filename",
+        "status",
+        "rows_total",
+        "rows_created",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_rejected",
+    ]
     list_filter = ["status", "source"]
     readonly_fields = [field.name for field in ImportBatch._meta.fields]
 
@@ -16,8 +25,17 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "source", "agent", "direction", "started_at", "answered_at",
-                    "wait_seconds", "talk_seconds", "outcome"]  # fmt: skip
+    list_display = [
+        "external_id",
+        "source",
+        "agent",
+        "direction",
+        "started_at",
+        "answered_at",
+        "wait_seconds",
+        "talk_seconds",
+        "outcome",
+    ]
     list_filter = ["source", "direction", "outcome", "complaint"]
     search_fields = ["external_id", "agent__employee_id"]
     raw_id_fields = ["agent", "batch"]

@@ -17,8 +17,20 @@ from calls.months import center_tz
 
 # Share of the day's calls per hour, 08:00-20:59, with the two peaks of an inbound service line.
 HOURLY_WEIGHTS = {
-    8: 4, 9: 9, 10: 12, 11: 11, 12: 6, 13: 7, 14: 11, 15: 12, 16: 10, 17: 7, 18: 5, 19: 3, 20: 3,
-}  # fmt: skip
+    8: 4,
+    9: 9,
+    10: 12,
+    11: 11,
+    12: 6,
+    13: 7,
+    14: 11,
+    15: 12,
+    16: 10,
+    17: 7,
+    18: 5,
+    19: 3,
+    20: 3,
+}
 QUEUES = ("general", "billing", "technical")
 
 
@@ -53,9 +65,14 @@ def generate_calls(
             for number in range(count):
                 hour = rng.choices(hours, weights)[0]
                 started = dt.datetime(
-                    day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60),
+                    day.year,
+                    day.month,
+                    day.day,
+                    hour,
+                    rng.randrange(60),
+                    rng.randrange(60),
                     tzinfo=tz,
-                )  # fmt: skip
+                )
                 wait = int(rng.expovariate(1 / 14))
                 answered = rng.random() < profile["answer_p"]
                 talk = int(rng.lognormvariate(profile["talk_mu"], 0.6)) if answered else 0
@@ -78,7 +95,9 @@ def generate_calls(
                     ),
                     "wait_seconds": wait,
                     "talk_seconds": talk,
-                    "hold_seconds": int(rng.expovariate(1 / 20)) if answered and rng.random() < 0.2 else 0,
+                    "hold_seconds": int(rng.expovariate(1 / 20))
+                    if answered and rng.random() < 0.2
+                    else 0,
                     "acw_seconds": max(0, int(rng.gauss(30, 8))) if answered else 0,
                     "transfers": 1 if answered and rng.random() < 0.05 else 0,
                     "outcome": outcome,

@@ -92,7 +92,9 @@ class Call(models.Model):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="call_unique_per_source"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="call_unique_per_source"
+            ),
             models.CheckConstraint(
                 condition=Q(answered_at__isnull=True) | Q(answered_at__gte=F("started_at")),
                 name="call_answered_after_start",

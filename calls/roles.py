@@ -87,7 +87,9 @@ class RoleRequiredMiddleware:
         match = getattr(request, "resolver_match", None)
         if match is not None and "admin" in match.namespaces:
             return None  # the admin checks staff status and model permissions itself
-        if getattr(view_func, "cls", None) is not None and hasattr(view_func.cls, "permission_classes"):
+        if getattr(view_func, "cls", None) is not None and hasattr(
+            view_func.cls, "permission_classes"
+        ):
             return None  # a DRF view: HasRole decides, and answers in JSON
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -112,4 +114,9 @@ class HasRole(BasePermission):
 def roles_context(request) -> dict:
     """Template context: which roles the user holds, for menus."""
     roles = user_roles(getattr(request, "user", None))
-    return {"user_roles": roles, "is_hr": HR in roles, "is_lead": LEAD in roles, "is_agent": AGENT in roles}
+    return {
+        "user_roles": roles,
+        "is_hr": HR in roles,
+        "is_lead": LEAD in roles,
+        "is_agent": AGENT in roles,
+    }

@@ -13,9 +13,20 @@ from calls.models import Call, ImportBatch
 MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
 UPSERT_CHUNK = 2000
 _COMPARED_FIELDS = (
-    "agent_id", "queue", "direction", "customer_key", "started_at", "answered_at", "wait_seconds",
-    "talk_seconds", "hold_seconds", "acw_seconds", "transfers", "outcome", "complaint",
-)  # fmt: skip
+    "agent_id",
+    "queue",
+    "direction",
+    "customer_key",
+    "started_at",
+    "answered_at",
+    "wait_seconds",
+    "talk_seconds",
+    "hold_seconds",
+    "acw_seconds",
+    "transfers",
+    "outcome",
+    "complaint",
+)
 
 
 class ImportRefused(Exception):

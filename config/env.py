@@ -26,7 +26,7 @@ def _raw(name: str, environ_: Mapping[str, str] | None) -> str | None:
     return value.strip()
 
 
-def env_str(name: str, default: str | None | object = _UNSET, *, environ_=None) -> str | None:
+def env_str(name: str, default: str | object | None = _UNSET, *, environ_=None) -> str | None:
     """A string; without a default the variable is required."""
     value = _raw(name, environ_)
     if value is not None:

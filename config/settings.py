@@ -123,6 +123,9 @@ USE_I18N = True
 USE_TZ = True
 # The contact center's own time zone: months, days and hours of the floor are counted in it.
 TIME_ZONE = env_timezone("TIME_ZONE", default="Asia/Shanghai")
+# Key of the customer-number hash (calls.privacy); defaults to SECRET_KEY. Set it on its own so that
+# rotating SECRET_KEY does not make every earlier customer look new to repeat-contact matching.
+CUSTOMER_KEY_SECRET = env_str("CUSTOMER_KEY_SECRET", default=None)
 # The currency of payouts and its minor unit (see incentives.money.round_money).
 CURRENCY = env_str("CURRENCY", default="CNY")
 
@@ -172,6 +175,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Contact-center incentives API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["calls.roles.HasRole"],
 }
 
 # Celery. No broker configured is the embedded default: tasks run in process, at commit.

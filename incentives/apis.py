@@ -19,8 +19,9 @@ class StatementListApi(generics.ListAPIView):
     serializer_class = StatementSerializer
 
     def get_queryset(self):
-        return selectors.statements_visible_to(self.request.user).order_by("-run__period__year",
-                                                                          "-run__period__month", "agent__employee_id")  # fmt: skip
+        return selectors.statements_visible_to(self.request.user).order_by(
+            "-run__period__year", "-run__period__month", "agent__employee_id"
+        )
 
 
 class StatementDetailApi(generics.RetrieveAPIView):

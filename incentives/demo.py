@@ -51,7 +51,7 @@ def _user(username: str, *, role: str, first_name: str = "", staff: bool = False
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save()
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
@@ -92,14 +92,27 @@ def _organisation(first_day: dt.date) -> tuple[list[Agent], list[tuple[str, str]
     if created:
         plan.teams.set(Team.objects.filter(code__in=[code for code, _n, _l in TEAMS]))
         PlanMetric.objects.create(
-            plan=plan, metric="answer_rate", weight=Decimal("100"), direction="up",
-            threshold=Decimal("90"), threshold_payout=Decimal("50"), target=Decimal("95"),
-            excellence=Decimal("98"), excellence_payout=Decimal("150"),
-        )  # fmt: skip
-        for from_score, rate, kicker in (("0", "0", "0"), ("60", "1.0", "0"), ("85", "1.2", "0"),
-                                         ("100", "1.2", "200")):  # fmt: skip
+            plan=plan,
+            metric="answer_rate",
+            weight=Decimal("100"),
+            direction="up",
+            threshold=Decimal("90"),
+            threshold_payout=Decimal("50"),
+            target=Decimal("95"),
+            excellence=Decimal("98"),
+            excellence_payout=Decimal("150"),
+        )
+        for from_score, rate, kicker in (
+            ("0", "0", "0"),
+            ("60", "1.0", "0"),
+            ("85", "1.2", "0"),
+            ("100", "1.2", "200"),
+        ):
             PlanTier.objects.create(
-                plan=plan, from_score=Decimal(from_score), rate=Decimal(rate), kicker=Decimal(kicker)
+                plan=plan,
+                from_score=Decimal(from_score),
+                rate=Decimal(rate),
+                kicker=Decimal(kicker),
             )
     return agents, logins
 

@@ -38,7 +38,9 @@ class Team(models.Model):
 class Agent(models.Model):
     employee_id = models.CharField(_("employee id"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="agents", verbose_name=_("team"))
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="agents", verbose_name=_("team")
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -76,7 +78,9 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         constraints = [
-            models.CheckConstraint(condition=Q(target_bonus__gte=0), name="plan_target_bonus_not_negative"),
+            models.CheckConstraint(
+                condition=Q(target_bonus__gte=0), name="plan_target_bonus_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="plan_effective_to_after_from",
@@ -106,23 +110,31 @@ class PlanMetric(models.Model):
     )
     direction = models.CharField(_("direction"), max_length=4, choices=Direction.choices)
     threshold = models.DecimalField(_("threshold"), **VALUE)
-    threshold_payout = models.DecimalField(_("payout at threshold (%)"), default=Decimal("50"), **SCORE)
+    threshold_payout = models.DecimalField(
+        _("payout at threshold (%)"), default=Decimal("50"), **SCORE
+    )
     target = models.DecimalField(_("target"), **VALUE)
     excellence = models.DecimalField(_("excellence"), null=True, blank=True, **VALUE)
     excellence_payout = models.DecimalField(
         _("payout at excellence, the cap (%)"), null=True, blank=True, **SCORE
     )
-    no_data = models.CharField(_("when there is no data"), max_length=12, choices=NoData.choices,
-                               default=NoData.ZERO)  # fmt: skip
+    no_data = models.CharField(
+        _("when there is no data"), max_length=12, choices=NoData.choices, default=NoData.ZERO
+    )
 
     class Meta:
         verbose_name = _("plan metric")
         verbose_name_plural = _("plan metrics")
         constraints = [
             models.UniqueConstraint(fields=["plan", "metric"], name="plan_metric_once"),
-            models.CheckConstraint(condition=Q(weight__gte=0, weight__lte=100), name="plan_metric_weight_0_100"),
             models.CheckConstraint(
-                condition=(Q(direction="up", target__gt=F("threshold")) | Q(direction="down", target__lt=F("threshold"))),
+                condition=Q(weight__gte=0, weight__lte=100), name="plan_metric_weight_0_100"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(direction="up", target__gt=F("threshold"))
+                    | Q(direction="down", target__lt=F("threshold"))
+                ),
                 name="plan_metric_threshold_before_target",
             ),
             models.CheckConstraint(
@@ -130,7 +142,7 @@ class PlanMetric(models.Model):
                 | Q(excellence__isnull=False, excellence_payout__gte=100),
                 name="plan_metric_excellence_with_cap",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.get_metric_display()}"
@@ -150,7 +162,9 @@ class PlanTier(models.Model):
         ordering = ["plan", "from_score"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "from_score"], name="plan_tier_from_unique"),
-            models.CheckConstraint(condition=Q(rate__gte=0, kicker__gte=0), name="plan_tier_not_negative"),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0, kicker__gte=0), name="plan_tier_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -170,7 +184,9 @@ class Period(models.Model):
     month = models.PositiveSmallIntegerField(
         _("month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
     approved_run = models.ForeignKey(
         "Run", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -185,7 +201,9 @@ class Period(models.Model):
         ordering = ["-year", "-month"]
         constraints = [
             models.UniqueConstraint(fields=["year", "month"], name="period_unique_month"),
-            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="period_month_1_12"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="period_month_1_12"
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=["approved", "closed"]) | Q(approved_run__isnull=False),
                 name="period_approved_has_run",
@@ -254,7 +272,12 @@ class RunChunk(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["run", "team"], name="run_chunk_team_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "team"], name="run_chunk_team_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} · {self.team}"
 
 
 class Statement(models.Model):
@@ -278,7 +301,9 @@ class Statement(models.Model):
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
         ordering = ["agent__employee_id"]
-        constraints = [models.UniqueConstraint(fields=["run", "agent"], name="statement_one_per_agent_per_run")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "agent"], name="statement_one_per_agent_per_run")
+        ]
 
     def __str__(self) -> str:
         return f"{self.run} · {self.agent}"
@@ -304,4 +329,9 @@ class StatementLine(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["statement", "metric"], name="statement_line_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "metric"], name="statement_line_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.metric}"

@@ -137,10 +137,9 @@ def score(plan: PlanRules, values: Mapping[str, Decimal | None]) -> Result:
     for candidate in sorted(plan.tiers, key=lambda t: t.from_score):
         if candidate.from_score <= weighted:
             tier = candidate
-    if tier is None:
-        amount = ZERO
-    else:
-        amount = plan.target_bonus * tier.rate * weighted / HUNDRED + tier.kicker
+    amount = (
+        ZERO if tier is None else plan.target_bonus * tier.rate * weighted / HUNDRED + tier.kicker
+    )
     capped = plan.payout_cap is not None and amount > plan.payout_cap
     final = plan.payout_cap if capped else amount
     return Result(

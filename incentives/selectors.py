@@ -51,9 +51,7 @@ def statements_visible_to(user) -> QuerySet[Statement]:
     ).prefetch_related(Prefetch("lines", queryset=StatementLine.objects.order_by("id")))
     if HR in user_roles(user):
         return statements
-    return statements.filter(
-        agent__in=agents_visible_to(user), run__period__approved_run=F("run")
-    )
+    return statements.filter(agent__in=agents_visible_to(user), run__period__approved_run=F("run"))
 
 
 def statement_get_for_user(user, statement_id: int) -> Statement:

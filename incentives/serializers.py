@@ -7,10 +7,22 @@ class StatementLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = StatementLine
         fields = [
-            "metric", "value", "numerator", "denominator", "direction", "threshold",
-            "threshold_payout", "target", "excellence", "excellence_payout", "weight",
-            "effective_weight", "score", "points", "no_data",
-        ]  # fmt: skip
+            "metric",
+            "value",
+            "numerator",
+            "denominator",
+            "direction",
+            "threshold",
+            "threshold_payout",
+            "target",
+            "excellence",
+            "excellence_payout",
+            "weight",
+            "effective_weight",
+            "score",
+            "points",
+            "no_data",
+        ]
 
 
 class StatementSerializer(serializers.ModelSerializer):
@@ -25,10 +37,23 @@ class StatementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Statement
         fields = [
-            "id", "period", "run_version", "employee_id", "agent_name", "team", "plan",
-            "target_bonus", "currency", "weighted_score", "tier_from", "tier_rate", "kicker",
-            "capped", "amount", "lines",
-        ]  # fmt: skip
+            "id",
+            "period",
+            "run_version",
+            "employee_id",
+            "agent_name",
+            "team",
+            "plan",
+            "target_bonus",
+            "currency",
+            "weighted_score",
+            "tier_from",
+            "tier_rate",
+            "kicker",
+            "capped",
+            "amount",
+            "lines",
+        ]
 
 
 class RunChunkSerializer(serializers.ModelSerializer):
@@ -47,16 +72,26 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = [
-            "id", "period", "number", "status", "error", "created_at", "started_at", "finished_at",
-            "chunks_done", "chunks",
-        ]  # fmt: skip
+            "id",
+            "period",
+            "number",
+            "status",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "chunks_done",
+            "chunks",
+        ]
 
     def get_chunks_done(self, run: Run) -> int:
         return sum(1 for chunk in run.chunks.all() if chunk.status == RunChunk.Status.DONE)
 
 
 class PeriodSerializer(serializers.ModelSerializer):
-    approved_run = serializers.IntegerField(source="approved_run.number", allow_null=True, read_only=True)
+    approved_run = serializers.IntegerField(
+        source="approved_run.number", allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Period

@@ -38,7 +38,9 @@ class RunAlreadyActive(Exception):
     """A run of this period is already waiting or running; ``run`` is that run."""
 
     def __init__(self, run: Run):
-        super().__init__(f"Run v{run.number} of {run.period} is already {run.get_status_display()}.")
+        super().__init__(
+            f"Run v{run.number} of {run.period} is already {run.get_status_display()}."
+        )
         self.run = run
 
 

@@ -2,28 +2,30 @@
 
 from celery import shared_task
 
-from config.celery import TransientRetryTask
+from config.celery import TRANSIENT_ERRORS
 from incentives import services
 
 
-class ChunkTask(TransientRetryTask):
-    """When a chunk fails for good (a bug, bad data, or transient errors past the retry bound), its run
-    is marked failed with the reason, instead of waiting for ever."""
+@shared_task(bind=True, name="incentives.tasks.compute_chunk")
+def compute_chunk(self, chunk_id: int) -> None:
+    """Compute one chunk (one team) of a run.
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        chunk_id = kwargs.get("chunk_id", args[0] if args else None)
-        if chunk_id is not None:
+    A transient error is retried (bounded, see ``TransientRetryTask``); any other error, or the last
+    failed retry, marks the chunk and its run failed with the reason, so HR sees why instead of a run
+    that waits for ever. The error is re-raised: the worker logs it, nothing swallows it.
+    """
+    try:
+        services.run_chunk_execute(chunk_id=chunk_id)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
             services.run_chunk_fail(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
-
-
-@shared_task(base=ChunkTask, name="incentives.tasks.compute_chunk")
-def compute_chunk(chunk_id: int) -> None:
-    """Compute one chunk (one team) of a run."""
-    services.run_chunk_execute(chunk_id=chunk_id)
+        raise
+    except Exception as exc:
+        services.run_chunk_fail(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
+        raise
 
 
 @shared_task(name="incentives.tasks.compute_previous_month")
 def compute_previous_month() -> None:
     """Celery beat, on the 1st: compute the month that has just ended."""
     services.period_compute_previous_month()
-

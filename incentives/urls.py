@@ -6,7 +6,9 @@ app_name = "incentives"
 urlpatterns = [
     path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     path("periods/<int:pk>/compute/", views.period_compute, name="period_compute"),
-    path("periods/<int:pk>/runs/<int:run_pk>/approve/", views.period_approve, name="period_approve"),
+    path(
+        "periods/<int:pk>/runs/<int:run_pk>/approve/", views.period_approve, name="period_approve"
+    ),
 ]
 
 # Mounted under /api/v1/ by config.urls.

@@ -43,6 +43,9 @@ def period_approve(request, pk: int, run_pk: int):
     except services.PeriodStateError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("%(period)s approved: agents now see run v%(number)s.")
-                         % {"period": period, "number": run.number})  # fmt: skip
+        messages.success(
+            request,
+            _("%(period)s approved: agents now see run v%(number)s.")
+            % {"period": period, "number": run.number},
+        )
     return redirect("reports:hr_overview")

@@ -40,4 +40,3 @@ def team_statements(*, team_ids, period: Period | None) -> QuerySet[Statement]:
         .select_related("agent", "team")
         .order_by("team__code", F("weighted_score").desc(), "agent__employee_id")
     )
-

@@ -46,8 +46,17 @@ DIRECTIONS = {
     "out": Call.Direction.OUTBOUND,
     "呼出": Call.Direction.OUTBOUND,
 }
-BOOLEANS = {"1": True, "true": True, "yes": True, "是": True, "0": False, "false": False, "no": False,
-            "否": False, "": False}  # fmt: skip
+BOOLEANS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "是": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "否": False,
+    "": False,
+}
 OUTCOMES = {choice.value for choice in Call.Outcome}
 MAX_SECONDS = 24 * 3600  # no single wait or talk lasts a day; larger is a unit error (ms?)
 
@@ -64,7 +73,12 @@ class RowError:
     reason: str
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason}
+        return {
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -128,7 +142,12 @@ def parse(data: bytes, *, source: str, known_agents: dict[str, int]) -> ParsedFi
         call_id = (raw.get("call_id") or "").strip()
         if call_id and call_id in seen:
             errors.append(
-                RowError(line, "call_id", call_id, f"duplicate call id, first seen on line {seen[call_id]}")
+                RowError(
+                    line,
+                    "call_id",
+                    call_id,
+                    f"duplicate call id, first seen on line {seen[call_id]}",
+                )
             )
         elif call_id:
             seen[call_id] = line

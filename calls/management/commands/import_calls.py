@@ -42,6 +42,8 @@ class Command(BaseCommand):
             f"{batch.rows_rejected} rejected"
         )
         if batch.status == ImportBatch.Status.REJECTED:
-            raise CommandError(f"{summary}. Nothing was imported: fix the rows above, or re-run "
-                               "with --valid-rows-only to import the valid rows.")  # fmt: skip
+            raise CommandError(
+                f"{summary}. Nothing was imported: fix the rows above, or re-run "
+                "with --valid-rows-only to import the valid rows."
+            )
         self.stdout.write(self.style.SUCCESS(summary))

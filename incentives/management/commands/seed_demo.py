@@ -6,7 +6,9 @@ from incentives.demo import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Seed the demo contact center, import a month of generated calls, compute and approve it."
+    help = (
+        "Seed the demo contact center, import a month of generated calls, compute and approve it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int)
@@ -17,7 +19,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo month {summary.year}-{summary.month:02d}: {summary.calls_created} calls imported, "
             f"{summary.calls_unchanged} already there; "
-            + (f"computed as run v{summary.run.number}." if summary.computed else "already computed.")
+            + (
+                f"computed as run v{summary.run.number}."
+                if summary.computed
+                else "already computed."
+            )
         )
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Logins (password for all: " + DEMO_PASSWORD + ")"))

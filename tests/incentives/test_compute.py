@@ -1,0 +1,162 @@
+"""A computation run: statements from the calls, idempotent chunks, one run at a time, approval."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from incentives import services
+from incentives.models import Period, PlanMetric, Run, RunChunk, Statement
+from tests.factories import CallFactory, PeriodFactory, PlanFactory, TeamFactory
+
+OCT = dt.datetime(2026, 10, 15, 2, 0, tzinfo=dt.UTC)
+
+
+def _calls(agent, answered: int, offered: int, *, when=OCT):
+    for number in range(offered):
+        call = CallFactory(agent=agent, started_at=when + dt.timedelta(minutes=number))
+        if number >= answered:
+            call.answered_at = None
+            call.save()
+
+
+@pytest.fixture
+def october(people):
+    _calls(people.agent_a, 193, 200)  # 96.5% -> 125 points -> 1000 x 1.2 x 1.25 + 200 = 1700.00
+    _calls(people.agent_a2, 92, 100)  # 92% -> 70 points -> 700.00
+    _calls(people.agent_b, 9, 10)  # 90% -> 50 points -> below the 60 tier -> 0.00
+    # A call in the first minutes of November in Shanghai, still 31 October in UTC: not October's.
+    _calls(people.agent_b, 0, 1, when=dt.datetime(2026, 10, 31, 16, 30, tzinfo=dt.UTC))
+    return PeriodFactory(year=2026, month=10)
+
+
+def _start(period, capture):
+    with capture(execute=True):
+        run = services.run_start(period=period)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_writes_one_statement_per_agent_from_the_calls(
+    people, october, django_capture_on_commit_callbacks
+):
+    run = _start(october, django_capture_on_commit_callbacks)
+    assert run.status == Run.Status.DONE and run.number == 1
+    october.refresh_from_db()
+    assert october.status == Period.Status.COMPUTED
+    by_agent = {s.agent.employee_id: s for s in Statement.objects.filter(run=run)}
+    assert set(by_agent) == {"A1", "A2", "B1"}
+    a1 = by_agent["A1"]
+    line = a1.lines.get()
+    assert (line.numerator, line.denominator, line.value) == (193, 200, Decimal("96.5000"))
+    assert line.score == Decimal("125.0000") and line.points == Decimal("125.0000")
+    assert a1.amount == Decimal("1700.00") and a1.kicker == Decimal("200.00")
+    assert by_agent["A2"].amount == Decimal("700.00")
+    assert by_agent["B1"].lines.get().denominator == 10
+    assert by_agent["B1"].amount == Decimal("0.00") and by_agent["B1"].tier_rate == 0
+
+
+def test_a_second_run_is_a_new_version_with_identical_statements(
+    people, october, django_capture_on_commit_callbacks
+):
+    first = _start(october, django_capture_on_commit_callbacks)
+    second = _start(october, django_capture_on_commit_callbacks)
+    assert (first.number, second.number) == (1, 2)
+
+    def amounts(run):
+        return sorted(
+            Statement.objects.filter(run=run).values_list(
+                "agent__employee_id", "amount", "weighted_score"
+            )
+        )
+
+    assert amounts(first) == amounts(second)
+    assert Statement.objects.count() == 6  # the old run's statements are kept
+
+
+def test_two_requests_for_the_same_period_start_one_run(people, october):
+    first = services.run_start(
+        period=october
+    )  # its chunks wait: the test's transaction never commits
+    with pytest.raises(services.RunAlreadyActive) as refused:
+        services.run_start(period=october)
+    assert refused.value.run == first
+    assert Run.objects.filter(period=october).count() == 1
+
+
+def test_a_chunk_delivered_twice_replaces_and_never_doubles(people, october):
+    run = services.run_start(period=october)
+    chunk = RunChunk.objects.get(run=run, team=people.team_a)
+    services.run_chunk_execute(chunk_id=chunk.pk)
+    # A re-delivery after the chunk's work committed but before the ack: nothing changes.
+    services.run_chunk_execute(chunk_id=chunk.pk)
+    # A re-delivery of a chunk whose first worker died before committing: it runs again, replacing.
+    RunChunk.objects.filter(pk=chunk.pk).update(status=RunChunk.Status.PENDING)
+    services.run_chunk_execute(chunk_id=chunk.pk)
+    assert Statement.objects.filter(run=run, team=people.team_a).count() == 2
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING  # team B's chunk is not done yet
+    services.run_chunk_execute(chunk_id=RunChunk.objects.get(run=run, team=people.team_b).pk)
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE
+
+
+def test_a_team_without_a_plan_is_reported_not_guessed(
+    people, october, django_capture_on_commit_callbacks
+):
+    lonely = TeamFactory(code="team-c", name="Team C")
+    from tests.factories import AgentFactory
+
+    AgentFactory(employee_id="C1", team=lonely)
+    run = _start(october, django_capture_on_commit_callbacks)
+    chunk = RunChunk.objects.get(run=run, team=lonely)
+    assert "No plan is in force for team Team C" in chunk.problem
+    assert not Statement.objects.filter(run=run, agent__employee_id="C1").exists()
+    PlanFactory(code="second", teams=[people.team_a])
+    run = _start(october, django_capture_on_commit_callbacks)
+    assert "Two or more plans" in RunChunk.objects.get(run=run, team=people.team_a).problem
+
+
+def test_a_chunk_that_fails_fails_its_run_with_the_reason(
+    people, october, django_capture_on_commit_callbacks
+):
+    PlanMetric.objects.filter(plan=people.plan).update(metric="no_such_metric")
+    with (
+        pytest.raises(ValueError, match="Unknown metric"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.run_start(period=october)
+    run = Run.objects.get(period=october)
+    assert run.status == Run.Status.FAILED
+    assert "Unknown metric 'no_such_metric'" in run.error
+    # A failed run does not block the next one.
+    PlanMetric.objects.filter(plan=people.plan).update(metric="answer_rate")
+    assert _start(october, django_capture_on_commit_callbacks).status == Run.Status.DONE
+
+
+def test_a_closed_period_is_not_computed(people, october, django_capture_on_commit_callbacks):
+    run = _start(october, django_capture_on_commit_callbacks)
+    services.period_approve(period=october, run=run)
+    Period.objects.filter(pk=october.pk).update(status=Period.Status.CLOSED)
+    with pytest.raises(services.PeriodStateError, match="closed"):
+        services.run_start(period=october)
+
+
+def test_only_a_finished_run_can_be_approved(people, october):
+    run = services.run_start(period=october)
+    with pytest.raises(services.PeriodStateError, match="only a finished run"):
+        services.period_approve(period=october, run=run)
+
+
+def test_the_schedule_computes_the_month_that_just_ended(
+    people, october, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.utils import timezone
+
+    # 1 November 00:30 in Shanghai is still 31 October in UTC; the month that just ended is October.
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 10, 31, 16, 30, tzinfo=dt.UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.period_compute_previous_month()
+    assert run.period == october
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE

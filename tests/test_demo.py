@@ -1,0 +1,52 @@
+"""The demo seeding: works on an empty database, and a second time without duplicates."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from calls.models import Call, ImportBatch
+from incentives.demo import DEMO_PASSWORD, demo_seed
+from incentives.models import Agent, Period, Plan, Run, Statement, Team
+
+
+def _counts():
+    return {
+        "users": get_user_model().objects.count(),
+        "teams": Team.objects.count(),
+        "agents": Agent.objects.count(),
+        "plans": Plan.objects.count(),
+        "calls": Call.objects.count(),
+        "runs": Run.objects.count(),
+        "statements": Statement.objects.count(),
+    }
+
+
+# Transactional: the demo's run is enqueued at commit and, with no broker, computed in process then.
+@pytest.mark.django_db(transaction=True)
+def test_demo_seed_on_an_empty_database_and_again(client):
+    first = demo_seed(year=2026, month=2)
+    counts = _counts()
+    assert (
+        counts["teams"] == 2 and counts["agents"] == 20 and counts["users"] == 23
+    )  # HR, 2 leads, 20
+    assert counts["plans"] == 1 and counts["runs"] == 1 and counts["statements"] == 20
+    assert counts["calls"] == first.calls_created > 20 * 28 * 20  # about 40 a day per agent
+    period = Period.objects.get(year=2026, month=2)
+    assert period.status == Period.Status.APPROVED and period.approved_run == first.run
+
+    second = demo_seed(year=2026, month=2)
+    assert _counts() == counts
+    assert second.calls_created == 0 and second.calls_unchanged == counts["calls"]
+    assert not second.computed
+    assert (
+        ImportBatch.objects.count() == 2
+    )  # each seeding is a recorded import, the second changed nothing
+
+    # The demo agent logs in and sees a statement computed from the generated calls.
+    assert client.login(username="a01", password=DEMO_PASSWORD)
+    page = client.get("/", follow=True)
+    assert page.redirect_chain[-1][0] == "/me/"
+    statement = Statement.objects.get(agent__employee_id="A01")
+    line = statement.lines.get()
+    html = page.content.decode()
+    assert f"{line.numerator:,} of {line.denominator:,}" in html
+    assert f"{statement.amount:,.2f}" in html
