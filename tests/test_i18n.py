@@ -15,3 +15,11 @@ def test_the_language_switch_turns_the_page_english_and_back(client, db):
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     html = client.get("/accounts/login/").content.decode()
     assert "Username" in html and "用户名" not in html
+
+
+def test_the_projects_own_strings_have_chinese_translations(client, people):
+    """Our catalogue (locale/zh_Hans), not only Django's: the agent's page speaks Chinese."""
+    client.force_login(people.agent_a.user)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/me/"})
+    html = client.get("/me/").content.decode()
+    assert "我的奖金" in html and "My pay" not in html
