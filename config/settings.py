@@ -179,8 +179,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery. No broker configured is the embedded default: tasks run in process, at commit.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default=None)
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+_BROKER_URL = env_str("CELERY_BROKER_URL", default=None)
+CELERY_TASK_ALWAYS_EAGER = _BROKER_URL is None
+# In process no broker is contacted; "memory://" keeps Celery from looking for one on localhost.
+CELERY_BROKER_URL = _BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None  # results of the money path live in our own tables, not in Celery
 CELERY_TASK_IGNORE_RESULT = True
