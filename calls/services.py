@@ -12,20 +12,11 @@ from calls.models import Call, ImportBatch
 
 MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
 UPSERT_CHUNK = 2000
-_COMPARED_FIELDS = (
-    "agent_id",
-    "queue",
-    "direction",
-    "customer_key",
-    "started_at",
-    "answered_at",
-    "wait_seconds",
-    "talk_seconds",
-    "hold_seconds",
-    "acw_seconds",
-    "transfers",
-    "outcome",
-    "complaint",
+# Everything an import may change about a call; its identity (source, call id) never changes.
+_COMPARED_FIELDS = tuple(
+    field.attname
+    for field in Call._meta.concrete_fields
+    if field.name not in {"id", "source", "external_id", "batch"}
 )
 
 

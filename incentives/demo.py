@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -19,8 +18,14 @@ from calls.importers.csv_calls import iter_csv_lines
 from calls.months import month_first_last_day, previous_month
 from calls.roles import AGENT, HR, LEAD
 from calls.services import ImportRefused, calls_import_csv
-from incentives.models import Agent, Period, Plan, PlanMetric, PlanTier, Run, Team
-from incentives.services import period_approve, period_get_or_create, run_start
+from incentives.models import Agent, Period, Plan, Run, Team
+from incentives.presets import ANSWER_PRIORITY
+from incentives.services import (
+    period_approve,
+    period_get_or_create,
+    plan_create_from_preset,
+    run_start,
+)
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on screen for the demo; never a real account
 TEAMS = (
@@ -28,6 +33,7 @@ TEAMS = (
     ("hotline-b", "热线二组 Hotline B", "B"),
 )
 AGENTS_PER_TEAM = 10
+DEMO_PLAN_CODE = "preset-a-demo"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 
@@ -79,41 +85,14 @@ def _organisation(first_day: dt.date) -> tuple[list[Agent], list[tuple[str, str]
             agents.append(agent)
             if number == 1:
                 logins.append((AGENT, user.username))
-    plan, created = Plan.objects.get_or_create(
-        code="preset-a-demo",
-        defaults={
-            "name": "A · 接听优先 Answer priority (demo)",
-            "effective_from": first_day,
-            "target_bonus": Decimal("1000.00"),
-            "currency": "CNY",
-            "payout_cap": Decimal("2000.00"),
-        },
-    )
-    if created:
-        plan.teams.set(Team.objects.filter(code__in=[code for code, _n, _l in TEAMS]))
-        PlanMetric.objects.create(
-            plan=plan,
-            metric="answer_rate",
-            weight=Decimal("100"),
-            direction="up",
-            threshold=Decimal("90"),
-            threshold_payout=Decimal("50"),
-            target=Decimal("95"),
-            excellence=Decimal("98"),
-            excellence_payout=Decimal("150"),
+    if not Plan.objects.filter(code=DEMO_PLAN_CODE).exists():
+        plan_create_from_preset(
+            preset=ANSWER_PRIORITY,
+            code=DEMO_PLAN_CODE,
+            name=f"{ANSWER_PRIORITY.name} (demo)",
+            teams=list(Team.objects.filter(code__in=[code for code, _n, _l in TEAMS])),
+            effective_from=first_day,
         )
-        for from_score, rate, kicker in (
-            ("0", "0", "0"),
-            ("60", "1.0", "0"),
-            ("85", "1.2", "0"),
-            ("100", "1.2", "200"),
-        ):
-            PlanTier.objects.create(
-                plan=plan,
-                from_score=Decimal(from_score),
-                rate=Decimal(rate),
-                kicker=Decimal(kicker),
-            )
     return agents, logins
 
 

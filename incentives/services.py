@@ -6,6 +6,7 @@ mutates; the private functions' docstrings state what they assume.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
@@ -19,12 +20,15 @@ from incentives.models import (
     Agent,
     Period,
     Plan,
+    PlanMetric,
+    PlanTier,
     Run,
     RunChunk,
     Statement,
     StatementLine,
     Team,
 )
+from incentives.presets import Preset
 from incentives.selectors import plan_for_team
 
 logger = logging.getLogger(__name__)
@@ -42,6 +46,39 @@ class RunAlreadyActive(Exception):
             f"Run v{run.number} of {run.period} is already {run.get_status_display()}."
         )
         self.run = run
+
+
+@transaction.atomic
+def plan_create_from_preset(
+    *,
+    preset: Preset,
+    code: str,
+    teams: list[Team],
+    effective_from: dt.date,
+    name: str | None = None,
+    currency: str = "CNY",
+) -> Plan:
+    """A new plan for ``teams`` from a preset's metrics, tiers, target bonus and cap."""
+    plan = Plan(
+        code=code,
+        name=name or preset.name,
+        effective_from=effective_from,
+        target_bonus=preset.target_bonus,
+        payout_cap=preset.payout_cap,
+        currency=currency,
+    )
+    plan.full_clean()
+    plan.save()
+    plan.teams.set(teams)
+    for metric in preset.metrics:
+        row = PlanMetric(plan=plan, **vars(metric))
+        row.full_clean()
+        row.save()
+    for tier in preset.tiers:
+        row = PlanTier(plan=plan, **vars(tier))
+        row.full_clean()
+        row.save()
+    return plan
 
 
 def period_get_or_create(*, year: int, month: int) -> Period:

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from calls.roles import AGENT, HR, LEAD
 from config.celery import app as celery_app
-from tests.factories import AgentFactory, PlanFactory, TeamFactory, UserFactory
+from tests.factories import AgentFactory, TeamFactory, UserFactory, plan_from_preset
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -81,7 +81,7 @@ def people(db):
         user=UserFactory(username="b1", roles=[AGENT]),
     )
     nobody = UserFactory(username="nobody")
-    plan = PlanFactory(code="plan-ab", teams=[team_a, team_b])
+    plan = plan_from_preset(code="plan-ab", teams=[team_a, team_b])
     return SimpleNamespace(
         team_a=team_a,
         team_b=team_b,

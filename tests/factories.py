@@ -1,14 +1,15 @@
 """factory_boy factories: the building blocks of the personas in conftest.py."""
 
 import datetime as dt
-from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from calls.models import Call, ImportBatch
-from incentives.models import Agent, Period, Plan, PlanMetric, PlanTier, Team
+from incentives.models import Agent, Period, Plan, Team
+from incentives.presets import ANSWER_PRIORITY
+from incentives.services import plan_create_from_preset
 
 PASSWORD = "correct-horse-battery"
 
@@ -52,52 +53,12 @@ class AgentFactory(factory.django.DjangoModelFactory):
     user = None
 
 
-class PlanFactory(factory.django.DjangoModelFactory):
-    """A one-metric plan like the demo's: answer rate 90 → 50%, 95 → 100%, 98 → 150%."""
-
-    class Meta:
-        model = Plan
-        skip_postgeneration_save = True
-
-    code = factory.Sequence(lambda n: f"plan-{n}")
-    name = factory.LazyAttribute(lambda plan: f"Plan {plan.code}")
-    effective_from = dt.date(2020, 1, 1)
-    target_bonus = Decimal("1000.00")
-    currency = "CNY"
-    payout_cap = Decimal("2000.00")
-
-    @factory.post_generation
-    def teams(self, create, extracted, **kwargs):
-        if extracted:
-            self.teams.set(extracted)
-
-    @factory.post_generation
-    def rules(self, create, extracted, **kwargs):
-        if extracted is False:
-            return
-        PlanMetric.objects.create(
-            plan=self,
-            metric="answer_rate",
-            weight=Decimal("100"),
-            direction="up",
-            threshold=Decimal("90"),
-            threshold_payout=Decimal("50"),
-            target=Decimal("95"),
-            excellence=Decimal("98"),
-            excellence_payout=Decimal("150"),
-        )
-        for from_score, rate, kicker in (
-            ("0", "0", "0"),
-            ("60", "1", "0"),
-            ("85", "1.2", "0"),
-            ("100", "1.2", "200"),
-        ):
-            PlanTier.objects.create(
-                plan=self,
-                from_score=Decimal(from_score),
-                rate=Decimal(rate),
-                kicker=Decimal(kicker),
-            )
+def plan_from_preset(*, code: str, teams, effective_from=dt.date(2020, 1, 1)) -> Plan:
+    """A one-metric plan like the demo's: answer rate 90 → 50%, 95 → 100%, 98 → 150%; tiers 0 / 60 /
+    85 (× 1.2) / 100 (× 1.2 + 200); target bonus 1,000.00, cap 2,000.00."""
+    return plan_create_from_preset(
+        preset=ANSWER_PRIORITY, code=code, teams=list(teams), effective_from=effective_from
+    )
 
 
 class PeriodFactory(factory.django.DjangoModelFactory):

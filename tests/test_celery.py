@@ -54,3 +54,11 @@ def test_any_other_error_is_not_retried():
     assert isinstance(result.result, ValueError)
     assert attempts == ["bug"]
     assert ValueError not in TRANSIENT_ERRORS
+
+
+def test_beat_computes_the_month_that_has_just_ended_on_the_first():
+    entry = celery_app.conf.beat_schedule["compute-previous-month"]
+    assert entry["task"] in celery_app.tasks
+    schedule = entry["schedule"]
+    assert schedule.day_of_month == {1} and schedule.hour == {2} and schedule.minute == {0}
+    assert celery_app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"

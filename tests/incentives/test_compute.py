@@ -7,7 +7,7 @@ import pytest
 
 from incentives import services
 from incentives.models import Period, PlanMetric, Run, RunChunk, Statement
-from tests.factories import CallFactory, PeriodFactory, PlanFactory, TeamFactory
+from tests.factories import CallFactory, PeriodFactory, TeamFactory, plan_from_preset
 
 OCT = dt.datetime(2026, 10, 15, 2, 0, tzinfo=dt.UTC)
 
@@ -112,7 +112,7 @@ def test_a_team_without_a_plan_is_reported_not_guessed(
     chunk = RunChunk.objects.get(run=run, team=lonely)
     assert "No plan is in force for team Team C" in chunk.problem
     assert not Statement.objects.filter(run=run, agent__employee_id="C1").exists()
-    PlanFactory(code="second", teams=[people.team_a])
+    plan_from_preset(code="second", teams=[people.team_a])
     run = _start(october, django_capture_on_commit_callbacks)
     assert "Two or more plans" in RunChunk.objects.get(run=run, team=people.team_a).problem
 

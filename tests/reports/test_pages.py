@@ -1,0 +1,63 @@
+"""HR's overview with its compute and approve buttons, the lead's team page, the API schema."""
+
+import pytest
+
+from incentives import services
+from incentives.models import Period, Run
+from tests.factories import PeriodFactory
+
+
+@pytest.fixture
+def october(people):
+    return PeriodFactory(year=2026, month=10)
+
+
+def test_hr_computes_and_approves_from_the_overview(
+    client, people, october, django_capture_on_commit_callbacks
+):
+    client.force_login(people.hr)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/periods/{october.pk}/compute/", follow=True)
+    assert response.redirect_chain[-1][0] == "/hr/"
+    assert "Run v1 of 2026-10" in response.content.decode()
+    html = client.get("/hr/").content.decode()
+    assert "Latest run v1: Done" in html
+    assert "Team A" in html and "2,000.00" not in html  # no calls: every agent scores 0
+    run = Run.objects.get(period=october)
+    response = client.post(f"/periods/{october.pk}/runs/{run.pk}/approve/", follow=True)
+    assert "2026-10 approved: agents now see run v1." in response.content.decode()
+    october.refresh_from_db()
+    assert october.status == Period.Status.APPROVED and october.approved_run == run
+
+
+def test_a_second_compute_while_one_waits_is_refused_with_a_message(client, people, october):
+    client.force_login(people.hr)
+    services.run_start(period=october)  # waits: the test's transaction never commits
+    response = client.post(f"/periods/{october.pk}/compute/", follow=True)
+    assert "Run v1 of 2026-10 is already Waiting for a worker." in response.content.decode()
+    assert Run.objects.filter(period=october).count() == 1
+
+
+def test_only_hr_may_compute(client, people, october):
+    client.force_login(people.lead_a)
+    assert client.post(f"/periods/{october.pk}/compute/").status_code == 403
+    assert not Run.objects.exists()
+
+
+def test_the_api_starts_a_run_and_reports_progress(
+    client, people, october, django_capture_on_commit_callbacks
+):
+    client.force_login(people.hr)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(f"/api/v1/periods/{october.pk}/runs/")
+    assert created.status_code == 201
+    progress = client.get(f"/api/v1/runs/{created.json()['id']}/").json()
+    assert progress["status"] == "done" and progress["chunks_done"] == 2
+    assert {chunk["team"] for chunk in progress["chunks"]} == {"team-a", "team-b"}
+
+
+def test_the_openapi_schema_lists_the_api(client, people):
+    client.force_login(people.agent_a.user)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert "/api/v1/statements/{id}/" in schema.content.decode()
