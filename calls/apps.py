@@ -7,3 +7,10 @@ class CallsConfig(AppConfig):
 
     name = "calls"
     verbose_name = _("Call data")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from calls.roles import roles_sync
+
+        post_migrate.connect(roles_sync, dispatch_uid="calls.roles_sync")

@@ -57,6 +57,9 @@ def generate_calls(
         }
         for employee_id in employee_ids
     }
+    # A customer base about a third the size of the calls, so some customers call again (repeat
+    # contacts, FCR) as they do on a real line.
+    customers = max(100, len(employee_ids) * calls_per_agent_day * days // 3)
     for day_index in range(days):
         day = first_day + dt.timedelta(days=day_index)
         for employee_id in employee_ids:
@@ -76,6 +79,7 @@ def generate_calls(
                 wait = int(rng.expovariate(1 / 14))
                 answered = rng.random() < profile["answer_p"]
                 talk = int(rng.lognormvariate(profile["talk_mu"], 0.6)) if answered else 0
+                transfers = 1 if answered and rng.random() < 0.05 else 0
                 outcome = (
                     rng.choices(["resolved", "converted", "callback"], [80, 12, 8])[0]
                     if answered
@@ -86,7 +90,7 @@ def generate_calls(
                     "agent_id": employee_id,
                     "queue": rng.choice(QUEUES),
                     "direction": "inbound",
-                    "customer_number": f"13{rng.randrange(10**9):09d}",
+                    "customer_number": f"13{rng.randrange(customers):09d}",
                     "entered_at": started.strftime("%Y-%m-%d %H:%M:%S"),
                     "answered_at": (
                         (started + dt.timedelta(seconds=wait)).strftime("%Y-%m-%d %H:%M:%S")
@@ -99,7 +103,9 @@ def generate_calls(
                     if answered and rng.random() < 0.2
                     else 0,
                     "acw_seconds": max(0, int(rng.gauss(30, 8))) if answered else 0,
-                    "transfers": 1 if answered and rng.random() < 0.05 else 0,
+                    "transfers": transfers,
                     "outcome": outcome,
                     "complaint": 1 if answered and rng.random() < profile["complaint_p"] else 0,
+                    "transfer_correct": (1 if rng.random() < 0.85 else 0) if transfers else "",
+                    "ended_by": (rng.choice(["agent", "customer"]) if answered else ""),
                 }

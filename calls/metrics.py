@@ -1,87 +1,497 @@
-"""KPI formulas over the facts: each formula lives here and only here.
+"""The metric catalogue: every KPI of the field, and its formula, here and only here.
 
-A formula answers for many agents at once with one set-based query (conditional aggregation grouped by
-agent): never a query per agent. Rates are ratios of counts, never averages of per-agent rates, so the
-counts are returned with the value and a statement can say "answered 1,204 of 1,251 offered".
+Every KPI is a ratio of two sums over the facts — answered ÷ offered, total wait ÷ answered calls,
+promoters − detractors ÷ responses — so a formula returns, per agent, a numerator and a denominator, and
+any roll-up (a team, a group, a region, a pilot against the rest) adds numerators and denominators:
+rates over calls are ratios of counts, never averages of per-agent rates. Each formula answers for many
+agents with one set-based query (conditional aggregation grouped by agent), never a query per agent.
+
+HR chooses metrics and their parameters (``MetricDefinition.params``); code is never needed for that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
-from django.utils.translation import gettext_lazy as _
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.utils.translation import get_language
 
-from calls.models import Call
+from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
+from calls.months import local_day, month_bounds, shift_month
 
 VALUE_PLACES = Decimal("0.0001")
+UP, DOWN = "up", "down"
+
+
+@dataclass(frozen=True)
+class Param:
+    code: str
+    name_en: str
+    name_zh: str
+    default: int
+    minimum: int
+    maximum: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: Decimal
+    denominator: Decimal
 
 
 @dataclass(frozen=True)
 class MetricValue:
-    """A metric's value for one agent and period; ``value`` is None when there is no data."""
+    """A metric's value for one agent (or team) and period; ``value`` is None when there is no data."""
 
     value: Decimal | None
-    numerator: int
-    denominator: int
+    numerator: Decimal
+    denominator: Decimal
+
+
+Formula = Callable[[list[int], dt.datetime, dt.datetime, Mapping[str, int]], dict[int, Ratio]]
 
 
 @dataclass(frozen=True)
 class MetricDefinition:
     code: str
-    name: str
-    unit: str
-    direction: str  # "up": higher is better; "down": lower is better
-    compute: Callable[..., dict[int, MetricValue]]
+    name_en: str
+    name_zh: str
+    unit: str  # "%", "s", "h", "score", "points"
+    direction: str  # UP: higher is better; DOWN: lower is better
+    facts: tuple[str, ...]
+    formula: Formula
+    scale: Decimal  # value = numerator × scale ÷ denominator
+    minimum: Decimal  # the range a value (and a gate's value) can take
+    maximum: Decimal | None
+    definition_en: str
+    params: tuple[Param, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+    def param_values(self, given: Mapping[str, int] | None = None) -> dict[str, int]:
+        """The parameters with the field's defaults filled in; unknown or out-of-range ones refused."""
+        given = dict(given or {})
+        unknown = set(given) - {param.code for param in self.params}
+        if unknown:
+            raise ValueError(f"{self.code} has no parameter {', '.join(sorted(unknown))}")
+        values = {}
+        for param in self.params:
+            value = given.get(param.code, param.default)
+            if not isinstance(value, int) or not param.minimum <= value <= param.maximum:
+                raise ValueError(
+                    f"{self.code}: {param.code} must be a whole number from {param.minimum} "
+                    f"to {param.maximum} {param.unit}, got {value!r}"
+                )
+            values[param.code] = value
+        return values
 
 
-def _ratio_percent(numerator: int, denominator: int) -> MetricValue:
-    if denominator == 0:
-        return MetricValue(value=None, numerator=0, denominator=0)
-    value = (Decimal(numerator) * 100 / Decimal(denominator)).quantize(VALUE_PLACES, ROUND_HALF_UP)
-    return MetricValue(value=value, numerator=numerator, denominator=denominator)
+# --- helpers -------------------------------------------------------------------------------------
 
 
-def answer_rate(
-    *, agent_ids: Iterable[int], start: dt.datetime, end: dt.datetime
-) -> dict[int, MetricValue]:
-    """Answered ÷ offered (inbound) or connected ÷ dialled (outbound), in %, per agent.
+def _calls(agent_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet[Call]:
+    return Call.objects.filter(agent_id__in=agent_ids, started_at__gte=start, started_at__lt=end)
 
-    Agents without a single offered call are absent from the result: "no data", which the plan's
-    no-data rule decides about, never a silent 100%.
-    """
-    rows = (
-        Call.objects.filter(agent_id__in=list(agent_ids), started_at__gte=start, started_at__lt=end)
-        .values("agent_id")
-        .annotate(
-            offered=Count("id"),
-            answered=Count("id", filter=Q(answered_at__isnull=False)),
+
+def _grouped(queryset: QuerySet, numerator, denominator) -> dict[int, Ratio]:
+    rows = queryset.values("agent_id").annotate(num=numerator, den=denominator)
+    return {
+        row["agent_id"]: Ratio(_decimal(row["num"]), _decimal(row["den"]))
+        for row in rows
+        if row["den"]
+    }
+
+
+def _decimal(value) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, dt.timedelta):  # a summed duration: in seconds
+        return Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
+    return Decimal(value)
+
+
+ANSWERED = Q(answered_at__isnull=False)
+UNANSWERED = Q(answered_at__isnull=True)
+CUSTOMER_ENDED = Q(ended_by=Call.EndedBy.CUSTOMER) | Q(ended_by="", outcome=Call.Outcome.HUNG_UP)
+
+
+def _repeat_exists(window_days: int) -> Exists:
+    """Did the same customer call again within the window after this call (any agent, any period)?"""
+    return Exists(
+        Call.objects.filter(
+            customer_key=OuterRef("customer_key"),
+            started_at__gt=OuterRef("started_at"),
+            started_at__lte=OuterRef("started_at") + dt.timedelta(days=window_days),
         )
     )
-    return {row["agent_id"]: _ratio_percent(row["answered"], row["offered"]) for row in rows}
 
 
-METRICS: dict[str, MetricDefinition] = {
-    "answer_rate": MetricDefinition(
-        code="answer_rate",
-        name=_("Answer rate"),
-        unit="%",
-        direction="up",
-        compute=answer_rate,
+# --- formulas: (agent ids, start, end, parameters) → {agent id: Ratio} ---------------------------
+
+
+def _answer_rate(ids, start, end, p):
+    return _grouped(_calls(ids, start, end), Count("id", filter=ANSWERED), Count("id"))
+
+
+def _asa(ids, start, end, p):
+    return _grouped(
+        _calls(ids, start, end), Sum("wait_seconds", filter=ANSWERED), Count("id", filter=ANSWERED)
+    )
+
+
+def _service_level(ids, start, end, p):
+    within = ANSWERED & Q(wait_seconds__lte=p["answer_within_seconds"])
+    return _grouped(_calls(ids, start, end), Count("id", filter=within), Count("id"))
+
+
+def _abandon_rate(ids, start, end, p):
+    inbound = Q(direction=Call.Direction.INBOUND)
+    short = UNANSWERED & Q(wait_seconds__lt=p["short_abandon_seconds"])
+    return _grouped(
+        _calls(ids, start, end),
+        Count("id", filter=inbound & UNANSWERED & ~short),
+        Count("id", filter=inbound & ~short),
+    )
+
+
+def _aht(ids, start, end, p):
+    handled = F("talk_seconds") + F("hold_seconds") + F("acw_seconds")
+    return _grouped(
+        _calls(ids, start, end), Sum(handled, filter=ANSWERED), Count("id", filter=ANSWERED)
+    )
+
+
+def _contacts(ids, start, end, window_days):
+    return (
+        _calls(ids, start, end)
+        .filter(ANSWERED)
+        .exclude(customer_key="")
+        .annotate(repeated=_repeat_exists(window_days))
+    )
+
+
+def _fcr(ids, start, end, p):
+    contacts = _contacts(ids, start, end, p["window_days"])
+    return _grouped(contacts, Count("id", filter=Q(repeated=False)), Count("id"))
+
+
+def _repeat_contact_rate(ids, start, end, p):
+    contacts = _contacts(ids, start, end, p["window_days"])
+    return _grouped(contacts, Count("id", filter=Q(repeated=True)), Count("id"))
+
+
+def _first_correct_transfer(ids, start, end, p):
+    known = Q(transfers__gt=0, transfer_correct__isnull=False)
+    return _grouped(
+        _calls(ids, start, end),
+        Count("id", filter=known & Q(transfer_correct=True)),
+        Count("id", filter=known),
+    )
+
+
+def _conversion_rate(ids, start, end, p):
+    converted = Exists(
+        Conversion.objects.filter(
+            call=OuterRef("pk"),
+            kind__in=[
+                Conversion.Kind.SALE,
+                Conversion.Kind.APPOINTMENT,
+                Conversion.Kind.INTENT,
+            ],
+        )
+    )
+    calls = _calls(ids, start, end).filter(ANSWERED).annotate(converted=converted)
+    return _grouped(calls, Count("id", filter=Q(converted=True)), Count("id"))
+
+
+def _time_to_convert(ids, start, end, p):
+    conversions = Conversion.objects.filter(
+        agent_id__in=ids,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        call__isnull=False,
+        kind__in=[Conversion.Kind.SALE, Conversion.Kind.APPOINTMENT],
+    )
+    delay = ExpressionWrapper(
+        F("occurred_at") - F("call__started_at"), output_field=DurationField()
+    )
+    ratios = _grouped(conversions, Sum(delay), Count("id"))
+    # Summed in seconds; the metric is in hours.
+    return {agent: Ratio(r.numerator / 3600, r.denominator) for agent, r in ratios.items()}
+
+
+def _invitation_success(ids, start, end, p):
+    invitations = Conversion.objects.filter(
+        agent_id__in=ids,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        kind=Conversion.Kind.INVITATION,
+    )
+    return _grouped(invitations, Count("id", filter=Q(accepted=True)), Count("id"))
+
+
+def _surveys(ids, start, end, kind):
+    return Survey.objects.filter(
+        agent_id__in=ids, answered_at__gte=start, answered_at__lt=end, kind=kind
+    )
+
+
+def _csat(ids, start, end, p):
+    return _grouped(_surveys(ids, start, end, Survey.Kind.CSAT), Sum("score"), Count("id"))
+
+
+def _nps(ids, start, end, p):
+    answers = _surveys(ids, start, end, Survey.Kind.NPS)
+    promoters_less_detractors = Count("id", filter=Q(score__gte=9)) - Count(
+        "id", filter=Q(score__lte=6)
+    )
+    return _grouped(answers, promoters_less_detractors, Count("id"))
+
+
+def _complaint_rate(ids, start, end, p):
+    return _grouped(_calls(ids, start, end), Count("id", filter=Q(complaint=True)), Count("id"))
+
+
+def _early_hangup_rate(ids, start, end, p):
+    early = ANSWERED & CUSTOMER_ENDED & Q(talk_seconds__lt=p["early_hangup_seconds"])
+    return _grouped(
+        _calls(ids, start, end), Count("id", filter=early), Count("id", filter=ANSWERED)
+    )
+
+
+def _effective_talk_ratio(ids, start, end, p):
+    effective = ANSWERED & Q(talk_seconds__gte=p["effective_call_minutes"] * 60)
+    talk = {
+        row["agent_id"]: _decimal(row["talk"])
+        for row in _calls(ids, start, end)
+        .values("agent_id")
+        .annotate(talk=Sum("talk_seconds", filter=effective))
+    }
+    # Work time is kept per day of the center's calendar: the days of [start, end).
+    logged = (
+        WorkTime.objects.filter(agent_id__in=ids, day__gte=local_day(start), day__lt=local_day(end))
+        .values("agent_id")
+        .annotate(seconds=Sum("logged_in_seconds"))
+    )
+    return {
+        row["agent_id"]: Ratio(talk.get(row["agent_id"], Decimal(0)), _decimal(row["seconds"]))
+        for row in logged
+        if row["seconds"]
+    }
+
+
+def _qa_score(ids, start, end, p):
+    assessments = QaAssessment.objects.filter(
+        agent_id__in=ids, assessed_at__gte=start, assessed_at__lt=end
+    )
+    return _grouped(assessments, Sum("score"), Count("id"))
+
+
+# --- the catalogue --------------------------------------------------------------------------------
+
+PERCENT, ONE = Decimal(100), Decimal(1)
+_WINDOW = Param("window_days", "Repeat-contact window", "重复来电窗口", 7, 1, 90, "days")
+
+CATALOGUE: tuple[MetricDefinition, ...] = (
+    MetricDefinition(
+        "answer_rate", "Answer rate", "接通率", "%", UP, ("calls",), _answer_rate, PERCENT,
+        Decimal(0), PERCENT, "Answered ÷ offered (inbound), connected ÷ dialled (outbound).",
     ),
-}
-METRIC_CHOICES = [(code, definition.name) for code, definition in METRICS.items()]
+    MetricDefinition(
+        "asa", "Average speed of answer", "平均应答速度", "s", DOWN, ("calls",), _asa, ONE,
+        Decimal(0), None, "Mean wait of answered calls.",
+    ),
+    MetricDefinition(
+        "service_level", "Service level", "服务水平", "%", UP, ("calls",), _service_level, PERCENT,
+        Decimal(0), PERCENT, "Calls answered within N seconds ÷ offered.",
+        (Param("answer_within_seconds", "Answered within", "应答时限", 20, 1, 600, "s"),),
+    ),
+    MetricDefinition(
+        "abandon_rate", "Abandonment rate", "放弃率", "%", DOWN, ("calls",), _abandon_rate,
+        PERCENT, Decimal(0), PERCENT,
+        "Abandoned ÷ offered inbound calls; abandons shorter than N seconds count in neither.",
+        (Param("short_abandon_seconds", "Short abandons excluded below", "短时放弃排除阈值", 5, 0,
+               120, "s"),),
+    ),
+    MetricDefinition(
+        "aht", "Average handling time", "平均处理时长", "s", DOWN, ("calls",), _aht, ONE,
+        Decimal(0), None, "(Talk + hold + after-call work) ÷ handled calls.",
+    ),
+    MetricDefinition(
+        "fcr", "First-contact resolution", "首次解决率", "%", UP, ("calls",), _fcr, PERCENT,
+        Decimal(0), PERCENT,
+        "Answered contacts with no repeat contact from the same customer within the window ÷ "
+        "answered contacts with a known customer.",
+        (_WINDOW,),
+    ),
+    MetricDefinition(
+        "first_correct_transfer", "First-correct-transfer rate", "首次正确转接率", "%", UP,
+        ("calls",), _first_correct_transfer, PERCENT, Decimal(0), PERCENT,
+        "Transfers that reached the right skill first time ÷ transfers.",
+    ),
+    MetricDefinition(
+        "conversion_rate", "Conversion rate", "转化率", "%", UP, ("calls", "conversions"),
+        _conversion_rate, PERCENT, Decimal(0), PERCENT,
+        "Answered calls with a sale, appointment or intent ÷ answered calls.",
+    ),
+    MetricDefinition(
+        "time_to_convert", "Time to convert", "转化时长", "h", DOWN, ("calls", "conversions"),
+        _time_to_convert, ONE, Decimal(0), None,
+        "Mean hours from the call to its sale or appointment.",
+    ),
+    MetricDefinition(
+        "invitation_success", "Invitation success rate", "邀约成功率", "%", UP, ("conversions",),
+        _invitation_success, PERCENT, Decimal(0), PERCENT,
+        "Invitations accepted ÷ invitations made.",
+    ),
+    MetricDefinition(
+        "csat", "CSAT", "客户满意度", "score", UP, ("surveys",), _csat, ONE, Decimal(1), Decimal(5),
+        "Mean after-call survey score (1-5).",
+    ),
+    MetricDefinition(
+        "nps", "NPS", "净推荐值", "points", UP, ("surveys",), _nps, PERCENT, Decimal(-100),
+        PERCENT, "% promoters (9-10) − % detractors (0-6).",
+    ),
+    MetricDefinition(
+        "complaint_rate", "Complaint rate", "合规投诉率", "%", DOWN, ("calls",), _complaint_rate,
+        PERCENT, Decimal(0), PERCENT, "Calls with a compliance complaint ÷ calls.",
+    ),
+    MetricDefinition(
+        "early_hangup_rate", "Early hang-up rate", "早挂率", "%", DOWN, ("calls",),
+        _early_hangup_rate, PERCENT, Decimal(0), PERCENT,
+        "Connected calls ended by the customer within N seconds ÷ connected calls.",
+        (Param("early_hangup_seconds", "Ended within", "挂断时限", 30, 1, 600, "s"),),
+    ),
+    MetricDefinition(
+        "effective_talk_ratio", "Effective talk ratio", "有效通话时长占比", "%", UP,
+        ("calls", "work time"), _effective_talk_ratio, PERCENT, Decimal(0), PERCENT,
+        "Talk time of calls of at least N minutes ÷ logged-in time.",
+        (Param("effective_call_minutes", "Effective call from", "有效通话时长起点", 2, 0, 60,
+               "min"),),
+    ),
+    MetricDefinition(
+        "repeat_contact_rate", "Repeat-contact rate", "重复来电率", "%", DOWN, ("calls",),
+        _repeat_contact_rate, PERCENT, Decimal(0), PERCENT,
+        "Answered contacts followed by another contact of the same customer within the window ÷ "
+        "answered contacts with a known customer.",
+        (_WINDOW,),
+    ),
+    MetricDefinition(
+        "qa_score", "QA score", "质检得分", "score", UP, ("QA",), _qa_score, ONE, Decimal(0),
+        PERCENT, "Mean quality score (0-100).",
+    ),
+)  # fmt: skip
+METRICS: dict[str, MetricDefinition] = {definition.code: definition for definition in CATALOGUE}
+METRIC_CHOICES = [(d.code, f"{d.name_zh} {d.name_en}") for d in CATALOGUE]
+
+
+def metric(code: str) -> MetricDefinition:
+    try:
+        return METRICS[code]
+    except KeyError:
+        raise ValueError(f"Unknown metric {code!r}; known: {', '.join(METRICS)}") from None
+
+
+def _value(definition: MetricDefinition, ratio: Ratio | None) -> MetricValue:
+    if ratio is None or ratio.denominator == 0:
+        return MetricValue(None, Decimal(0), Decimal(0))
+    value = (ratio.numerator * definition.scale / ratio.denominator).quantize(
+        VALUE_PLACES, ROUND_HALF_UP
+    )
+    return MetricValue(value, ratio.numerator, ratio.denominator)
+
+
+def metric_ratios(
+    code: str,
+    *,
+    agent_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    params: Mapping[str, int] | None = None,
+) -> dict[int, Ratio]:
+    definition = metric(code)
+    return definition.formula(list(agent_ids), start, end, definition.param_values(params))
 
 
 def metric_values(
-    code: str, *, agent_ids: Iterable[int], start: dt.datetime, end: dt.datetime
+    code: str,
+    *,
+    agent_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    params: Mapping[str, int] | None = None,
 ) -> dict[int, MetricValue]:
-    """Values of metric ``code`` for these agents over ``[start, end)``."""
-    try:
-        definition = METRICS[code]
-    except KeyError:
-        raise ValueError(f"Unknown metric {code!r}; known: {', '.join(METRICS)}") from None
-    return definition.compute(agent_ids=agent_ids, start=start, end=end)
+    """Values of metric ``code`` per agent over ``[start, end)``. An agent with no data is absent:
+    "no data", which the plan's no-data rule decides about, never a silent 100%."""
+    definition = metric(code)
+    ratios = metric_ratios(code, agent_ids=agent_ids, start=start, end=end, params=params)
+    return {agent: _value(definition, ratio) for agent, ratio in ratios.items()}
+
+
+def rollup(code: str, ratios: Iterable[Ratio]) -> MetricValue:
+    """One value for a group of agents (a team, a pilot group): sums of numerators and denominators."""
+    ratios = list(ratios)
+    total = Ratio(
+        sum((r.numerator for r in ratios), Decimal(0)),
+        sum((r.denominator for r in ratios), Decimal(0)),
+    )
+    return _value(metric(code), total)
+
+
+def improvement_values(
+    code: str,
+    *,
+    agent_ids: Iterable[int],
+    year: int,
+    month: int,
+    baseline: str,
+    params: Mapping[str, int] | None = None,
+) -> dict[int, MetricValue]:
+    """Improvement of a metric in a month over a baseline, in the metric's good direction (a fall of
+    ASA from 30 s to 25 s is +5): ``baseline`` is "previous" (last month) or "trailing3" (the mean of
+    the three months before). No data this month, or in every baseline month, is no data."""
+    definition = metric(code)
+    agent_ids = list(agent_ids)
+    start, end = month_bounds(year, month)
+    current = metric_values(code, agent_ids=agent_ids, start=start, end=end, params=params)
+    months = {"previous": 1, "trailing3": 3}.get(baseline)
+    if months is None:
+        raise ValueError(f"Unknown baseline {baseline!r}; use 'previous' or 'trailing3'")
+    history: dict[int, list[Decimal]] = {}
+    for back in range(1, months + 1):
+        y, m = shift_month(year, month, -back)
+        b_start, b_end = month_bounds(y, m)
+        for agent, value in metric_values(
+            code, agent_ids=agent_ids, start=b_start, end=b_end, params=params
+        ).items():
+            if value.value is not None:
+                history.setdefault(agent, []).append(value.value)
+    sign = 1 if definition.direction == UP else -1
+    result = {}
+    for agent, value in current.items():
+        past = history.get(agent)
+        if value.value is None or not past:
+            continue
+        base = sum(past, Decimal(0)) / len(past)
+        result[agent] = MetricValue(
+            ((value.value - base) * sign).quantize(VALUE_PLACES, ROUND_HALF_UP),
+            value.numerator,
+            value.denominator,
+        )
+    return result

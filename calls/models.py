@@ -63,6 +63,11 @@ class Call(models.Model):
         NO_ANSWER = "no_answer", _("Not answered")
         OTHER = "other", _("Other")
 
+    class EndedBy(models.TextChoices):
+        AGENT = "agent", _("Agent")
+        CUSTOMER = "customer", _("Customer")
+        SYSTEM = "system", _("System")
+
     source = models.CharField(_("source"), max_length=50)
     external_id = models.CharField(_("call id"), max_length=100)
     agent = models.ForeignKey(
@@ -84,6 +89,13 @@ class Call(models.Model):
     hold_seconds = models.PositiveIntegerField(_("hold (s)"), default=0)
     acw_seconds = models.PositiveIntegerField(_("after-call work (s)"), default=0)
     transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
+    transfer_correct = models.BooleanField(
+        _("first transfer reached the right skill"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when the call was not transferred or the system does not say."),
+    )
+    ended_by = models.CharField(_("ended by"), max_length=10, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     complaint = models.BooleanField(_("complaint"), default=False)
     batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="calls")
@@ -100,7 +112,11 @@ class Call(models.Model):
                 name="call_answered_after_start",
             ),
         ]
-        indexes = [models.Index(fields=["agent", "started_at"], name="call_agent_started")]
+        indexes = [
+            models.Index(fields=["agent", "started_at"], name="call_agent_started"),
+            # Repeat-contact matching (FCR, repeat-contact rate) looks up a customer's next call.
+            models.Index(fields=["customer_key", "started_at"], name="call_customer_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
@@ -108,3 +124,135 @@ class Call(models.Model):
     @property
     def answered(self) -> bool:
         return self.answered_at is not None
+
+
+class _Fact(models.Model):
+    """What every imported fact shares: where it came from, its id there, the agent, the batch."""
+
+    source = models.CharField(_("source"), max_length=50)
+    external_id = models.CharField(_("id in the source"), max_length=100)
+    agent = models.ForeignKey("incentives.Agent", on_delete=models.PROTECT, related_name="+")
+    call = models.ForeignKey(
+        Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Survey(_Fact):
+    """One after-call survey answer: CSAT 1-5, NPS 0-10 or CES 1-7."""
+
+    class Kind(models.TextChoices):
+        CSAT = "csat", "CSAT"
+        NPS = "nps", "NPS"
+        CES = "ces", "CES"
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    score = models.PositiveSmallIntegerField(_("score"))
+    answered_at = models.DateTimeField(_("answered at"))
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="survey_unique_per_source"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="csat", score__gte=1, score__lte=5)
+                | Q(kind="nps", score__lte=10)
+                | Q(kind="ces", score__gte=1, score__lte=7),
+                name="survey_score_in_scale",
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "answered_at"], name="survey_agent_answered")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score}"
+
+
+class Conversion(_Fact):
+    """A sale, appointment, expressed intent, or an invitation (accepted or not), linked to a call or
+    an agent."""
+
+    class Kind(models.TextChoices):
+        SALE = "sale", _("Sale")
+        APPOINTMENT = "appointment", _("Appointment")
+        INTENT = "intent", _("Intent")
+        INVITATION = "invitation", _("Invitation")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    accepted = models.BooleanField(
+        _("invitation accepted"), null=True, blank=True, help_text=_("Invitations only.")
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("conversion")
+        verbose_name_plural = _("conversions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="conversion_unique_per_source"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invitation", accepted__isnull=False)
+                | (~Q(kind="invitation") & Q(accepted__isnull=True)),
+                name="conversion_accepted_only_for_invitations",
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "occurred_at"], name="conversion_agent_occurred")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+class QaAssessment(_Fact):
+    """A quality score (0-100) for an evaluated call, by a person or an automated checker."""
+
+    score = models.DecimalField(_("QA score"), max_digits=6, decimal_places=2)
+    assessed_at = models.DateTimeField(_("assessed at"))
+
+    class Meta:
+        verbose_name = _("QA assessment")
+        verbose_name_plural = _("QA assessments")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="qa_unique_per_source"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="qa_score_0_100"
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "assessed_at"], name="qa_agent_assessed")]
+
+    def __str__(self) -> str:
+        return f"QA {self.score}"
+
+
+class WorkTime(models.Model):
+    """Logged-in and available time of an agent on a day (center's calendar)."""
+
+    source = models.CharField(_("source"), max_length=50)
+    agent = models.ForeignKey("incentives.Agent", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("day"))
+    logged_in_seconds = models.PositiveIntegerField(_("logged in (s)"))
+    available_seconds = models.PositiveIntegerField(_("available (s)"), default=0)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("work time")
+        verbose_name_plural = _("work time")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "agent", "day"], name="worktime_unique_day"),
+            models.CheckConstraint(
+                condition=Q(logged_in_seconds__lte=86400)
+                & Q(available_seconds__lte=F("logged_in_seconds")),
+                name="worktime_within_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.day}"

@@ -41,3 +41,9 @@ def previous_month(now: dt.datetime | None = None) -> tuple[int, int]:
 
 def local_day(instant: dt.datetime) -> dt.date:
     return timezone.localtime(instant, center_tz()).date()
+
+
+def shift_month(year: int, month: int, by: int) -> tuple[int, int]:
+    """The (year, month) ``by`` months after (negative: before) the given one."""
+    index = year * 12 + (month - 1) + by
+    return index // 12, index % 12 + 1

@@ -17,7 +17,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 HR = "HR"
 LEAD = "Team lead"
@@ -25,6 +25,28 @@ AGENT = "Agent"
 ROLES = (HR, LEAD, AGENT)
 
 _PUBLIC = frozenset({"__public__"})
+# What HR may do in the admin: everything on our floors and the schedules; read the audit trail.
+HR_ADMIN_APPS = ("calls", "incentives", "reports", "django_celery_beat")
+HR_READ_APPS = ("auditlog",)
+
+
+def roles_sync(**kwargs) -> None:
+    """Make sure the three roles exist and HR holds its admin permissions.
+
+    Connected to ``post_migrate`` (calls.apps), where Django itself creates permissions, so a fresh
+    database — and a test database after a flush — always has the roles. Idempotent.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+    hr = Group.objects.get(name=HR)
+    permissions = Permission.objects.filter(
+        content_type__app_label__in=HR_ADMIN_APPS
+    ) | Permission.objects.filter(
+        content_type__app_label__in=HR_READ_APPS, codename__startswith="view_"
+    )
+    hr.permissions.add(*permissions)
 
 
 def user_roles(user) -> frozenset[str]:
@@ -100,12 +122,16 @@ class RoleRequiredMiddleware:
 
 
 class HasRole(BasePermission):
-    """The API's default permission: the view's ``allowed_roles`` must meet the user's roles."""
+    """The API's default permission: the view's ``allowed_roles`` must meet the user's roles; for a
+    write (POST, PUT, PATCH, DELETE) ``write_roles`` when the view has them (e.g. leads read, HR writes)."""
 
     message = "Your role does not give access to this resource."
 
     def has_permission(self, request, view) -> bool:
-        allowed = getattr(view, "allowed_roles", None)
+        allowed = None
+        if request.method not in SAFE_METHODS:
+            allowed = getattr(view, "write_roles", None)
+        allowed = allowed or getattr(view, "allowed_roles", None)
         if not allowed:
             return False
         return bool(user_roles(request.user) & set(allowed))

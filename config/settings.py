@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "auditlog",
     # Our three floors, bottom up: calls (facts), incentives (plans and money), reports (what people see).
     "calls",
     "incentives",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records who made each change to the organisation, plans and targets (AUDITLOG_* below).
+    "auditlog.middleware.AuditlogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Deny by default: a page is reachable only if its view names the roles it admits.
     "calls.roles.RoleRequiredMiddleware",
@@ -176,6 +179,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["calls.roles.HasRole"],
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incentives.models.Level",
+        "ChannelEnum": "incentives.models.Channel",
+        "MetricEnum": "calls.metrics.METRIC_CHOICES",
+    },
 }
 
 # Celery. No broker configured is the embedded default: tasks run in process, at commit.
@@ -208,6 +216,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
 }
+
+# The audit trail: every change HR makes to the organisation, plans and targets, with who, when, and
+# the values before and after; HR reads it in the admin (Log entries).
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "incentives.Region",
+    {"model": "incentives.Team", "m2m_fields": {"leads"}},
+    "incentives.Group",
+    "incentives.Agent",
+    "incentives.Placement",
+    "incentives.Plan",
+    {"model": "incentives.PlanVersion", "m2m_fields": {"teams", "groups"}},
+    "incentives.PlanMetric",
+    "incentives.PlanTier",
+    "incentives.PlanGate",
+    "incentives.PlanAward",
+    "incentives.TargetOverride",
+    "incentives.Period",
+)
 
 LOGGING = {
     "version": 1,

@@ -1,39 +1,465 @@
-from django.contrib import admin
+"""The admin: HR's workshop for the organisation and the plans.
 
-from incentives.models import Agent, Period, Plan, PlanMetric, PlanTier, Run, RunChunk, Team
+Plan versions are edited with inlines for metrics, tiers, gates and awards; every rule is checked by
+``incentives.validation`` (the same functions the API uses) in the forms' ``clean``, so the admin refuses
+exactly what the API refuses. A version used by a computation is read-only; "make a new version" is how
+it changes. An agent's team is changed by a dated move, never by editing history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from incentives import services
+from incentives.explain import explain, worked_examples
+from incentives.models import (
+    Agent,
+    Channel,
+    Group,
+    Level,
+    Period,
+    Placement,
+    Plan,
+    PlanAward,
+    PlanGate,
+    PlanMetric,
+    PlanTier,
+    PlanVersion,
+    Region,
+    Run,
+    RunChunk,
+    TargetOverride,
+    Team,
+)
+from incentives.validation import (
+    GateSpec,
+    MetricSpec,
+    TierSpec,
+    VersionSpec,
+    gates_problems,
+    header_problems,
+    metrics_problems,
+    tiers_problems,
+)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+class GroupInline(admin.TabularInline):
+    model = Group
+    extra = 0
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "region"]
+    list_filter = ["region"]
     search_fields = ["code", "name"]
     filter_horizontal = ["leads"]
+    inlines = [GroupInline]
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "team"]
+    list_filter = ["team"]
+    search_fields = ["code", "name"]
+
+
+class PlacementInline(admin.TabularInline):
+    """History: read-only. A move is made with the 'move to' fields of the agent form."""
+
+    model = Placement
+    extra = 0
+    can_delete = False
+    readonly_fields = ["team", "group", "valid_from", "valid_to"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AgentForm(forms.ModelForm):
+    move_team = forms.ModelChoiceField(Team.objects.all(), required=False, label=_("move to team"))
+    move_group = forms.ModelChoiceField(
+        Group.objects.all(), required=False, label=_("move to group")
+    )
+    move_from = forms.DateField(
+        required=False, label=_("from"), help_text=_("The first day in the new team.")
+    )
+
+    class Meta:
+        model = Agent
+        fields = [
+            "employee_id",
+            "name",
+            "level",
+            "channel",
+            "base_pay",
+            "hire_date",
+            "leave_date",
+            "user",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        team, group, start = data.get("move_team"), data.get("move_group"), data.get("move_from")
+        if self.instance.pk is None and not (team and start):
+            raise ValidationError(_("A new agent needs a team and the date they start in it."))
+        if (team or group) and not start:
+            self.add_error("move_from", _("A move needs the date it takes effect."))
+        if group and not team:
+            data["move_team"] = team = group.team
+        if group and team and group.team_id != team.pk:
+            self.add_error("move_group", _("This group belongs to another team."))
+        latest = (
+            self.instance.placements.order_by("-valid_from").first() if self.instance.pk else None
+        )
+        if start and latest and start <= latest.valid_from:
+            self.add_error("move_from", _("Must be after %(d)s, the start of the current placement: history is "
+                                          "never rewritten.") % {"d": latest.valid_from})  # fmt: skip
+        return data
 
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ["employee_id", "name", "team", "active"]
-    list_filter = ["team", "active"]
+    form = AgentForm
+    list_display = ["employee_id", "name", "level", "channel", "hire_date", "leave_date"]
+    list_filter = ["level", "channel", "placements__team"]
     search_fields = ["employee_id", "name"]
     raw_id_fields = ["user"]
+    inlines = [PlacementInline]
+    fieldsets = [
+        (None, {"fields": ["employee_id", "name", "level", "channel", "base_pay", "hire_date", "leave_date",
+                           "user"]}),
+        (_("Move (dated)"), {"fields": ["move_team", "move_group", "move_from"]}),
+    ]  # fmt: skip
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        team, start = form.cleaned_data.get("move_team"), form.cleaned_data.get("move_from")
+        if team and start:
+            services.agent_place(
+                agent=obj, team=team, group=form.cleaned_data.get("move_group"), valid_from=start
+            )
 
 
-class PlanMetricInline(admin.TabularInline):
+# --- plans ----------------------------------------------------------------------------------------
+
+
+def _decimal_or_none(value):
+    return value if value not in ("", None) else None
+
+
+class _SectionFormSet(forms.BaseInlineFormSet):
+    """Runs one section of ``incentives.validation`` over the rows being saved and puts each problem on
+    its row and field (or above the table when it concerns the whole section)."""
+
+    section_check = None
+    spec_class = None
+
+    def spec(self, data):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        forms_kept = [
+            form for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]  # fmt: skip
+        specs = [self.spec(form.cleaned_data) for form in forms_kept]
+        general = []
+        for problem in type(self).section_check(specs):
+            if problem.index is None:
+                general.append(problem.message)
+            elif problem.field and problem.field in forms_kept[problem.index].fields:
+                forms_kept[problem.index].add_error(problem.field, problem.message)
+            else:
+                forms_kept[problem.index].add_error(None, problem.message)
+        if general:
+            raise ValidationError(general)
+
+
+class MetricFormSet(_SectionFormSet):
+    section_check = staticmethod(metrics_problems)
+
+    def spec(self, d):
+        return MetricSpec(
+            metric=d["metric"], weight=d["weight"], threshold=d["threshold"], target=d["target"],
+            threshold_payout=d["threshold_payout"], excellence=_decimal_or_none(d.get("excellence")),
+            excellence_payout=_decimal_or_none(d.get("excellence_payout")), scope=d["scope"],
+            measure=d["measure"], baseline=d.get("baseline") or "", no_data=d["no_data"],
+            params=d.get("params") or {},
+        )  # fmt: skip
+
+
+class TierFormSet(_SectionFormSet):
+    section_check = staticmethod(tiers_problems)
+
+    def spec(self, d):
+        return TierSpec(d["from_score"], d["rate"], d.get("kicker") or 0)
+
+
+class GateFormSet(_SectionFormSet):
+    section_check = staticmethod(gates_problems)
+
+    def spec(self, d):
+        return GateSpec(
+            metric=d["metric"], comparison=d["comparison"], value=d["value"], effect=d["effect"],
+            factor=_decimal_or_none(d.get("factor")), score_cap=_decimal_or_none(d.get("score_cap")),
+            scope=d["scope"], params=d.get("params") or {},
+        )  # fmt: skip
+
+
+class _LockedInline:
+    """Inlines of a version used by a computation are read-only like the version itself."""
+
+    def has_add_permission(self, request, obj=None):
+        return not (obj and obj.locked) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj and obj.locked) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj and obj.locked) and super().has_delete_permission(request, obj)
+
+
+class PlanMetricInline(_LockedInline, admin.StackedInline):
     model = PlanMetric
+    formset = MetricFormSet
     extra = 0
+    fields = [("metric", "weight", "scope", "measure", "baseline"),
+              ("threshold", "threshold_payout", "target", "excellence", "excellence_payout"),
+              ("no_data", "params")]  # fmt: skip
 
 
-class PlanTierInline(admin.TabularInline):
+class PlanTierInline(_LockedInline, admin.TabularInline):
     model = PlanTier
+    formset = TierFormSet
     extra = 0
+
+
+class PlanGateInline(_LockedInline, admin.TabularInline):
+    model = PlanGate
+    formset = GateFormSet
+    extra = 0
+
+
+class PlanAwardInline(_LockedInline, admin.TabularInline):
+    model = PlanAward
+    extra = 0
+
+
+class PlanVersionForm(forms.ModelForm):
+    levels = forms.MultipleChoiceField(
+        choices=Level.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None: every level."),
+    )
+    channels = forms.MultipleChoiceField(choices=Channel.choices, required=False,
+                                         widget=forms.CheckboxSelectMultiple,
+                                         help_text=_("None: every channel."))  # fmt: skip
+
+    class Meta:
+        model = PlanVersion
+        fields = [
+            "plan", "effective_from", "effective_to", "target_bonus_kind", "target_bonus",
+            "target_bonus_percent", "currency", "payout_cap_kind", "payout_cap", "teams", "groups",
+            "levels", "channels", "note",
+        ]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        spec = VersionSpec(
+            effective_from=data["effective_from"], effective_to=data.get("effective_to"),
+            target_bonus_kind=data["target_bonus_kind"], target_bonus=data.get("target_bonus"),
+            target_bonus_percent=data.get("target_bonus_percent"), payout_cap_kind=data["payout_cap_kind"],
+            payout_cap=data.get("payout_cap"),
+        )  # fmt: skip
+        for problem in header_problems(spec):
+            self.add_error(problem.field if problem.field in self.fields else None, problem.message)
+        if self.instance.pk and self.instance.status == PlanVersion.Status.ACTIVE:
+            for problem in services.plans.overlap_problems_for(
+                plan=data["plan"], exclude_pk=self.instance.pk, effective_from=data["effective_from"],
+                effective_to=data.get("effective_to"), teams=data.get("teams") or [],
+                groups=data.get("groups") or [], levels=data.get("levels") or [],
+                channels=data.get("channels") or [],
+            ):  # fmt: skip
+                self.add_error(None, problem.message)
+        return data
+
+
+@admin.register(PlanVersion)
+class PlanVersionAdmin(admin.ModelAdmin):
+    form = PlanVersionForm
+    list_display = [
+        "__str__",
+        "status",
+        "effective_from",
+        "effective_to",
+        "target_bonus_kind",
+        "used",
+    ]
+    list_filter = ["status", "plan", "teams"]
+    search_fields = ["plan__code", "plan__name"]
+    filter_horizontal = ["teams", "groups"]
+    readonly_fields = ["status", "number", "how_it_pays"]
+    inlines = [PlanMetricInline, PlanTierInline, PlanGateInline, PlanAwardInline]
+    actions = ["activate", "new_version", "copy_as_new_plan"]
+    fieldsets = [
+        (None, {"fields": ["plan", "number", "status", ("effective_from", "effective_to"), "note"]}),
+        (_("Bonus"), {"fields": [("target_bonus_kind", "target_bonus", "target_bonus_percent", "currency"),
+                                 ("payout_cap_kind", "payout_cap")]}),
+        (_("Who it applies to (empty: everyone)"), {"fields": ["teams", "groups", "levels", "channels"]}),
+        (_("How this plan pays"), {"fields": ["how_it_pays"]}),
+    ]  # fmt: skip
+
+    @admin.display(boolean=True, description=_("used by a computation"))
+    def used(self, obj):
+        return obj.locked
+
+    @admin.display(description=_("In words"))
+    def how_it_pays(self, obj):
+        if obj is None or obj.pk is None:
+            return _("Save the version to see it explained.")
+        spec = services.version_spec_from_db(obj)
+        problems = services.plans.version_problems(spec)
+        if problems:
+            return format_html(
+                "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(p),) for p in problems))
+            )
+        words = format_html_join(
+            "", "<li>{}</li>", ((line,) for line in explain(spec, obj.currency))
+        )
+        examples = worked_examples(spec, obj.currency)
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((f"{s:f}", f"{amount:,.2f} {obj.currency}", how) for s, amount, how in examples),
+        )  # fmt: skip
+        return format_html(
+            "<ul>{}</ul><p><strong>{}</strong></p><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            words, _("Worked example (no gate hit)"), _("weighted score"), _("payout"), _("how"), rows,
+        )  # fmt: skip
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj and obj.locked) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj and obj.locked) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            from django.db.models import Max
+
+            obj.number = (obj.plan.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Activate the selected versions"))
+    def activate(self, request, queryset):
+        for version in queryset:
+            try:
+                services.plan_version_activate(version=version)
+            except services.PlanInvalid as exc:
+                self.message_user(request, f"{version}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(v)s is active.") % {"v": version}, messages.SUCCESS)
+
+    @admin.action(description=_("Make a new version (draft, from the first of next month)"))
+    def new_version(self, request, queryset):
+        today = dt.date.today()
+        first_next = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        for version in queryset:
+            new = services.plan_version_new(version=version, effective_from=max(first_next, version.effective_from
+                                            + dt.timedelta(days=1)))  # fmt: skip
+            self.message_user(
+                request, _("%(v)s created as a draft.") % {"v": new}, messages.SUCCESS
+            )
+
+    @admin.action(description=_("Copy as a new plan (draft)"))
+    def copy_as_new_plan(self, request, queryset):
+        for version in queryset:
+            code = f"{version.plan.code}-copy"
+            n = 1
+            while Plan.objects.filter(code=code).exists():
+                n += 1
+                code = f"{version.plan.code}-copy{n}"
+            plan = services.plan_copy(
+                version=version, code=code, name=f"{version.plan.name} (copy)"
+            )
+            self.message_user(request, _("%(p)s created.") % {"p": plan}, messages.SUCCESS)
+
+
+class PlanVersionInline(admin.TabularInline):
+    model = PlanVersion
+    extra = 0
+    fields = ["number", "status", "effective_from", "effective_to"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "effective_from", "effective_to", "target_bonus", "currency"]
+    list_display = ["code", "name"]
     search_fields = ["code", "name"]
-    filter_horizontal = ["teams"]
-    inlines = [PlanMetricInline, PlanTierInline]
+    inlines = [PlanVersionInline]
+
+
+class TargetOverrideForm(forms.ModelForm):
+    class Meta:
+        model = TargetOverride
+        fields = ["period", "metric", "team", "agent", "threshold", "target", "excellence", "note"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if (data.get("team") is None) == (data.get("agent") is None):
+            raise ValidationError(_("Choose a team or an agent, exactly one of them."))
+        if data["period"].status == Period.Status.CLOSED:
+            raise ValidationError(_("This period is closed: its targets can no longer change."))
+        problem = services.targets.target_problem(
+            data["metric"], data["threshold"], data["target"], data.get("excellence")
+        )
+        if problem:
+            raise ValidationError(problem)
+        return data
+
+
+@admin.register(TargetOverride)
+class TargetOverrideAdmin(admin.ModelAdmin):
+    form = TargetOverrideForm
+    list_display = ["period", "metric", "team", "agent", "threshold", "target", "excellence"]
+    list_filter = ["period", "metric", "team"]
+    search_fields = ["agent__employee_id", "agent__name"]
+    raw_id_fields = ["agent"]
+
+    def save_model(self, request, obj, form, change):
+        override = services.target_override_set(
+            period=obj.period, metric_code=obj.metric, threshold=obj.threshold, target=obj.target,
+            excellence=obj.excellence, team=obj.team, agent=obj.agent, note=obj.note, user=request.user,
+        )  # fmt: skip
+        obj.pk = override.pk
+
+
+# --- runs ----------------------------------------------------------------------------------------
 
 
 class RunChunkInline(admin.TabularInline):

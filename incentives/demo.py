@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group as AuthGroup
 from django.db import transaction
 
 from calls.generator import generate_calls
@@ -18,12 +19,14 @@ from calls.importers.csv_calls import iter_csv_lines
 from calls.months import month_first_last_day, previous_month
 from calls.roles import AGENT, HR, LEAD
 from calls.services import ImportRefused, calls_import_csv
-from incentives.models import Agent, Period, Plan, Run, Team
+from incentives.models import Agent, Group, Level, Period, Plan, Region, Run, Team
 from incentives.presets import ANSWER_PRIORITY
 from incentives.services import (
+    agent_create,
     period_approve,
     period_get_or_create,
     plan_create_from_preset,
+    presets_load,
     run_start,
 )
 
@@ -33,7 +36,9 @@ TEAMS = (
     ("hotline-b", "热线二组 Hotline B", "B"),
 )
 AGENTS_PER_TEAM = 10
-DEMO_PLAN_CODE = "preset-a-demo"
+DEMO_PLAN_CODE = "demo-answer-priority"
+# Everyone in the demo joined, and its plan took effect, on this day: before any month it seeds.
+DEMO_START = dt.date(2025, 1, 1)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 
@@ -57,20 +62,27 @@ def _user(username: str, *, role: str, first_name: str = "", staff: bool = False
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save()
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user.groups.add(AuthGroup.objects.get_or_create(name=role)[0])
     return user
 
 
 @transaction.atomic
-def _organisation(first_day: dt.date) -> tuple[list[Agent], list[tuple[str, str]]]:
+def _organisation() -> tuple[list[Agent], list[tuple[str, str]]]:
     logins = [(HR, "hr")]
     hr = _user("hr", role=HR, first_name="人力资源 HR", staff=True)
     if not hr.is_superuser:
         hr.is_superuser = True  # the demo's HR user administers everything in the admin
         hr.save(update_fields=["is_superuser"])
+    region, _ = Region.objects.get_or_create(code="east", defaults={"name": "华东 East"})
     agents = []
     for team_index, (code, name, letter) in enumerate(TEAMS):
-        team, _ = Team.objects.get_or_create(code=code, defaults={"name": name})
+        team, _ = Team.objects.get_or_create(code=code, defaults={"name": name, "region": region})
+        groups = [
+            Group.objects.get_or_create(
+                team=team, code=f"{code}-g{n}", defaults={"name": f"{letter}{n} 组"}
+            )[0]
+            for n in (1, 2)
+        ]
         lead = _user(f"lead_{letter.lower()}", role=LEAD, first_name=f"主管 Lead {letter}")
         team.leads.add(lead)
         logins.append((LEAD, lead.username))
@@ -79,9 +91,14 @@ def _organisation(first_day: dt.date) -> tuple[list[Agent], list[tuple[str, str]
             index = team_index * AGENTS_PER_TEAM + number - 1
             person = SURNAMES[index % len(SURNAMES)] + GIVEN[(index * 7) % len(GIVEN)]
             user = _user(employee_id.lower(), role=AGENT, first_name=person)
-            agent, _ = Agent.objects.get_or_create(
-                employee_id=employee_id, defaults={"name": person, "team": team, "user": user}
-            )
+            agent = Agent.objects.filter(employee_id=employee_id).first()
+            if agent is None:
+                agent = agent_create(
+                    employee_id=employee_id, name=person, team=team, group=groups[(number - 1) // 5],
+                    placed_from=DEMO_START, hire_date=DEMO_START, user=user,
+                    level=Level.SENIOR if number <= 3 else Level.JUNIOR,
+                    base_pay=Decimal("6000.00") + Decimal(number * 100),
+                )  # fmt: skip
             agents.append(agent)
             if number == 1:
                 logins.append((AGENT, user.username))
@@ -91,8 +108,10 @@ def _organisation(first_day: dt.date) -> tuple[list[Agent], list[tuple[str, str]
             code=DEMO_PLAN_CODE,
             name=f"{ANSWER_PRIORITY.name} (demo)",
             teams=list(Team.objects.filter(code__in=[code for code, _n, _l in TEAMS])),
-            effective_from=first_day,
+            effective_from=DEMO_START,
+            activate=True,
         )
+    presets_load(effective_from=DEMO_START)
     return agents, logins
 
 
@@ -102,7 +121,7 @@ def demo_seed(*, year: int | None = None, month: int | None = None) -> DemoSumma
     if year is None or month is None:
         year, month = previous_month()
     first_day, last_day = month_first_last_day(year, month)
-    agents, logins = _organisation(first_day)
+    agents, logins = _organisation()
     summary = DemoSummary(year=year, month=month, logins=logins)
 
     rows = generate_calls(

@@ -1,7 +1,8 @@
 """Organisation, plans, periods, runs and statements.
 
-Invariants that must always hold are database constraints, so no code path can break them; writes go
-through ``incentives.services``. Money is Decimal, never float.
+Invariants that must always hold are database constraints, so no code path can break them; rules that
+span rows (weights adding up to 100, no two plans for one agent) are checked by ``incentives.validation``
+before any write; writes go through ``incentives.services``. Money is Decimal, never float.
 """
 
 from decimal import Decimal
@@ -19,9 +20,40 @@ SCORE = {"max_digits": 9, "decimal_places": 4}
 VALUE = {"max_digits": 14, "decimal_places": 4}
 
 
+class Level(models.TextChoices):
+    JUNIOR = "junior", _("Junior")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    SENIOR = "senior", _("Senior")
+    EXPERT = "expert", _("Expert")
+
+
+class Channel(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+    ONLINE = "online", _("Online chat")
+    INVITATIONS = "invitations", _("Invitations")
+
+
+class Region(models.Model):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Team(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="teams",
+        verbose_name=_("region"),
+    )  # fmt: skip
     leads = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="led_teams", verbose_name=_("team leads")
     )
@@ -35,80 +67,235 @@ class Team(models.Model):
         return self.name
 
 
+class Group(models.Model):
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="groups", verbose_name=_("team")
+    )
+    code = models.SlugField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        ordering = ["team__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "code"], name="group_code_unique_in_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} / {self.name}"
+
+
 class Agent(models.Model):
+    """A person on the phones. Where they sit (team, group) is dated: see ``Placement``."""
+
     employee_id = models.CharField(_("employee id"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="agents", verbose_name=_("team")
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices, default=Level.JUNIOR)
+    channel = models.CharField(
+        _("channel"), max_length=12, choices=Channel.choices, default=Channel.INBOUND
+    )
+    base_pay = models.DecimalField(_("monthly base pay"), null=True, blank=True, **MONEY)
+    hire_date = models.DateField(_("hired on"), null=True, blank=True)
+    leave_date = models.DateField(
+        _("left on"), null=True, blank=True, help_text=_("Last working day.")
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="agent",
-        verbose_name=_("login"),
-    )
-    active = models.BooleanField(_("active"), default=True)
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="agent", verbose_name=_("login"),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("agent")
         verbose_name_plural = _("agents")
         ordering = ["employee_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(leave_date__isnull=True) | Q(hire_date__isnull=True)
+                | Q(leave_date__gte=F("hire_date")),
+                name="agent_leaves_after_hire",
+            ),
+            models.CheckConstraint(
+                condition=Q(base_pay__isnull=True) | Q(base_pay__gte=0), name="agent_base_pay_not_negative"
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.name} ({self.employee_id})"
 
 
+class Placement(models.Model):
+    """Where an agent sits from one date to another: the history that attributes a day's calls to a team.
+
+    Written only by ``services.agent_place``, which keeps an agent's placements from overlapping.
+    """
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="placements")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="placements")
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="placements"
+    )
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("to"), null=True, blank=True, help_text=_("Empty: still there."))
+
+    class Meta:
+        verbose_name = _("placement")
+        verbose_name_plural = _("placements")
+        ordering = ["agent", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="placement_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["agent", "valid_from"], name="placement_one_start_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} @ {self.group or self.team} {self.valid_from}…{self.valid_to or ''}"
+
+
 class Plan(models.Model):
-    """A bonus plan for some teams from a date. Versions (issue 3) will make a used plan immutable."""
+    """A bonus plan's identity; what it pays is in its versions."""
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    teams = models.ManyToManyField(Team, related_name="plans", verbose_name=_("teams"))
-    effective_from = models.DateField(_("effective from"))
-    effective_to = models.DateField(_("effective to"), null=True, blank=True)
-    target_bonus = models.DecimalField(_("target bonus per month"), **MONEY)
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
-    payout_cap = models.DecimalField(
-        _("overall payout cap"), null=True, blank=True, help_text=_("Empty: no cap."), **MONEY
-    )
+    description = models.TextField(_("description"), blank=True)
 
     class Meta:
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(target_bonus__gte=0), name="plan_target_bonus_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
-                name="plan_effective_to_after_from",
-            ),
-        ]
+        ordering = ["code"]
 
     def __str__(self) -> str:
         return self.name
 
 
-class PlanMetric(models.Model):
-    class Direction(models.TextChoices):
-        UP = "up", _("higher is better")
-        DOWN = "down", _("lower is better")
+class PlanVersion(models.Model):
+    """What a plan pays, for whom, from a date. Once a computation used it, it never changes: a change
+    is a new version with its own effective date (``services.plan_version_new``)."""
 
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+
+    class BonusKind(models.TextChoices):
+        FIXED = "fixed", _("Fixed amount")
+        PERCENT_OF_BASE = "percent", _("% of base pay")
+
+    class CapKind(models.TextChoices):
+        NONE = "none", _("No cap")
+        AMOUNT = "amount", _("Amount")
+        PERCENT = "percent", _("% of target bonus")
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="versions", verbose_name=_("plan")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(
+        _("effective to"), null=True, blank=True, help_text=_("Empty: open-ended.")
+    )
+    target_bonus_kind = models.CharField(
+        _("target bonus is"), max_length=10, choices=BonusKind.choices, default=BonusKind.FIXED
+    )
+    target_bonus = models.DecimalField(
+        _("target bonus per month"),
+        null=True,
+        blank=True,
+        help_text=_("For a fixed amount."),
+        **MONEY,
+    )
+    target_bonus_percent = models.DecimalField(
+        _("target bonus (% of base pay)"), null=True, blank=True, max_digits=7, decimal_places=4
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    payout_cap_kind = models.CharField(
+        _("overall payout cap"), max_length=10, choices=CapKind.choices, default=CapKind.PERCENT
+    )
+    payout_cap = models.DecimalField(
+        _("cap value"), null=True, blank=True, help_text=_("An amount, or a % of the target bonus (e.g. 200)."),
+        **MONEY,
+    )  # fmt: skip
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="plan_versions", verbose_name=_("teams")
+    )
+    groups = models.ManyToManyField(
+        Group, blank=True, related_name="plan_versions", verbose_name=_("groups")
+    )
+    levels = models.JSONField(
+        _("levels"), default=list, blank=True, help_text=_("Empty: every level.")
+    )
+    channels = models.JSONField(
+        _("channels"), default=list, blank=True, help_text=_("Empty: every channel.")
+    )
+    note = models.TextField(_("what changed"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["plan__code", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="plan_version_number_unique"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="plan_version_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_bonus_kind="fixed", target_bonus__gte=0)
+                | Q(target_bonus_kind="percent", target_bonus_percent__gt=0),
+                name="plan_version_target_bonus_given",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.plan.name} v{self.number}"
+
+    @property
+    def locked(self) -> bool:
+        """Used by a computation: never to be changed in place."""
+        return self.pk is not None and self.statements.exists()
+
+
+class Scope(models.TextChoices):
+    AGENT = "agent", _("the agent's own value")
+    TEAM = "team", _("the team's value")
+
+
+class PlanMetric(models.Model):
     class NoData(models.TextChoices):
         ZERO = "zero", _("score 0")
         REDISTRIBUTE = "redistribute", _("spread its weight over the other metrics")
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="metrics")
+    class Measure(models.TextChoices):
+        VALUE = "value", _("the value")
+        IMPROVEMENT = "improvement", _("improvement over a baseline")
+
+    class Baseline(models.TextChoices):
+        PREVIOUS = "previous", _("previous month")
+        TRAILING3 = "trailing3", _("mean of the 3 months before")
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="metrics")
     metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
     weight = models.DecimalField(
-        _("weight (%)"),
-        max_digits=5,
-        decimal_places=2,
+        _("weight (%)"), max_digits=5, decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )  # fmt: skip
+    scope = models.CharField(
+        _("measured on"), max_length=5, choices=Scope.choices, default=Scope.AGENT
     )
-    direction = models.CharField(_("direction"), max_length=4, choices=Direction.choices)
+    measure = models.CharField(
+        _("measure"), max_length=12, choices=Measure.choices, default=Measure.VALUE
+    )
+    baseline = models.CharField(_("baseline"), max_length=10, choices=Baseline.choices, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True,
+                              help_text=_("Empty: the field's defaults (see the metric catalogue)."))  # fmt: skip
     threshold = models.DecimalField(_("threshold"), **VALUE)
     threshold_payout = models.DecimalField(
         _("payout at threshold (%)"), default=Decimal("50"), **SCORE
@@ -116,42 +303,37 @@ class PlanMetric(models.Model):
     target = models.DecimalField(_("target"), **VALUE)
     excellence = models.DecimalField(_("excellence"), null=True, blank=True, **VALUE)
     excellence_payout = models.DecimalField(
-        _("payout at excellence, the cap (%)"), null=True, blank=True, **SCORE
+        _("payout at excellence = metric cap (%)"), null=True, blank=True, **SCORE
     )
-    no_data = models.CharField(
-        _("when there is no data"), max_length=12, choices=NoData.choices, default=NoData.ZERO
-    )
+    no_data = models.CharField(_("when there is no data"), max_length=12, choices=NoData.choices,
+                               default=NoData.ZERO)  # fmt: skip
 
     class Meta:
         verbose_name = _("plan metric")
         verbose_name_plural = _("plan metrics")
+        ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "metric"], name="plan_metric_once"),
-            models.CheckConstraint(
-                condition=Q(weight__gte=0, weight__lte=100), name="plan_metric_weight_0_100"
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(direction="up", target__gt=F("threshold"))
-                    | Q(direction="down", target__lt=F("threshold"))
-                ),
-                name="plan_metric_threshold_before_target",
-            ),
+            models.UniqueConstraint(fields=["version", "metric", "measure", "scope"], name="plan_metric_once"),
+            models.CheckConstraint(condition=Q(weight__gte=0, weight__lte=100), name="plan_metric_weight_0_100"),
             models.CheckConstraint(
                 condition=Q(excellence__isnull=True, excellence_payout__isnull=True)
                 | Q(excellence__isnull=False, excellence_payout__gte=100),
                 name="plan_metric_excellence_with_cap",
             ),
-        ]
+            models.CheckConstraint(
+                condition=Q(measure="value", baseline="") | Q(measure="improvement") & ~Q(baseline=""),
+                name="plan_metric_baseline_with_improvement",
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
-        return f"{self.plan} · {self.get_metric_display()}"
+        return f"{self.version} · {self.get_metric_display()}"
 
 
 class PlanTier(models.Model):
     """From a weighted score on, the bonus pays at ``rate`` plus a fixed ``kicker``."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tiers")
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="tiers")
     from_score = models.DecimalField(_("from score"), **SCORE)
     rate = models.DecimalField(_("rate"), max_digits=6, decimal_places=4)
     kicker = models.DecimalField(_("step bonus"), default=Decimal("0"), **MONEY)
@@ -159,9 +341,9 @@ class PlanTier(models.Model):
     class Meta:
         verbose_name = _("tier")
         verbose_name_plural = _("tiers")
-        ordering = ["plan", "from_score"]
+        ordering = ["version", "from_score"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "from_score"], name="plan_tier_from_unique"),
+            models.UniqueConstraint(fields=["version", "from_score"], name="plan_tier_from_unique"),
             models.CheckConstraint(
                 condition=Q(rate__gte=0, kicker__gte=0), name="plan_tier_not_negative"
             ),
@@ -169,6 +351,74 @@ class PlanTier(models.Model):
 
     def __str__(self) -> str:
         return f"≥ {self.from_score}: × {self.rate} + {self.kicker}"
+
+
+class PlanGate(models.Model):
+    """A condition on a metric that cuts the bonus: "complaint rate > 0.5% ⇒ × 0"."""
+
+    class Comparison(models.TextChoices):
+        GT = "gt", ">"
+        GE = "ge", "≥"
+        LT = "lt", "<"
+        LE = "le", "≤"
+
+    class Effect(models.TextChoices):
+        MULTIPLY = "multiply", _("multiply the payout by a factor")
+        CAP_SCORE = "cap_score", _("cap the weighted score (no accelerators)")
+        VOID = "void", _("void the bonus")
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="gates")
+    metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
+    scope = models.CharField(
+        _("measured on"), max_length=5, choices=Scope.choices, default=Scope.AGENT
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    comparison = models.CharField(_("when the value is"), max_length=2, choices=Comparison.choices)
+    value = models.DecimalField(_("value"), **VALUE)
+    effect = models.CharField(_("then"), max_length=10, choices=Effect.choices)
+    factor = models.DecimalField(_("factor"), null=True, blank=True, max_digits=5, decimal_places=4)
+    score_cap = models.DecimalField(_("score cap"), null=True, blank=True, default=None, **SCORE)
+
+    class Meta:
+        verbose_name = _("gate")
+        verbose_name_plural = _("gates")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effect="multiply", factor__gte=0, factor__lte=1, score_cap__isnull=True)
+                | Q(effect="cap_score", score_cap__gte=0, factor__isnull=True)
+                | Q(effect="void", factor__isnull=True, score_cap__isnull=True),
+                name="plan_gate_effect_fields",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.get_comparison_display()} {self.value} ⇒ {self.get_effect_display()}"
+
+
+class PlanAward(models.Model):
+    """Non-monetary recognition that goes with a plan."""
+
+    class Kind(models.TextChoices):
+        BEST_AGENT = "best_agent_month", _("Best agent of the month")
+        QUARTERLY_TOP = "quarterly_top_n", _("Quarterly top N")
+        TRAINING = "training_places", _("Training places")
+        SCHEDULING = "scheduling_priority", _("Priority in scheduling")
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="awards")
+    kind = models.CharField(_("award"), max_length=20, choices=Kind.choices)
+    count = models.PositiveSmallIntegerField(_("how many"), default=1)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="plan_award_count_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} × {self.count}"
 
 
 class Period(models.Model):
@@ -286,12 +536,17 @@ class Statement(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="statements")
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="statements")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="statements")
+    plan_version = models.ForeignKey(
+        PlanVersion, on_delete=models.PROTECT, related_name="statements"
+    )
     target_bonus = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     weighted_score = models.DecimalField(_("weighted score"), **SCORE)
     tier_from = models.DecimalField(null=True, blank=True, **SCORE)
     tier_rate = models.DecimalField(max_digits=6, decimal_places=4)
+    score_cap = models.DecimalField(null=True, blank=True, **SCORE)  # from a "cap the score" gate
+    payout_factor = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal(1))
+    payout_cap = models.DecimalField(null=True, blank=True, **MONEY)
     kicker = models.DecimalField(**MONEY)
     amount_before_cap = models.DecimalField(max_digits=18, decimal_places=6)
     capped = models.BooleanField(default=False)
@@ -315,7 +570,10 @@ class StatementLine(models.Model):
     value = models.DecimalField(null=True, blank=True, **VALUE)
     numerator = models.PositiveIntegerField(default=0)
     denominator = models.PositiveIntegerField(default=0)
+    scope = models.CharField(max_length=5, default="agent")
+    measure = models.CharField(max_length=12, default="value")
     direction = models.CharField(max_length=4)
+    target_source = models.CharField(max_length=10, default="plan")  # plan, team or agent override
     threshold = models.DecimalField(**VALUE)
     threshold_payout = models.DecimalField(**SCORE)
     target = models.DecimalField(**VALUE)
@@ -335,3 +593,65 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement} · {self.metric}"
+
+
+class StatementGate(models.Model):
+    """A gate of the plan that the agent hit, with the value that hit it."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="gates_hit")
+    metric = models.CharField(max_length=40, choices=METRIC_CHOICES)
+    scope = models.CharField(max_length=5)
+    comparison = models.CharField(max_length=2, choices=PlanGate.Comparison.choices)
+    threshold = models.DecimalField(**VALUE)
+    value = models.DecimalField(**VALUE)
+    effect = models.CharField(max_length=10, choices=PlanGate.Effect.choices)
+    factor = models.DecimalField(null=True, blank=True, max_digits=5, decimal_places=4)
+    score_cap = models.DecimalField(null=True, blank=True, **SCORE)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.metric} {self.comparison} {self.threshold}"
+
+
+class TargetOverride(models.Model):
+    """A period's threshold / target / excellence for one metric, for a team or one agent; it replaces
+    the plan's values (an agent's override wins over the team's)."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="target_overrides")
+    metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    threshold = models.DecimalField(_("threshold"), **VALUE)
+    target = models.DecimalField(_("target"), **VALUE)
+    excellence = models.DecimalField(_("excellence"), null=True, blank=True, **VALUE)
+    note = models.CharField(_("why"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("target override")
+        verbose_name_plural = _("target overrides")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team__isnull=False, agent__isnull=True) | Q(team__isnull=True, agent__isnull=False),
+                name="target_override_team_or_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "metric", "team"], condition=Q(team__isnull=False), name="target_override_team_once"
+            ),
+            models.UniqueConstraint(
+                fields=["period", "metric", "agent"], condition=Q(agent__isnull=False),
+                name="target_override_agent_once",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.metric} · {self.agent or self.team}"

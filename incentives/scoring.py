@@ -1,8 +1,7 @@
 """Scoring: a pure function of (plan rules, metric values). No database, no clock.
 
 The steps are those of ``docs/scoring.md`` (and ``domain.md``): metric score on the curve, no-data rule,
-weighted score, tier, amount, overall cap, one rounding of money at the end. Score gates and payout gates
-arrive with issue 5; the structure leaves room for them between the steps.
+weighted score, score gates, tier, amount, payout gates, overall cap, one rounding of money at the end.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ def _score(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class MetricRule:
-    code: str
+    code: str  # the key of its value in ``values``: one per line of the plan
     weight: Decimal  # % of the weighted score; a plan's weights add up to 100
     direction: str  # "up" or "down"
     threshold: Decimal
@@ -33,6 +32,27 @@ class MetricRule:
     excellence: Decimal | None = None
     excellence_payout: Decimal | None = None  # % earned at excellence: also the metric's cap
     no_data: str = "zero"  # "zero" or "redistribute"
+
+
+@dataclass(frozen=True)
+class GateRule:
+    code: str  # the key of its value in ``values``
+    comparison: str  # "gt", "ge", "lt", "le"
+    value: Decimal
+    effect: str  # "multiply", "cap_score", "void"
+    factor: Decimal | None = None
+    score_cap: Decimal | None = None
+
+    def hit(self, actual: Decimal | None) -> bool:
+        """A gate with no data is not hit: a gate cuts pay on evidence, never on its absence."""
+        if actual is None:
+            return False
+        return {
+            "gt": actual > self.value,
+            "ge": actual >= self.value,
+            "lt": actual < self.value,
+            "le": actual <= self.value,
+        }[self.comparison]
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,10 @@ class PlanRules:
     currency: str
     metrics: Sequence[MetricRule]
     tiers: Sequence[Tier]
-    payout_cap: Decimal | None = None
+    payout_cap: Decimal | None = (
+        None  # an amount: a % cap is resolved against the target bonus first
+    )
+    gates: Sequence[GateRule] = ()
 
 
 @dataclass(frozen=True)
@@ -62,10 +85,20 @@ class LineResult:
 
 
 @dataclass(frozen=True)
+class GateHit:
+    rule: GateRule
+    value: Decimal
+
+
+@dataclass(frozen=True)
 class Result:
     lines: tuple[LineResult, ...]
-    weighted_score: Decimal
+    weighted_score: Decimal  # after score gates
+    raw_score: Decimal  # before score gates
+    gates_hit: tuple[GateHit, ...]
+    score_cap: Decimal | None
     tier: Tier | None
+    payout_factor: Decimal
     amount_before_cap: Decimal
     capped: bool
     amount: Decimal
@@ -115,7 +148,8 @@ def _effective_weights(
 
 
 def score(plan: PlanRules, values: Mapping[str, Decimal | None]) -> Result:
-    """The statement of one agent: every line and the amount, from the plan and the metric values."""
+    """The statement of one agent: every line and the amount, from the plan and the values of its
+    metrics and gates (keyed by ``MetricRule.code`` / ``GateRule.code``; None or absent: no data)."""
     weights = _effective_weights(plan.metrics, values)
     lines = []
     for rule in plan.metrics:
@@ -132,7 +166,13 @@ def score(plan: PlanRules, values: Mapping[str, Decimal | None]) -> Result:
                 points=_score(weight * line_score),
             )
         )
-    weighted = _score(sum((weights[line.rule.code] * line.score for line in lines), ZERO))
+    raw = _score(sum((weights[line.rule.code] * line.score for line in lines), ZERO))
+    hits = tuple(
+        GateHit(gate, values[gate.code]) for gate in plan.gates if gate.hit(values.get(gate.code))
+    )
+    caps = [hit.rule.score_cap for hit in hits if hit.rule.effect == "cap_score"]
+    score_cap = min(caps) if caps else None
+    weighted = min(raw, score_cap) if score_cap is not None else raw
     tier = None
     for candidate in sorted(plan.tiers, key=lambda t: t.from_score):
         if candidate.from_score <= weighted:
@@ -140,12 +180,23 @@ def score(plan: PlanRules, values: Mapping[str, Decimal | None]) -> Result:
     amount = (
         ZERO if tier is None else plan.target_bonus * tier.rate * weighted / HUNDRED + tier.kicker
     )
+    factor = Decimal(1)
+    for hit in hits:
+        if hit.rule.effect == "void":
+            factor = ZERO
+        elif hit.rule.effect == "multiply":
+            factor *= hit.rule.factor
+    amount *= factor
     capped = plan.payout_cap is not None and amount > plan.payout_cap
     final = plan.payout_cap if capped else amount
     return Result(
         lines=tuple(lines),
         weighted_score=weighted,
+        raw_score=raw,
+        gates_hit=hits,
+        score_cap=score_cap,
         tier=tier,
+        payout_factor=factor,
         amount_before_cap=amount,
         capped=capped,
         amount=round_money(final, plan.currency),

@@ -1,18 +1,96 @@
 """Everything that reads for a view or a job, already scoped to what the user may see.
 
 Object access is decided here, once: HR sees everything, a team lead their teams, an agent themselves.
-Pages and the API both call these, so the two can never disagree.
+Pages and the API both call these, so the two can never disagree. The plan resolver lives here too: one
+answer to "which plan version applies to this agent on this date".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from calls.months import center_tz
 from calls.roles import AGENT, HR, LEAD, user_roles
-from incentives.models import Agent, Period, Plan, Run, Statement, StatementLine, Team
+from incentives.models import (
+    Agent,
+    Period,
+    Placement,
+    PlanVersion,
+    Run,
+    Statement,
+    StatementLine,
+    Team,
+)
+
+
+def today() -> dt.date:
+    return timezone.localtime(timezone.now(), center_tz()).date()
+
+
+def placements_on(day: dt.date) -> QuerySet[Placement]:
+    return Placement.objects.filter(valid_from__lte=day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+    )
+
+
+def employed_on(day: dt.date) -> Q:
+    """Agents on the payroll on a day (no hire date: always were; no leave date: still are)."""
+    return (Q(hire_date__isnull=True) | Q(hire_date__lte=day)) & (
+        Q(leave_date__isnull=True) | Q(leave_date__gte=day)
+    )
+
+
+def agents_in_teams_on(team_ids: Iterable[int], day: dt.date) -> QuerySet[Agent]:
+    placed = placements_on(day).filter(agent=OuterRef("pk"), team_id__in=list(team_ids))
+    return Agent.objects.filter(employed_on(day)).filter(Exists(placed))
+
+
+def placement_map(agent_ids: Iterable[int], day: dt.date) -> dict[int, Placement]:
+    return {
+        placement.agent_id: placement
+        for placement in placements_on(day)
+        .filter(agent_id__in=list(agent_ids))
+        .select_related("team", "group")
+    }
+
+
+def attribution_day(agent: Agent, last_day: dt.date) -> dt.date:
+    """The day an agent's month is attributed by: the month's last day, or their last working day."""
+    if agent.leave_date is not None and agent.leave_date < last_day:
+        return agent.leave_date
+    return last_day
+
+
+def period_roster(first_day: dt.date, last_day: dt.date) -> dict[int, list[Agent]]:
+    """The agents to pay for a month, by team: everyone employed on any day of it, in the team where
+    they sat on their attribution day (the month's last day, or their last working day)."""
+    agents = list(
+        Agent.objects.filter(Q(hire_date__isnull=True) | Q(hire_date__lte=last_day))
+        .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=first_day))
+        .order_by("pk")
+    )
+    placements = Placement.objects.filter(agent__in=agents, valid_from__lte=last_day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=first_day)
+    )
+    by_agent: dict[int, list[Placement]] = {}
+    for placement in placements:
+        by_agent.setdefault(placement.agent_id, []).append(placement)
+    roster: dict[int, list[Agent]] = {}
+    for agent in agents:
+        day = attribution_day(agent, last_day)
+        for placement in by_agent.get(agent.pk, []):
+            if placement.valid_from <= day and (
+                placement.valid_to is None or placement.valid_to >= day
+            ):
+                roster.setdefault(placement.team_id, []).append(agent)
+                break
+    return roster
 
 
 def teams_visible_to(user) -> QuerySet[Team]:
@@ -25,33 +103,43 @@ def teams_visible_to(user) -> QuerySet[Team]:
 
 
 def agents_visible_to(user) -> QuerySet[Agent]:
+    """HR: all agents; a lead: the agents placed in their teams today; an agent: themselves."""
     roles = user_roles(user)
-    agents = Agent.objects.select_related("team")
     if HR in roles:
-        return agents
-    visible = Agent.objects.none()
+        return Agent.objects.all()
+    condition = Q(pk__in=[])
     if LEAD in roles:
-        visible = visible | agents.filter(team__leads=user)
+        led = placements_on(today()).filter(agent=OuterRef("pk"), team__leads=user)
+        condition |= Q(Exists(led))
     if AGENT in roles:
-        visible = visible | agents.filter(user=user)
-    return visible.distinct()
+        condition |= Q(user=user)
+    return Agent.objects.filter(condition)
 
 
 def agent_of_user(user) -> Agent | None:
     if AGENT not in user_roles(user):
         return None
-    return Agent.objects.select_related("team").filter(user=user).first()
+    return Agent.objects.filter(user=user).first()
 
 
 def statements_visible_to(user) -> QuerySet[Statement]:
-    """HR: every statement of every run. Leads and agents: only statements of approved runs, for the
-    agents they may see; a statement is not shown to agents before HR approves it."""
+    """HR: every statement of every run. A lead: the approved statements of their teams (the team the
+    agent was in for that month). An agent: their own approved statements. A statement is not shown to
+    agents before HR approves it."""
     statements = Statement.objects.select_related(
-        "run__period", "agent", "team", "plan"
-    ).prefetch_related(Prefetch("lines", queryset=StatementLine.objects.order_by("id")))
-    if HR in user_roles(user):
+        "run__period", "agent", "team", "plan_version__plan"
+    ).prefetch_related(
+        Prefetch("lines", queryset=StatementLine.objects.order_by("id")), "gates_hit"
+    )
+    roles = user_roles(user)
+    if HR in roles:
         return statements
-    return statements.filter(agent__in=agents_visible_to(user), run__period__approved_run=F("run"))
+    condition = Q(pk__in=[])
+    if LEAD in roles:
+        condition |= Q(team__leads=user)
+    if AGENT in roles:
+        condition |= Q(agent__user=user)
+    return statements.filter(condition, run__period__approved_run=F("run")).distinct()
 
 
 def statement_get_for_user(user, statement_id: int) -> Statement:
@@ -65,11 +153,84 @@ def periods_with_runs() -> QuerySet[Period]:
     )
 
 
-def plan_for_team(team: Team, on: dt.date) -> list[Plan]:
-    """The plans in force for a team on a date. One is right; none or two are a problem for HR to fix,
-    never guessed (the caller reports them)."""
+# --- the plan resolver ---------------------------------------------------------------------------
+
+
+def versions_in_force(day: dt.date) -> list[PlanVersion]:
+    """Active plan versions effective on a day, with what the resolver and the scorer need."""
     return list(
-        Plan.objects.filter(teams=team, effective_from__lte=on)
-        .exclude(effective_to__lt=on)
-        .prefetch_related("metrics", "tiers")
+        PlanVersion.objects.filter(status=PlanVersion.Status.ACTIVE, effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .select_related("plan")
+        .prefetch_related("teams", "groups", "metrics", "tiers", "gates")
     )
+
+
+def scope_applies(
+    *,
+    team_ids: set[int],
+    group_ids: set[int],
+    levels,
+    channels,
+    agent: Agent,
+    placement: Placement | None,
+) -> bool:
+    """Does a plan scope (teams, groups, levels, channels; each empty means all) take in this agent?"""
+    if team_ids and (placement is None or placement.team_id not in team_ids):
+        return False
+    if group_ids and (placement is None or placement.group_id not in group_ids):
+        return False
+    if levels and agent.level not in levels:
+        return False
+    return not (channels and agent.channel not in channels)
+
+
+def version_applies(version: PlanVersion, agent: Agent, placement: Placement | None) -> bool:
+    return scope_applies(
+        team_ids={team.pk for team in version.teams.all()},
+        group_ids={group.pk for group in version.groups.all()},
+        levels=version.levels,
+        channels=version.channels,
+        agent=agent,
+        placement=placement,
+    )
+
+
+def plan_resolve(agents: Iterable[Agent], day: dt.date) -> dict[int, list[PlanVersion]]:
+    """For each agent, the plan versions that apply on ``day`` (for a leaver, on their last working
+    day if it came first). Exactly one is right; none or two or more is a problem for HR to fix
+    (``plan_problems``), never guessed."""
+    by_day: dict[dt.date, list[Agent]] = {}
+    for agent in agents:
+        by_day.setdefault(attribution_day(agent, day), []).append(agent)
+    resolved = {}
+    for on, group in by_day.items():
+        versions = versions_in_force(on)
+        placements = placement_map([agent.pk for agent in group], on)
+        for agent in group:
+            resolved[agent.pk] = [
+                v for v in versions if version_applies(v, agent, placements.get(agent.pk))
+            ]
+    return resolved
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    agent: Agent
+    versions: list[PlanVersion]
+
+    @property
+    def message(self) -> str:
+        if not self.versions:
+            return f"{self.agent}: no plan applies"
+        names = ", ".join(str(version) for version in self.versions)
+        return f"{self.agent}: {len(self.versions)} plans apply ({names})"
+
+
+def plan_problems(day: dt.date) -> list[PlanProblem]:
+    """Agents employed on ``day`` with no plan or with two or more plans."""
+    agents = Agent.objects.filter(employed_on(day)).order_by("employee_id")
+    resolved = plan_resolve(agents, day)
+    return [
+        PlanProblem(agent, resolved[agent.pk]) for agent in agents if len(resolved[agent.pk]) != 1
+    ]

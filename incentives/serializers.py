@@ -1,27 +1,55 @@
 from rest_framework import serializers
 
-from incentives.models import Period, Run, RunChunk, Statement, StatementLine
+from calls.metrics import CATALOGUE, METRIC_CHOICES
+from incentives.models import (
+    Agent,
+    Channel,
+    Group,
+    Level,
+    Period,
+    Plan,
+    PlanAward,
+    PlanGate,
+    PlanMetric,
+    PlanTier,
+    PlanVersion,
+    Region,
+    Run,
+    RunChunk,
+    Statement,
+    StatementGate,
+    StatementLine,
+    TargetOverride,
+    Team,
+)
+from incentives.presets import AwardSpec
+from incentives.validation import GateSpec, MetricSpec, TierSpec, VersionSpec
+
+# --- statements and runs -------------------------------------------------------------------------
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = StatementLine
         fields = [
+            "metric", "scope", "measure", "value", "numerator", "denominator", "direction",
+            "target_source", "threshold", "threshold_payout", "target", "excellence",
+            "excellence_payout", "weight", "effective_weight", "score", "points", "no_data",
+        ]  # fmt: skip
+
+
+class StatementGateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatementGate
+        fields = [
             "metric",
-            "value",
-            "numerator",
-            "denominator",
-            "direction",
+            "scope",
+            "comparison",
             "threshold",
-            "threshold_payout",
-            "target",
-            "excellence",
-            "excellence_payout",
-            "weight",
-            "effective_weight",
-            "score",
-            "points",
-            "no_data",
+            "value",
+            "effect",
+            "factor",
+            "score_cap",
         ]
 
 
@@ -31,29 +59,18 @@ class StatementSerializer(serializers.ModelSerializer):
     employee_id = serializers.CharField(source="agent.employee_id", read_only=True)
     agent_name = serializers.CharField(source="agent.name", read_only=True)
     team = serializers.CharField(source="team.code", read_only=True)
-    plan = serializers.CharField(source="plan.code", read_only=True)
+    plan = serializers.CharField(source="plan_version.plan.code", read_only=True)
+    plan_version = serializers.IntegerField(source="plan_version.number", read_only=True)
     lines = StatementLineSerializer(many=True, read_only=True)
+    gates_hit = StatementGateSerializer(many=True, read_only=True)
 
     class Meta:
         model = Statement
         fields = [
-            "id",
-            "period",
-            "run_version",
-            "employee_id",
-            "agent_name",
-            "team",
-            "plan",
-            "target_bonus",
-            "currency",
-            "weighted_score",
-            "tier_from",
-            "tier_rate",
-            "kicker",
-            "capped",
-            "amount",
-            "lines",
-        ]
+            "id", "period", "run_version", "employee_id", "agent_name", "team", "plan", "plan_version",
+            "target_bonus", "currency", "weighted_score", "score_cap", "tier_from", "tier_rate", "kicker",
+            "payout_factor", "payout_cap", "capped", "amount", "lines", "gates_hit",
+        ]  # fmt: skip
 
 
 class RunChunkSerializer(serializers.ModelSerializer):
@@ -72,17 +89,9 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = [
-            "id",
-            "period",
-            "number",
-            "status",
-            "error",
-            "created_at",
-            "started_at",
-            "finished_at",
-            "chunks_done",
-            "chunks",
-        ]
+            "id", "period", "number", "status", "error", "created_at", "started_at", "finished_at",
+            "chunks_done", "chunks",
+        ]  # fmt: skip
 
     def get_chunks_done(self, run: Run) -> int:
         return sum(1 for chunk in run.chunks.all() if chunk.status == RunChunk.Status.DONE)
@@ -96,3 +105,225 @@ class PeriodSerializer(serializers.ModelSerializer):
     class Meta:
         model = Period
         fields = ["id", "year", "month", "status", "approved_run", "approved_at"]
+
+
+# --- organisation --------------------------------------------------------------------------------
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "code", "name", "region", "leads"]
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Group
+        fields = ["id", "team", "code", "name"]
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    team = serializers.SerializerMethodField()
+    group = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agent
+        fields = [
+            "id", "employee_id", "name", "level", "channel", "base_pay", "hire_date", "leave_date", "user",
+            "team", "group",
+        ]  # fmt: skip
+
+    def _placement(self, agent):
+        placements = self.context.get("placements") or {}
+        return placements.get(agent.pk)
+
+    def get_team(self, agent) -> int | None:
+        placement = self._placement(agent)
+        return placement.team_id if placement else None
+
+    def get_group(self, agent) -> int | None:
+        placement = self._placement(agent)
+        return placement.group_id if placement else None
+
+
+class AgentCreateSerializer(serializers.ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=Group.objects.all(), required=False, allow_null=True
+    )
+    placed_from = serializers.DateField()
+
+    class Meta:
+        model = Agent
+        fields = [
+            "employee_id", "name", "level", "channel", "base_pay", "hire_date", "user", "team", "group",
+            "placed_from",
+        ]  # fmt: skip
+
+
+class MoveSerializer(serializers.Serializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=Group.objects.all(), required=False, allow_null=True
+    )
+    valid_from = serializers.DateField()
+
+
+# --- the metric catalogue ------------------------------------------------------------------------
+
+
+def catalogue_data() -> list[dict]:
+    return [
+        {
+            "code": d.code, "name_en": d.name_en, "name_zh": d.name_zh, "unit": d.unit,
+            "direction": d.direction, "facts": list(d.facts), "minimum": d.minimum, "maximum": d.maximum,
+            "definition": d.definition_en,
+            "params": [
+                {"code": p.code, "name_en": p.name_en, "name_zh": p.name_zh, "default": p.default,
+                 "minimum": p.minimum, "maximum": p.maximum, "unit": p.unit}
+                for p in d.params
+            ],
+            "improvement_baselines": ["previous", "trailing3"],
+        }
+        for d in CATALOGUE
+    ]  # fmt: skip
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+
+class PlanMetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanMetric
+        fields = [
+            "metric", "weight", "scope", "measure", "baseline", "params", "threshold", "threshold_payout",
+            "target", "excellence", "excellence_payout", "no_data",
+        ]  # fmt: skip
+        validators = []  # the plan's rules are checked together, by incentives.validation
+
+
+class PlanTierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanTier
+        fields = ["from_score", "rate", "kicker"]
+        validators = []
+
+
+class PlanGateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanGate
+        fields = [
+            "metric",
+            "scope",
+            "params",
+            "comparison",
+            "value",
+            "effect",
+            "factor",
+            "score_cap",
+        ]
+        validators = []
+
+
+class PlanAwardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanAward
+        fields = ["kind", "count", "note"]
+
+
+class PlanVersionSerializer(serializers.ModelSerializer):
+    """A version with everything it pays. Writes are validated as a whole by ``incentives.validation``
+    (the admin's rules) and saved by ``services``; a version used by a computation answers 409."""
+
+    plan = serializers.SlugRelatedField(slug_field="code", queryset=Plan.objects.all())
+    metrics = PlanMetricSerializer(many=True)
+    tiers = PlanTierSerializer(many=True)
+    gates = PlanGateSerializer(many=True, required=False)
+    awards = PlanAwardSerializer(many=True, required=False)
+    levels = serializers.ListField(child=serializers.ChoiceField(Level.choices), required=False)
+    channels = serializers.ListField(child=serializers.ChoiceField(Channel.choices), required=False)
+    locked = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = PlanVersion
+        fields = [
+            "id", "plan", "number", "status", "locked", "effective_from", "effective_to",
+            "target_bonus_kind", "target_bonus", "target_bonus_percent", "currency", "payout_cap_kind",
+            "payout_cap", "teams", "groups", "levels", "channels", "note", "metrics", "tiers", "gates",
+            "awards",
+        ]  # fmt: skip
+        read_only_fields = ["number", "status"]
+
+    def to_spec(self) -> VersionSpec:
+        d = self.validated_data
+        return VersionSpec(
+            effective_from=d["effective_from"], effective_to=d.get("effective_to"),
+            target_bonus_kind=d.get("target_bonus_kind", "fixed"), target_bonus=d.get("target_bonus"),
+            target_bonus_percent=d.get("target_bonus_percent"),
+            payout_cap_kind=d.get("payout_cap_kind", "percent"), payout_cap=d.get("payout_cap"),
+            metrics=[MetricSpec(**m) for m in d["metrics"]],
+            tiers=[TierSpec(**t) for t in d["tiers"]],
+            gates=[GateSpec(**g) for g in d.get("gates", [])],
+        )  # fmt: skip
+
+    def scope_kwargs(self) -> dict:
+        d = self.validated_data
+        return {
+            "teams": d.get("teams", []), "groups": d.get("groups", []), "levels": d.get("levels", []),
+            "channels": d.get("channels", []),
+            "awards": [AwardSpec(a["kind"], a.get("count", 1), a.get("note", "")) for a in d.get("awards", [])],
+        }  # fmt: skip
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    versions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Plan
+        fields = ["id", "code", "name", "description", "versions"]
+
+    def get_versions(self, plan) -> list[dict]:
+        return [
+            {"id": v.pk, "number": v.number, "status": v.status, "effective_from": v.effective_from,
+             "effective_to": v.effective_to}
+            for v in plan.versions.all()
+        ]  # fmt: skip
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+class TargetOverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TargetOverride
+        fields = [
+            "id",
+            "period",
+            "metric",
+            "team",
+            "agent",
+            "threshold",
+            "target",
+            "excellence",
+            "note",
+        ]
+        validators = []  # checked by services.target_override_set
+
+
+class TargetProposalRequestSerializer(serializers.Serializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    metric = serializers.ChoiceField(choices=METRIC_CHOICES)
+    end = serializers.DateField(
+        help_text="The day after the history window (e.g. the 1st of the month)."
+    )
+    weeks = serializers.IntegerField(min_value=12, max_value=24, default=12)
+    accept_for_period = serializers.PrimaryKeyRelatedField(
+        queryset=Period.objects.all(), required=False, allow_null=True,
+        help_text="Save the proposal as the team's targets for this period.",
+    )  # fmt: skip

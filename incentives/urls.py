@@ -1,4 +1,5 @@
-from django.urls import path
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
 from incentives import apis, views
 
@@ -11,8 +12,21 @@ urlpatterns = [
     ),
 ]
 
+router = SimpleRouter()
+router.register("regions", apis.RegionViewSet, basename="api-region")
+router.register("teams", apis.TeamViewSet, basename="api-team")
+router.register("groups", apis.GroupViewSet, basename="api-group")
+router.register("agents", apis.AgentViewSet, basename="api-agent")
+router.register("plans", apis.PlanViewSet, basename="api-plan")
+router.register("plan-versions", apis.PlanVersionViewSet, basename="api-plan-version")
+router.register("targets", apis.TargetOverrideViewSet, basename="api-target")
+
 # Mounted under /api/v1/ by config.urls.
 api_urlpatterns = [
+    path("", include(router.urls)),
+    path("metrics/", apis.MetricCatalogueApi.as_view(), name="api-metrics"),
+    path("plan-problems/", apis.PlanProblemsApi.as_view(), name="api-plan-problems"),
+    path("target-proposals/", apis.TargetProposalApi.as_view(), name="api-target-proposals"),
     path("statements/", apis.StatementListApi.as_view(), name="api-statements"),
     path("statements/<int:pk>/", apis.StatementDetailApi.as_view(), name="api-statement"),
     path("periods/", apis.PeriodListApi.as_view(), name="api-periods"),

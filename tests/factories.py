@@ -1,22 +1,34 @@
 """factory_boy factories: the building blocks of the personas in conftest.py."""
 
 import datetime as dt
+from decimal import Decimal as D
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group as Role
 
 from calls.models import Call, ImportBatch
-from incentives.models import Agent, Period, Plan, Team
-from incentives.presets import ANSWER_PRIORITY
-from incentives.services import plan_create_from_preset
+from incentives.models import Agent, Period, PlanVersion, Team
+from incentives.presets import STANDARD_TIERS, Preset
+from incentives.services import agent_place, plan_create_from_preset
+from incentives.validation import MetricSpec
 
 PASSWORD = "correct-horse-battery"
+LONG_AGO = dt.date(2020, 1, 1)
+
+# One metric, so tests can reason about a statement by hand: answer rate 90 → 50%, 95 → 100%, 98 → 150%;
+# tiers 0 / 60 / 85 (× 1.2) / 100 (× 1.2 + 200); target bonus 1,000.00, cap 200% = 2,000.00.
+ANSWER_ONLY = Preset(
+    code="answer-only",
+    name="Answer rate only",
+    description="",
+    metrics=(MetricSpec("answer_rate", D(100), D(90), D(95), D(50), D(98), D(150)),),
+    tiers=STANDARD_TIERS,
+)
 
 
-def role(name: str) -> Group:
-    # get_or_create: a transactional test's flush removes the rows the roles migration made.
-    return Group.objects.get_or_create(name=name)[0]
+def role(name: str) -> Role:
+    return Role.objects.get_or_create(name=name)[0]
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -44,20 +56,41 @@ class TeamFactory(factory.django.DjangoModelFactory):
 
 
 class AgentFactory(factory.django.DjangoModelFactory):
+    """An agent placed in ``team`` (and ``group``) since ``placed_from`` (default: long ago)."""
+
     class Meta:
         model = Agent
+        skip_postgeneration_save = True
 
     employee_id = factory.Sequence(lambda n: f"E{n:04d}")
     name = factory.Faker("name")
-    team = factory.SubFactory(TeamFactory)
     user = None
+    team = factory.SubFactory(TeamFactory)
+    group = None
+    placed_from = LONG_AGO
+
+    @classmethod
+    def _create(cls, model_class, *args, team=None, group=None, placed_from=LONG_AGO, **kwargs):
+        agent = super()._create(model_class, *args, **kwargs)
+        agent_place(agent=agent, team=team, group=group, valid_from=placed_from)
+        return agent
 
 
-def plan_from_preset(*, code: str, teams, effective_from=dt.date(2020, 1, 1)) -> Plan:
-    """A one-metric plan like the demo's: answer rate 90 → 50%, 95 → 100%, 98 → 150%; tiers 0 / 60 /
-    85 (× 1.2) / 100 (× 1.2 + 200); target bonus 1,000.00, cap 2,000.00."""
+def plan_from_preset(
+    *,
+    code: str,
+    teams=(),
+    effective_from=LONG_AGO,
+    preset: Preset = ANSWER_ONLY,
+    activate: bool = True,
+) -> PlanVersion:
+    """A plan in force for ``teams`` (default: the one-metric ANSWER_ONLY plan)."""
     return plan_create_from_preset(
-        preset=ANSWER_PRIORITY, code=code, teams=list(teams), effective_from=effective_from
+        preset=preset,
+        code=code,
+        teams=list(teams),
+        effective_from=effective_from,
+        activate=activate,
     )
 
 

@@ -28,7 +28,8 @@ def test_demo_seed_on_an_empty_database_and_again(client):
     assert (
         counts["teams"] == 2 and counts["agents"] == 20 and counts["users"] == 23
     )  # HR, 2 leads, 20
-    assert counts["plans"] == 1 and counts["runs"] == 1 and counts["statements"] == 20
+    # The demo's plan (preset A, in force for both teams) and the five presets as drafts.
+    assert counts["plans"] == 6 and counts["runs"] == 1 and counts["statements"] == 20
     assert counts["calls"] == first.calls_created > 20 * 28 * 20  # about 40 a day per agent
     period = Period.objects.get(year=2026, month=2)
     assert period.status == Period.Status.APPROVED and period.approved_run == first.run
@@ -46,7 +47,8 @@ def test_demo_seed_on_an_empty_database_and_again(client):
     page = client.get("/", follow=True)
     assert page.redirect_chain[-1][0] == "/me/"
     statement = Statement.objects.get(agent__employee_id="A01")
-    line = statement.lines.get()
+    line = statement.lines.get(metric="answer_rate")
+    assert statement.lines.count() == 3  # answer rate, speed of answer, first-correct transfers
     html = page.content.decode()
     assert f"{line.numerator:,} of {line.denominator:,}" in html
     assert f"{statement.amount:,.2f}" in html

@@ -35,6 +35,8 @@ COLUMNS = (
     "transfers",
     "outcome",
     "complaint",
+    "transfer_correct",
+    "ended_by",
 )
 REQUIRED_COLUMNS = ("call_id", "direction", "entered_at")
 DURATION_COLUMNS = ("wait_seconds", "talk_seconds", "hold_seconds", "acw_seconds", "transfers")
@@ -58,6 +60,7 @@ BOOLEANS = {
     "": False,
 }
 OUTCOMES = {choice.value for choice in Call.Outcome}
+ENDED_BY = {choice.value for choice in Call.EndedBy}
 MAX_SECONDS = 24 * 3600  # no single wait or talk lasts a day; larger is a unit error (ms?)
 
 
@@ -231,6 +234,19 @@ def _validate_row(
     if complaint is None:
         err("complaint", "must be 1 or 0 (yes or no)")
     row["complaint"] = bool(complaint)
+
+    if value["transfer_correct"]:
+        correct = BOOLEANS.get(value["transfer_correct"].lower())
+        if correct is None:
+            err("transfer_correct", "must be 1 or 0 (yes or no), or empty")
+        row["transfer_correct"] = correct
+    else:
+        row["transfer_correct"] = None
+
+    ended_by = value["ended_by"].lower()
+    if ended_by and ended_by not in ENDED_BY:
+        err("ended_by", f"must be one of {', '.join(sorted(ENDED_BY))}, or empty")
+    row["ended_by"] = ended_by
 
     row["customer_key"] = customer_key(value["customer_number"])
     return row, errors

@@ -1,13 +1,22 @@
 """A computation run: statements from the calls, idempotent chunks, one run at a time, approval."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from incentives import services
-from incentives.models import Period, PlanMetric, Run, RunChunk, Statement
-from tests.factories import CallFactory, PeriodFactory, TeamFactory, plan_from_preset
+from incentives.models import Agent, Period, PlanMetric, Run, RunChunk, Statement
+from incentives.selectors import plan_problems
+from tests.factories import (
+    ANSWER_ONLY,
+    AgentFactory,
+    CallFactory,
+    PeriodFactory,
+    TeamFactory,
+    plan_from_preset,
+)
 
 OCT = dt.datetime(2026, 10, 15, 2, 0, tzinfo=dt.UTC)
 
@@ -101,26 +110,35 @@ def test_a_chunk_delivered_twice_replaces_and_never_doubles(people, october):
     assert run.status == Run.Status.DONE
 
 
-def test_a_team_without_a_plan_is_reported_not_guessed(
+def test_agents_without_a_plan_or_with_two_are_reported_not_guessed(
     people, october, django_capture_on_commit_callbacks
 ):
     lonely = TeamFactory(code="team-c", name="Team C")
-    from tests.factories import AgentFactory
-
-    AgentFactory(employee_id="C1", team=lonely)
+    AgentFactory(employee_id="C1", name="Agent C1", team=lonely)
+    # A plan for outbound agents anywhere: no overlap when it is activated (everyone is inbound) ...
+    plan_from_preset(
+        code="outbound", teams=[], preset=dataclasses.replace(ANSWER_ONLY, channels=("outbound",))
+    )
+    # ... until HR makes A2 an outbound agent: now two plans apply to A2.
+    Agent.objects.filter(pk=people.agent_a2.pk).update(channel="outbound")
     run = _start(october, django_capture_on_commit_callbacks)
-    chunk = RunChunk.objects.get(run=run, team=lonely)
-    assert "No plan is in force for team Team C" in chunk.problem
-    assert not Statement.objects.filter(run=run, agent__employee_id="C1").exists()
-    plan_from_preset(code="second", teams=[people.team_a])
-    run = _start(october, django_capture_on_commit_callbacks)
-    assert "Two or more plans" in RunChunk.objects.get(run=run, team=people.team_a).problem
+    assert (
+        RunChunk.objects.get(run=run, team=lonely).problem
+        == "Agent C1 (C1): no plan applies on 2026-10-31."
+    )
+    problem = RunChunk.objects.get(run=run, team=people.team_a).problem
+    assert problem.startswith("Agent A2 (A2): 2 plans apply on 2026-10-31")
+    assert set(Statement.objects.filter(run=run).values_list("agent__employee_id", flat=True)) == {
+        "A1",
+        "B1",
+    }
+    assert [p.agent.employee_id for p in plan_problems(dt.date(2026, 10, 31))] == ["A2", "C1"]
 
 
 def test_a_chunk_that_fails_fails_its_run_with_the_reason(
     people, october, django_capture_on_commit_callbacks
 ):
-    PlanMetric.objects.filter(plan=people.plan).update(metric="no_such_metric")
+    PlanMetric.objects.filter(version=people.plan).update(metric="no_such_metric")
     with (
         pytest.raises(ValueError, match="Unknown metric"),
         django_capture_on_commit_callbacks(execute=True),
@@ -130,7 +148,7 @@ def test_a_chunk_that_fails_fails_its_run_with_the_reason(
     assert run.status == Run.Status.FAILED
     assert "Unknown metric 'no_such_metric'" in run.error
     # A failed run does not block the next one.
-    PlanMetric.objects.filter(plan=people.plan).update(metric="answer_rate")
+    PlanMetric.objects.filter(version=people.plan).update(metric="answer_rate")
     assert _start(october, django_capture_on_commit_callbacks).status == Run.Status.DONE
 
 

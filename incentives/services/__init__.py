@@ -1,0 +1,74 @@
+"""Everything that writes, one module per subject; import from here: ``services.run_start(...)``.
+
+Public services check state and rules, then call private functions that mutate, whose docstrings say
+what they assume.
+"""
+
+from incentives.services import organisation, plans, runs, targets
+from incentives.services.organisation import (
+    OrganisationError,
+    agent_create,
+    agent_place,
+)
+from incentives.services.plans import (
+    PlanInvalid,
+    PlanLocked,
+    plan_copy,
+    plan_create,
+    plan_create_from_preset,
+    plan_version_activate,
+    plan_version_create,
+    plan_version_new,
+    plan_version_update,
+    presets_load,
+    version_spec_from_db,
+)
+from incentives.services.runs import (
+    PeriodStateError,
+    RunAlreadyActive,
+    period_approve,
+    period_compute_previous_month,
+    period_get_or_create,
+    run_chunk_execute,
+    run_chunk_fail,
+    run_start,
+)
+from incentives.services.targets import (
+    TargetInvalid,
+    TargetProposal,
+    target_override_set,
+    targets_propose,
+)
+
+__all__ = [
+    "OrganisationError",
+    "PeriodStateError",
+    "PlanInvalid",
+    "PlanLocked",
+    "RunAlreadyActive",
+    "TargetInvalid",
+    "TargetProposal",
+    "agent_create",
+    "agent_place",
+    "organisation",
+    "period_approve",
+    "period_compute_previous_month",
+    "period_get_or_create",
+    "plan_copy",
+    "plan_create",
+    "plan_create_from_preset",
+    "plan_version_activate",
+    "plan_version_create",
+    "plan_version_new",
+    "plan_version_update",
+    "plans",
+    "presets_load",
+    "run_chunk_execute",
+    "run_chunk_fail",
+    "run_start",
+    "runs",
+    "target_override_set",
+    "targets",
+    "targets_propose",
+    "version_spec_from_db",
+]

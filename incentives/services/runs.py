@@ -1,0 +1,467 @@
+"""Everything that writes: periods, runs, statements, approval.
+
+Public services check permission-free preconditions (state) and then call the private function that
+mutates; the private functions' docstrings state what they assume.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from calls.metrics import (
+    UP,
+    VALUE_PLACES,
+    MetricValue,
+    improvement_values,
+    metric,
+    metric_ratios,
+    metric_values,
+    rollup,
+)
+from calls.months import center_tz, month_bounds, month_first_last_day, previous_month, shift_month
+from incentives import scoring
+from incentives.models import (
+    Agent,
+    Period,
+    Placement,
+    PlanMetric,
+    PlanVersion,
+    Run,
+    RunChunk,
+    Scope,
+    Statement,
+    StatementGate,
+    StatementLine,
+    TargetOverride,
+    Team,
+)
+from incentives.selectors import period_roster, plan_resolve
+from incentives.validation import metric_direction
+
+logger = logging.getLogger(__name__)
+
+
+class PeriodStateError(Exception):
+    """The period's state forbids what was asked (e.g. computing a closed month)."""
+
+
+class RunAlreadyActive(Exception):
+    """A run of this period is already waiting or running; ``run`` is that run."""
+
+    def __init__(self, run: Run):
+        super().__init__(
+            f"Run v{run.number} of {run.period} is already {run.get_status_display()}."
+        )
+        self.run = run
+
+
+def period_get_or_create(*, year: int, month: int) -> Period:
+    """The period of a month, opened if it does not exist yet."""
+    period = Period(year=year, month=month)
+    period.full_clean(validate_unique=False, validate_constraints=False)
+    period, _created = Period.objects.get_or_create(year=year, month=month)
+    return period
+
+
+def run_start(*, period: Period, requested_by=None) -> Run:
+    """Start a new computation of ``period``: a new run version, one chunk per team, enqueued at commit.
+
+    Two requests at once start one run: the period row is locked, and a partial unique index allows
+    one waiting-or-running run per period whatever the database. The loser gets ``RunAlreadyActive``.
+    """
+    try:
+        with transaction.atomic():
+            period = Period.objects.select_for_update().get(pk=period.pk)
+            if period.status == Period.Status.CLOSED:
+                raise PeriodStateError(f"{period} is closed; corrections go into the next period.")
+            active = period.runs.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING]).first()
+            if active is not None:
+                raise RunAlreadyActive(active)
+            number = (period.runs.aggregate(top=Max("number"))["top"] or 0) + 1
+            run = Run.objects.create(period=period, number=number, requested_by=requested_by)
+            first_day, last_day = month_first_last_day(period.year, period.month)
+            teams = Team.objects.filter(pk__in=list(period_roster(first_day, last_day))).order_by(
+                "code"
+            )
+            chunks = RunChunk.objects.bulk_create(RunChunk(run=run, team=team) for team in teams)
+            if not chunks:
+                _run_finish_if_complete(run_id=run.pk)
+            _enqueue_chunks([chunk.pk for chunk in chunks])
+    except IntegrityError:
+        active = period.runs.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING]).first()
+        if active is None:
+            raise
+        raise RunAlreadyActive(active) from None
+    run.refresh_from_db()
+    return run
+
+
+def _enqueue_chunks(chunk_ids: list[int]) -> None:
+    """Send one task per chunk once the transaction commits, so no worker looks for a missing row."""
+    from incentives.tasks import compute_chunk  # tasks import services; import here, not at the top
+
+    for chunk_id in chunk_ids:
+        compute_chunk.delay_on_commit(chunk_id)
+
+
+def run_chunk_execute(*, chunk_id: int) -> None:
+    """Compute the statements of one chunk (one team) and finish the run if it was the last.
+
+    Idempotent: a chunk delivered twice, or re-delivered after a worker died half-way, replaces its
+    statements (keyed by run and agent) and never doubles them; a finished chunk is left alone.
+    """
+    chunk = RunChunk.objects.select_related("run").get(pk=chunk_id)
+    if chunk.status != RunChunk.Status.PENDING or chunk.run.status not in (
+        Run.Status.PENDING,
+        Run.Status.RUNNING,
+    ):
+        return  # done already (a second delivery), or its run failed
+    # Outside the chunk's transaction: a short write, so chunks of one run never wait on each other.
+    Run.objects.filter(pk=chunk.run_id, status=Run.Status.PENDING).update(
+        status=Run.Status.RUNNING, started_at=timezone.now()
+    )
+    with transaction.atomic():
+        chunk = (
+            RunChunk.objects.select_for_update()
+            .select_related("run__period", "team")
+            .get(pk=chunk_id)
+        )
+        if chunk.status in (RunChunk.Status.DONE, RunChunk.Status.FAILED):
+            return  # another delivery finished it while this one waited for the lock
+        chunk.attempts += 1
+        chunk.statements, chunk.problem = _chunk_compute(chunk)
+        chunk.status = RunChunk.Status.DONE
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["attempts", "statements", "problem", "status", "finished_at"])
+    _run_finish_if_complete(run_id=chunk.run_id)
+
+
+def run_chunk_fail(*, chunk_id: int, error: str) -> None:
+    """Record that a chunk failed for good; its run fails with it, naming the team and the error."""
+    with transaction.atomic():
+        chunk = RunChunk.objects.select_related("team").get(pk=chunk_id)
+        RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE).update(
+            status=RunChunk.Status.FAILED, problem=error[:2000], finished_at=timezone.now()
+        )
+        Run.objects.filter(
+            pk=chunk.run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]
+        ).update(
+            status=Run.Status.FAILED,
+            error=f"{chunk.team}: {error}"[:2000],
+            finished_at=timezone.now(),
+        )
+
+
+def _run_finish_if_complete(*, run_id: int) -> None:
+    """Mark the run done when the database shows every chunk done (no chord on the money path).
+
+    Every chunk calls this after committing its own status, so the last one to commit sees all of
+    them done; the conditional update makes sure only one caller finishes the run.
+    """
+    if RunChunk.objects.filter(run_id=run_id).exclude(status=RunChunk.Status.DONE).exists():
+        return
+    with transaction.atomic():
+        finished = Run.objects.filter(
+            pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]
+        ).update(status=Run.Status.DONE, finished_at=timezone.now())
+        if finished:
+            run = Run.objects.get(pk=run_id)
+            Period.objects.filter(pk=run.period_id, status=Period.Status.OPEN).update(
+                status=Period.Status.COMPUTED
+            )
+
+
+def _line_key(metric_code: str, measure: str, scope: str) -> str:
+    return f"{metric_code}:{measure}:{scope}"
+
+
+def _gate_key(metric_code: str, scope: str, params: dict) -> str:
+    return f"gate:{metric_code}:{scope}:{sorted(params.items())}"
+
+
+@dataclass
+class _Targets:
+    threshold: Decimal
+    target: Decimal
+    excellence: Decimal | None
+    source: str
+
+
+def _targets_for(pm: PlanMetric, agent_id: int, team_id: int, overrides) -> _Targets:
+    """Plan targets, unless HR set this period's targets for the agent (first) or the team. Overrides
+    apply to a metric's value, not to its improvement (which has its own scale)."""
+    if pm.measure == PlanMetric.Measure.VALUE:
+        for key, source in (
+            ((pm.metric, "agent", agent_id), "agent"),
+            ((pm.metric, "team", team_id), "team"),
+        ):
+            override = overrides.get(key)
+            if override is not None:
+                # An override without excellence keeps the plan's excellence only if it still climbs.
+                excellence = override.excellence
+                if excellence is None and pm.excellence is not None:
+                    excellence = None
+                return _Targets(override.threshold, override.target, excellence, source)
+    return _Targets(pm.threshold, pm.target, pm.excellence, "plan")
+
+
+def _target_bonus(version: PlanVersion, agent: Agent) -> Decimal | None:
+    if version.target_bonus_kind == PlanVersion.BonusKind.FIXED:
+        return version.target_bonus
+    if agent.base_pay is None:
+        return None
+    return agent.base_pay * version.target_bonus_percent / 100
+
+
+def _payout_cap(version: PlanVersion, target_bonus: Decimal) -> Decimal | None:
+    if version.payout_cap_kind == PlanVersion.CapKind.AMOUNT:
+        return version.payout_cap
+    if version.payout_cap_kind == PlanVersion.CapKind.PERCENT:
+        return target_bonus * version.payout_cap / 100
+    return None
+
+
+def _team_value(team_id: int, code: str, params: dict, year: int, month: int) -> MetricValue:
+    """A team's value for a month: the calls of each agent while placed in the team (by date, so an
+    agent who moved mid-month counts for each team for their days there), summed as ratios."""
+    start, end = month_bounds(year, month)
+    first_day, last_day = month_first_last_day(year, month)
+    windows: dict[tuple, list[int]] = {}
+    placements = Placement.objects.filter(team_id=team_id, valid_from__lte=last_day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=first_day)
+    )
+    tz = center_tz()
+    for placement in placements:
+        w_start = max(start, dt.datetime.combine(placement.valid_from, dt.time(), tz))
+        w_end = end
+        if placement.valid_to is not None:
+            w_end = min(
+                end, dt.datetime.combine(placement.valid_to + dt.timedelta(days=1), dt.time(), tz)
+            )
+        windows.setdefault((w_start, w_end), []).append(placement.agent_id)
+    ratios = []
+    for (w_start, w_end), agent_ids in windows.items():
+        ratios.extend(
+            metric_ratios(
+                code, agent_ids=agent_ids, start=w_start, end=w_end, params=params
+            ).values()
+        )
+    return rollup(code, ratios)
+
+
+def _team_improvement(team_id: int, code: str, params: dict, year: int, month: int, baseline: str):
+    current = _team_value(team_id, code, params, year, month)
+    months = 1 if baseline == "previous" else 3
+    past = [
+        value.value
+        for back in range(1, months + 1)
+        if (value := _team_value(team_id, code, params, *shift_month(year, month, -back))).value
+        is not None
+    ]
+    if current.value is None or not past:
+        return MetricValue(None, current.numerator, current.denominator)
+    base = sum(past, Decimal(0)) / len(past)
+    sign = 1 if metric(code).direction == UP else -1
+    return MetricValue(((current.value - base) * sign).quantize(VALUE_PLACES), current.numerator,
+                       current.denominator)  # fmt: skip
+
+
+def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
+    """Write the statements of the chunk's agents; returns (count, problems). Call inside the chunk's
+    transaction, holding its lock. One query per metric (and window) for all the team's agents."""
+    period = chunk.run.period
+    year, month = period.year, period.month
+    start, end = month_bounds(year, month)
+    first_day, last_day = month_first_last_day(year, month)
+    team_id = chunk.team_id
+    agents = period_roster(first_day, last_day).get(team_id, [])
+    resolved = plan_resolve(agents, last_day)
+    problems = []
+    by_version: dict[int, list[Agent]] = {}
+    versions: dict[int, PlanVersion] = {}
+    for agent in agents:
+        found = resolved[agent.pk]
+        if len(found) != 1:
+            names = ", ".join(str(v) for v in found)
+            problems.append(
+                f"{agent}: no plan applies on {last_day}."
+                if not found
+                else f"{agent}: {len(found)} plans apply on {last_day} ({names})."
+            )
+            continue
+        version = found[0]
+        versions[version.pk] = version
+        by_version.setdefault(version.pk, []).append(agent)
+    overrides = {}
+    for override in TargetOverride.objects.filter(period=period):
+        key = (
+            (override.metric, "agent", override.agent_id)
+            if override.agent_id
+            else (override.metric, "team", override.team_id)
+        )
+        overrides[key] = override
+
+    Statement.objects.filter(run=chunk.run, agent__in=agents).delete()
+    written = 0
+    for version_id, version_agents in by_version.items():
+        version = versions[version_id]
+        ids = [agent.pk for agent in version_agents]
+        plan_metrics = list(version.metrics.all())
+        gates = list(version.gates.all())
+        tiers = tuple(scoring.Tier(t.from_score, t.rate, t.kicker) for t in version.tiers.all())
+        values: dict[str, dict[int, MetricValue] | MetricValue] = {}
+        for pm in plan_metrics:
+            key = _line_key(pm.metric, pm.measure, pm.scope)
+            if pm.scope == Scope.TEAM:
+                values[key] = (
+                    _team_value(team_id, pm.metric, pm.params, year, month)
+                    if pm.measure == PlanMetric.Measure.VALUE
+                    else _team_improvement(team_id, pm.metric, pm.params, year, month, pm.baseline)
+                )
+            elif pm.measure == PlanMetric.Measure.VALUE:
+                values[key] = metric_values(
+                    pm.metric, agent_ids=ids, start=start, end=end, params=pm.params
+                )
+            else:
+                values[key] = improvement_values(
+                    pm.metric,
+                    agent_ids=ids,
+                    year=year,
+                    month=month,
+                    baseline=pm.baseline,
+                    params=pm.params,
+                )
+        for gate in gates:
+            key = _gate_key(gate.metric, gate.scope, gate.params)
+            if key not in values:
+                values[key] = (
+                    _team_value(team_id, gate.metric, gate.params, year, month)
+                    if gate.scope == Scope.TEAM
+                    else metric_values(
+                        gate.metric, agent_ids=ids, start=start, end=end, params=gate.params
+                    )
+                )
+        statements, details = [], []
+        for agent in version_agents:
+            target_bonus = _target_bonus(version, agent)
+            if target_bonus is None:
+                problems.append(
+                    f"{agent}: the plan pays a % of base pay and the agent has no base pay."
+                )
+                continue
+            measured = {
+                key: (v if isinstance(v, MetricValue) else v.get(agent.pk))
+                for key, v in values.items()
+            }
+            rules, targets = [], []
+            for pm in plan_metrics:
+                t = _targets_for(pm, agent.pk, team_id, overrides)
+                targets.append(t)
+                rules.append(scoring.MetricRule(
+                    code=_line_key(pm.metric, pm.measure, pm.scope), weight=pm.weight,
+                    direction=metric_direction(pm.metric, pm.measure), threshold=t.threshold,
+                    threshold_payout=pm.threshold_payout, target=t.target,
+                    excellence=t.excellence if t.excellence is not None else None,
+                    excellence_payout=pm.excellence_payout if t.excellence is not None else None,
+                    no_data=pm.no_data,
+                ))  # fmt: skip
+            gate_rules = tuple(
+                scoring.GateRule(
+                    code=_gate_key(g.metric, g.scope, g.params), comparison=g.comparison, value=g.value,
+                    effect=g.effect, factor=g.factor, score_cap=g.score_cap,
+                )
+                for g in gates
+            )  # fmt: skip
+            plan_rules = scoring.PlanRules(
+                target_bonus=target_bonus, currency=version.currency, metrics=tuple(rules), tiers=tiers,
+                payout_cap=_payout_cap(version, target_bonus), gates=gate_rules,
+            )  # fmt: skip
+            result = scoring.score(
+                plan_rules, {k: (v.value if v else None) for k, v in measured.items()}
+            )
+            statements.append(Statement(
+                run=chunk.run, agent=agent, team_id=team_id, plan_version=version,
+                target_bonus=target_bonus, currency=version.currency,
+                weighted_score=result.weighted_score, score_cap=result.score_cap,
+                tier_from=result.tier.from_score if result.tier else None,
+                tier_rate=result.tier.rate if result.tier else scoring.ZERO,
+                kicker=result.tier.kicker if result.tier else scoring.ZERO,
+                payout_factor=result.payout_factor, payout_cap=plan_rules.payout_cap,
+                amount_before_cap=result.amount_before_cap.quantize(Decimal("0.000001")),
+                capped=result.capped, amount=result.amount,
+            ))  # fmt: skip
+            details.append((result, measured, plan_metrics, targets, gates))
+        Statement.objects.bulk_create(statements)
+        lines, gate_rows = [], []
+        for statement, (result, measured, plan_metrics, targets, gates) in zip(
+            statements, details, strict=True
+        ):
+            for line, pm, t in zip(result.lines, plan_metrics, targets, strict=True):
+                m = measured.get(line.rule.code)
+                lines.append(StatementLine(
+                    statement=statement, metric=pm.metric, scope=pm.scope, measure=pm.measure,
+                    value=line.value, numerator=int(m.numerator) if m and m.numerator == int(m.numerator) else 0,
+                    denominator=int(m.denominator) if m else 0, direction=line.rule.direction,
+                    target_source=t.source, threshold=line.rule.threshold,
+                    threshold_payout=line.rule.threshold_payout, target=line.rule.target,
+                    excellence=line.rule.excellence, excellence_payout=line.rule.excellence_payout,
+                    weight=line.rule.weight, effective_weight=line.effective_weight, score=line.score,
+                    points=line.points, no_data=line.no_data,
+                ))  # fmt: skip
+            gate_by_key = {_gate_key(g.metric, g.scope, g.params): g for g in gates}
+            for hit in result.gates_hit:
+                g = gate_by_key[hit.rule.code]
+                gate_rows.append(StatementGate(
+                    statement=statement, metric=g.metric, scope=g.scope, comparison=g.comparison,
+                    threshold=g.value, value=hit.value, effect=g.effect, factor=g.factor, score_cap=g.score_cap,
+                ))  # fmt: skip
+        StatementLine.objects.bulk_create(lines)
+        StatementGate.objects.bulk_create(gate_rows)
+        written += len(statements)
+    return written, "\n".join(problems)
+
+
+def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
+    """Approve a finished run of an open or computed period: its statements become visible to agents."""
+    with transaction.atomic():
+        period = Period.objects.select_for_update().get(pk=period.pk)
+        if period.status == Period.Status.CLOSED:
+            raise PeriodStateError(f"{period} is closed.")
+        if run.period_id != period.pk:
+            raise PeriodStateError(f"Run v{run.number} belongs to {run.period}, not to {period}.")
+        run.refresh_from_db()
+        if run.status != Run.Status.DONE:
+            raise PeriodStateError(
+                f"Run v{run.number} is {run.get_status_display()}; only a finished run can be approved."
+            )
+        period.status = Period.Status.APPROVED
+        period.approved_run = run
+        period.approved_at = timezone.now()
+        period.approved_by = approved_by
+        period.full_clean()
+        period.save()
+    return period
+
+
+def period_compute_previous_month() -> Run | None:
+    """Start the computation of the month that has just ended (Celery beat, on the 1st).
+
+    A month already approved or closed is left alone, and so is one with a run under way.
+    """
+    year, month = previous_month()
+    period = period_get_or_create(year=year, month=month)
+    if period.status in (Period.Status.APPROVED, Period.Status.CLOSED):
+        logger.info("%s is %s; not recomputed by the schedule", period, period.status)
+        return None
+    try:
+        return run_start(period=period)
+    except RunAlreadyActive as exc:
+        logger.info("%s", exc)
+        return exc.run
