@@ -165,7 +165,9 @@ class _SectionFormSet(forms.BaseInlineFormSet):
     its row and field (or above the table when it concerns the whole section)."""
 
     section_check = None
-    spec_class = None
+
+    def validate_unique(self):
+        """Duplicates are a rule of ``incentives.validation`` (same words as the API), not Django's."""
 
     def spec(self, data):  # pragma: no cover - overridden
         raise NotImplementedError

@@ -361,7 +361,7 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
             {
                 "words": explain(spec, version.currency),
                 "examples": [
-                    {"weighted_score": s, "payout": amount, "how": how}
+                    {"weighted_score": f"{s:f}", "payout": f"{amount:f}", "how": how}
                     for s, amount, how in worked_examples(spec, version.currency)
                 ],
             }

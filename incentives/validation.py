@@ -21,6 +21,14 @@ from calls.metrics import DOWN, METRICS
 HUNDRED = Decimal(100)
 
 
+def _n(value: Decimal | None) -> str:
+    """A number as people write it: 90, 4.5, 0.25 (no trailing zeros, no exponent)."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @dataclass(frozen=True)
 class Problem:
     section: str  # "version", "metrics", "tiers", "gates"
@@ -116,7 +124,7 @@ def header_problems(spec: VersionSpec) -> list[Problem]:
             and spec.payout_cap < spec.target_bonus
         ):
             add("payout_cap", _("the cap (%(cap)s) is below the target bonus (%(bonus)s): caps are at least 100%%")
-                % {"cap": spec.payout_cap, "bonus": spec.target_bonus})  # fmt: skip
+                % {"cap": _n(spec.payout_cap), "bonus": _n(spec.target_bonus)})  # fmt: skip
     elif spec.payout_cap is not None:
         add("payout_cap", _("there is a cap value but the cap is set to 'no cap'"))
     return problems
@@ -133,7 +141,7 @@ def metrics_problems(metrics: Sequence[MetricSpec]) -> list[Problem]:
                 "metrics",
                 None,
                 "weight",
-                _("the weights add up to %(total)s%%, not 100%%") % {"total": total},
+                _("the weights add up to %(total)s%%, not 100%%") % {"total": _n(total)},
             )
         )
     seen: set[tuple] = set()
@@ -182,22 +190,22 @@ def _curve_problems(m: MetricSpec, index: int, definition) -> list[Problem]:
 
     if not better(m.target, m.threshold):
         add("target", _("must be %(word)s the threshold (%(threshold)s) for %(name)s, where %(direction)s")
-            % {"word": word, "threshold": m.threshold, "name": definition.name,
+            % {"word": word, "threshold": _n(m.threshold), "name": definition.name,
                "direction": _("lower is better") if down else _("higher is better")})  # fmt: skip
     if (m.excellence is None) != (m.excellence_payout is None):
         add("excellence", _("excellence and its payout (the metric's cap) go together"))
     if m.excellence is not None and not better(m.excellence, m.target):
         add(
             "excellence",
-            _("must be %(word)s the target (%(target)s)") % {"word": word, "target": m.target},
+            _("must be %(word)s the target (%(target)s)") % {"word": word, "target": _n(m.target)},
         )
     if not 0 <= m.threshold_payout <= HUNDRED:
-        add("threshold_payout", _("the payout at the threshold must be from 0 to 100%%: it may not exceed the "
-                                  "100%% earned at the target"))  # fmt: skip
+        add("threshold_payout", _("the payout at the threshold must be from 0 to 100%: it may not exceed the "
+                                  "100% earned at the target"))  # fmt: skip
     if m.excellence_payout is not None and m.excellence_payout < HUNDRED:
         add(
             "excellence_payout",
-            _("the cap must be at least 100%%: the payout may not fall along the curve"),
+            _("the cap must be at least 100%: the payout may not fall along the curve"),
         )
     if m.measure == "value":
         for field_name in ("threshold", "target", "excellence"):
@@ -208,13 +216,13 @@ def _curve_problems(m: MetricSpec, index: int, definition) -> list[Problem]:
                 definition.maximum is not None and value > definition.maximum
             ):
                 add(field_name, _("%(value)s is outside the range of %(name)s (%(range)s)")
-                    % {"value": value, "name": definition.name, "range": _range(definition)})  # fmt: skip
+                    % {"value": _n(value), "name": definition.name, "range": _range(definition)})  # fmt: skip
     return problems
 
 
 def _range(definition) -> str:
-    upper = "∞" if definition.maximum is None else f"{definition.maximum}"
-    return f"{definition.minimum}–{upper} {definition.unit}"
+    upper = "∞" if definition.maximum is None else _n(definition.maximum)
+    return f"{_n(definition.minimum)}–{upper} {definition.unit}"
 
 
 def tiers_problems(tiers: Sequence[TierSpec]) -> list[Problem]:
@@ -242,7 +250,7 @@ def tiers_problems(tiers: Sequence[TierSpec]) -> list[Problem]:
         if higher.rate < lower.rate or (higher.rate == lower.rate and higher.kicker < lower.kicker):
             index = list(tiers).index(higher)
             problems.append(Problem("tiers", index, "rate", _("pays less than the tier below it (from %(s)s): "
-                                    "a higher score must never pay less") % {"s": lower.from_score}))  # fmt: skip
+                                    "a higher score must never pay less") % {"s": _n(lower.from_score)}))  # fmt: skip
     return problems
 
 
@@ -263,7 +271,7 @@ def gates_problems(gates: Sequence[GateSpec]) -> list[Problem]:
             definition.maximum is not None and gate.value > definition.maximum
         ):
             add("value", _("%(value)s is outside the range of %(name)s (%(range)s)")
-                % {"value": gate.value, "name": definition.name, "range": _range(definition)})  # fmt: skip
+                % {"value": _n(gate.value), "name": definition.name, "range": _range(definition)})  # fmt: skip
         try:
             definition.param_values(gate.params)
         except ValueError as exc:

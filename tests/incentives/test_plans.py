@@ -1,0 +1,154 @@
+"""Plan versions: a used version never changes in place, a new version takes effect on its date, one
+resolver answers which version applies, and no agent ever has two plans on a day."""
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from incentives import services
+from incentives.models import PlanVersion, Statement
+from incentives.selectors import plan_problems, plan_resolve
+from incentives.validation import GateSpec
+from tests.factories import ANSWER_ONLY, AgentFactory, PeriodFactory, TeamFactory, plan_from_preset
+
+
+def _compute(period, capture):
+    with capture(execute=True):
+        run = services.run_start(period=period)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_used_version_cannot_be_changed_in_place(people, django_capture_on_commit_callbacks):
+    _compute(PeriodFactory(year=2026, month=10), django_capture_on_commit_callbacks)
+    version = people.plan
+    assert version.locked
+    spec = services.version_spec_from_db(version)
+    spec.metrics[0].target = D(96)
+    with pytest.raises(services.PlanLocked, match="make a new version"):
+        services.plan_version_update(
+            version=version, spec=spec, teams=[people.team_a, people.team_b]
+        )
+    version.refresh_from_db()
+    assert version.metrics.get().target == D(95)
+
+
+def test_a_new_version_takes_effect_on_its_date(people, django_capture_on_commit_callbacks):
+    october = PeriodFactory(year=2026, month=10)
+    _compute(october, django_capture_on_commit_callbacks)
+    v1 = people.plan
+    v2 = services.plan_version_new(
+        version=v1, effective_from=dt.date(2026, 11, 1), note="harder target"
+    )
+    assert (v2.number, v2.status) == (2, PlanVersion.Status.DRAFT)
+    spec = services.version_spec_from_db(v2)
+    spec.metrics[0].target = D(96)
+    services.plan_version_update(version=v2, spec=spec, teams=[people.team_a, people.team_b])
+    services.plan_version_activate(version=v2)
+    v1.refresh_from_db()
+    assert v1.effective_to == dt.date(2026, 10, 31)  # the old version ends the day before
+    agent = people.agent_a
+    assert plan_resolve([agent], dt.date(2026, 10, 31))[agent.pk] == [v1]
+    assert plan_resolve([agent], dt.date(2026, 11, 1))[agent.pk] == [v2]
+    # October's statements keep the version they used; November's computation uses the new one.
+    november = PeriodFactory(year=2026, month=11)
+    run = _compute(november, django_capture_on_commit_callbacks)
+    assert set(Statement.objects.filter(run=run).values_list("plan_version", flat=True)) == {v2.pk}
+    assert Statement.objects.filter(run__period=october, plan_version=v1).count() == 3
+    assert Statement.objects.filter(run=run, agent=agent).get().lines.get().target == D(96)
+
+
+def test_a_new_version_must_start_after_the_one_it_replaces(people):
+    v2 = services.plan_version_new(version=people.plan, effective_from=people.plan.effective_from)
+    with pytest.raises(services.PlanInvalid, match="not after"):
+        services.plan_version_activate(version=v2)
+    assert PlanVersion.objects.get(pk=v2.pk).status == PlanVersion.Status.DRAFT
+
+
+def test_two_plans_for_the_same_agent_on_the_same_day_are_refused(people):
+    other = plan_from_preset(code="other", teams=[people.team_b], activate=False,
+                             effective_from=dt.date(2026, 1, 1))  # fmt: skip
+    with pytest.raises(services.PlanInvalid, match=r"for 1 of the same agents \(B1\)"):
+        services.plan_version_activate(version=other)
+    assert PlanVersion.objects.get(pk=other.pk).status == PlanVersion.Status.DRAFT
+    # Scoped to seniors only, and nobody in team B is senior: no overlap, accepted.
+    spec = services.version_spec_from_db(other)
+    services.plan_version_update(version=other, spec=spec, teams=[people.team_b], levels=["senior"])
+    services.plan_version_activate(version=other)
+    # An active version whose scope is widened onto team A is refused too.
+    with pytest.raises(services.PlanInvalid, match="no agent may have two plans"):
+        services.plan_version_update(version=other, spec=spec, teams=[people.team_a])
+
+
+def test_the_resolver_follows_a_team_move_across_the_date(people):
+    team_c = TeamFactory(code="team-c", name="Team C")
+    c_plan = plan_from_preset(code="plan-c", teams=[team_c])
+    services.agent_place(agent=people.agent_a, team=team_c, valid_from=dt.date(2026, 10, 16))
+    agent = people.agent_a
+    assert plan_resolve([agent], dt.date(2026, 10, 15))[agent.pk] == [people.plan]
+    assert plan_resolve([agent], dt.date(2026, 10, 16))[agent.pk] == [c_plan]
+
+
+def test_problems_list_agents_with_no_plan(people):
+    AgentFactory(employee_id="X1", name="Agent X1", team=TeamFactory(code="team-x"))
+    assert [(p.agent.employee_id, p.message) for p in plan_problems(dt.date(2026, 10, 1))] == [
+        ("X1", "Agent X1 (X1): no plan applies")
+    ]
+
+
+def test_a_percent_of_base_pay_target_bonus(people, django_capture_on_commit_callbacks):
+    spec = services.version_spec_from_db(people.plan)
+    spec.target_bonus_kind, spec.target_bonus, spec.target_bonus_percent = "percent", None, D(10)
+    services.plan_version_update(
+        version=people.plan, spec=spec, teams=[people.team_a, people.team_b]
+    )
+    people.agent_a.base_pay = D("8000.00")
+    people.agent_a.save()
+    run = _compute(PeriodFactory(year=2026, month=10), django_capture_on_commit_callbacks)
+    statement = Statement.objects.get(run=run, agent=people.agent_a)
+    assert statement.target_bonus == D("800.00")
+    chunk = run.chunks.get(team=people.team_a)
+    assert (
+        "Agent A2 (A2): the plan pays a % of base pay and the agent has no base pay."
+        in chunk.problem
+    )
+
+
+def test_copy_makes_an_independent_draft(people):
+    plan = services.plan_copy(version=people.plan, code="copy", name="Copy")
+    copy = plan.versions.get()
+    assert copy.status == PlanVersion.Status.DRAFT and copy.metrics.count() == 1
+    assert (
+        services.version_spec_from_db(copy).metrics
+        == services.version_spec_from_db(people.plan).metrics
+    )
+
+
+def test_gates_cut_the_bonus(people, django_capture_on_commit_callbacks):
+    from tests.factories import CallFactory
+
+    spec = services.version_spec_from_db(people.plan)
+    spec.gates = [GateSpec("complaint_rate", "gt", D("0.5"), "void")]
+    services.plan_version_update(
+        version=people.plan, spec=spec, teams=[people.team_a, people.team_b]
+    )
+    start = dt.datetime(2026, 10, 10, 2, tzinfo=dt.UTC)
+    for n in range(100):
+        CallFactory(
+            agent=people.agent_a, started_at=start + dt.timedelta(minutes=n), complaint=n == 0
+        )
+    run = _compute(PeriodFactory(year=2026, month=10), django_capture_on_commit_callbacks)
+    statement = Statement.objects.get(run=run, agent=people.agent_a)
+    gate = statement.gates_hit.get()
+    assert (gate.metric, gate.value, gate.effect) == ("complaint_rate", D("1.0000"), "void")
+    assert statement.weighted_score == D(150) and statement.amount == D("0.00")
+
+
+def test_preset_channel_scope(people):
+    plan = plan_from_preset(
+        code="outbound-only", preset=dataclasses.replace(ANSWER_ONLY, channels=("outbound",))
+    )
+    assert plan.channels == ["outbound"]
+    assert plan_resolve([people.agent_a], dt.date(2026, 10, 1))[people.agent_a.pk] == [people.plan]
