@@ -12,10 +12,11 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from calls.metrics import METRIC_CHOICES
 from incentives import services
 from incentives.explain import explain, worked_examples
 from incentives.models import (
@@ -445,9 +446,65 @@ class TargetOverrideForm(forms.ModelForm):
         return data
 
 
+class ProposeTargetsForm(forms.Form):
+    team = forms.ModelChoiceField(Team.objects.all(), label=_("team"))
+    metric = forms.ChoiceField(choices=METRIC_CHOICES, label=_("metric"))
+    end = forms.DateField(
+        label=_("history up to (not including)"), help_text=_("e.g. the 1st of this month")
+    )
+    weeks = forms.IntegerField(min_value=12, max_value=24, initial=12, label=_("weeks of history"))
+    period = forms.ModelChoiceField(Period.objects.exclude(status=Period.Status.CLOSED), required=False,
+                                    label=_("save as the team's targets for"))  # fmt: skip
+
+
 @admin.register(TargetOverride)
 class TargetOverrideAdmin(admin.ModelAdmin):
+    """Overrides per team or agent and period, and the "propose targets from history" page."""
+
     form = TargetOverrideForm
+    change_list_template = "admin/incentives/targetoverride/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "propose/",
+                self.admin_site.admin_view(self.propose_view),
+                name="incentives_target_propose",
+            ),
+            *super().get_urls(),
+        ]
+
+    def propose_view(self, request):
+        """Propose threshold / target / excellence from history; HR saves it as is, or edits it after."""
+        from django.template.response import TemplateResponse
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ProposeTargetsForm(request.POST or None)
+        proposal = saved = None
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            try:
+                proposal = services.targets_propose(
+                    team=d["team"], metric_code=d["metric"], end=d["end"], weeks=d["weeks"]
+                )
+                if d["period"] is not None and "save" in request.POST:
+                    saved = services.target_override_set(
+                        period=d["period"], metric_code=d["metric"], team=d["team"],
+                        threshold=proposal.threshold, target=proposal.target, excellence=proposal.excellence,
+                        note=f"proposed from {proposal.start} to {proposal.end}: {proposal.method}",
+                        user=request.user,
+                    )  # fmt: skip
+            except services.TargetInvalid as exc:
+                form.add_error(None, str(exc))
+        context = {
+            **self.admin_site.each_context(request), "title": _("Propose targets from history"),
+            "form": form, "proposal": proposal, "saved": saved, "opts": self.model._meta,
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/incentives/targetoverride/propose.html", context)
+
     list_display = ["period", "metric", "team", "agent", "threshold", "target", "excellence"]
     list_filter = ["period", "metric", "team"]
     search_fields = ["agent__employee_id", "agent__name"]

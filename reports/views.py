@@ -33,7 +33,8 @@ def hr_overview(request):
                 "problems": list(selectors.run_problems(latest)) if latest else [],
             }
         )
-    return render(request, "reports/hr_overview.html", {"rows": rows})
+    problems = incentive_selectors.plan_problems(incentive_selectors.today())
+    return render(request, "reports/hr_overview.html", {"rows": rows, "plan_problems": problems})
 
 
 @roles_required(LEAD, HR)

@@ -119,3 +119,25 @@ def test_a_proposal_needs_enough_agents_and_a_sane_window(people):
         services.targets_propose(
             team=people.team_a, metric_code="answer_rate", end=dt.date(2026, 10, 1), weeks=4
         )
+
+
+def test_hr_proposes_and_saves_targets_in_the_admin(client, people):
+    agents = [people.agent_a, people.agent_a2] + [
+        AgentFactory(employee_id=f"A{n}", team=people.team_a) for n in (3, 4, 5)
+    ]
+    for agent, answered in zip(agents, (80, 85, 90, 95, 100), strict=True):
+        _calls(agent, answered, 100, day=dt.datetime(2026, 9, 1, 2, tzinfo=dt.UTC))
+    october = PeriodFactory(year=2026, month=10)
+    client.force_login(people.hr)
+    page = client.post("/admin/incentives/targetoverride/propose/", {
+        "team": people.team_a.pk, "metric": "answer_rate", "end": "2026-10-01", "weeks": 12,
+        "period": october.pk, "save": "1"})  # fmt: skip
+    assert page.status_code == 200
+    assert "Saved as the team" in page.content.decode()
+    override = october.target_overrides.get()
+    assert (override.team, override.threshold, override.target, override.excellence) == (
+        people.team_a, D(85), D(90), D(98))  # fmt: skip
+    client.force_login(people.lead_a)
+    assert (
+        client.get("/admin/incentives/targetoverride/propose/").status_code == 302
+    )  # not staff: to login

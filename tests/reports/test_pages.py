@@ -61,3 +61,12 @@ def test_the_openapi_schema_lists_the_api(client, people):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert "/api/v1/statements/{id}/" in schema.content.decode()
+
+
+def test_the_overview_lists_agents_without_a_plan(client, people):
+    from tests.factories import AgentFactory, TeamFactory
+
+    AgentFactory(employee_id="X9", name="Agent X9", team=TeamFactory(code="team-x"))
+    client.force_login(people.hr)
+    html = client.get("/hr/").content.decode()
+    assert "Agent X9 (X9): no plan applies" in html
