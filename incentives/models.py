@@ -182,11 +182,13 @@ class PlanVersion(models.Model):
 
     class BonusKind(models.TextChoices):
         FIXED = "fixed", _("Fixed amount")
+        # xgettext:no-python-format
         PERCENT_OF_BASE = "percent", _("% of base pay")
 
     class CapKind(models.TextChoices):
         NONE = "none", _("No cap")
         AMOUNT = "amount", _("Amount")
+        # xgettext:no-python-format
         PERCENT = "percent", _("% of target bonus")
 
     plan = models.ForeignKey(
@@ -211,16 +213,25 @@ class PlanVersion(models.Model):
         **MONEY,
     )
     target_bonus_percent = models.DecimalField(
-        _("target bonus (% of base pay)"), null=True, blank=True, max_digits=7, decimal_places=4
+        # xgettext:no-python-format
+        _("target bonus (% of base pay)"),
+        null=True,
+        blank=True,
+        max_digits=7,
+        decimal_places=4,
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     payout_cap_kind = models.CharField(
         _("overall payout cap"), max_length=10, choices=CapKind.choices, default=CapKind.PERCENT
     )
     payout_cap = models.DecimalField(
-        _("cap value"), null=True, blank=True, help_text=_("An amount, or a % of the target bonus (e.g. 200)."),
+        _("cap value"),
+        null=True,
+        blank=True,
+        # xgettext:no-python-format
+        help_text=_("An amount, or a % of the target bonus (e.g. 200)."),
         **MONEY,
-    )  # fmt: skip
+    )
     teams = models.ManyToManyField(
         Team, blank=True, related_name="plan_versions", verbose_name=_("teams")
     )
