@@ -93,7 +93,11 @@ class MetricDefinition:
         values = {}
         for param in self.params:
             value = given.get(param.code, param.default)
-            if not isinstance(value, int) or not param.minimum <= value <= param.maximum:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not param.minimum <= value <= param.maximum
+            ):
                 raise ValueError(
                     f"{self.code}: {param.code} must be a whole number from {param.minimum} "
                     f"to {param.maximum} {param.unit}, got {value!r}"
@@ -127,14 +131,17 @@ def _decimal(value) -> Decimal:
 
 
 ANSWERED = Q(answered_at__isnull=False)
+INBOUND = Q(direction=Call.Direction.INBOUND)
 UNANSWERED = Q(answered_at__isnull=True)
 CUSTOMER_ENDED = Q(ended_by=Call.EndedBy.CUSTOMER) | Q(ended_by="", outcome=Call.Outcome.HUNG_UP)
 
 
 def _repeat_exists(window_days: int) -> Exists:
-    """Did the same customer call again within the window after this call (any agent, any period)?"""
+    """Did the same customer call in again within the window after this call (any agent, any period)?
+    Only the customer's own calls count: an agent's outbound call-back is not a repeat contact."""
     return Exists(
         Call.objects.filter(
+            INBOUND,
             customer_key=OuterRef("customer_key"),
             started_at__gt=OuterRef("started_at"),
             started_at__lte=OuterRef("started_at") + dt.timedelta(days=window_days),
@@ -150,23 +157,26 @@ def _answer_rate(ids, start, end, p):
 
 
 def _asa(ids, start, end, p):
+    # Speed of answer is a queue measure: inbound calls only (an outbound wait is the customer's ring).
+    answered = INBOUND & ANSWERED
     return _grouped(
-        _calls(ids, start, end), Sum("wait_seconds", filter=ANSWERED), Count("id", filter=ANSWERED)
+        _calls(ids, start, end), Sum("wait_seconds", filter=answered), Count("id", filter=answered)
     )
 
 
 def _service_level(ids, start, end, p):
-    within = ANSWERED & Q(wait_seconds__lte=p["answer_within_seconds"])
-    return _grouped(_calls(ids, start, end), Count("id", filter=within), Count("id"))
+    within = INBOUND & ANSWERED & Q(wait_seconds__lte=p["answer_within_seconds"])
+    return _grouped(
+        _calls(ids, start, end), Count("id", filter=within), Count("id", filter=INBOUND)
+    )
 
 
 def _abandon_rate(ids, start, end, p):
-    inbound = Q(direction=Call.Direction.INBOUND)
     short = UNANSWERED & Q(wait_seconds__lt=p["short_abandon_seconds"])
     return _grouped(
         _calls(ids, start, end),
-        Count("id", filter=inbound & UNANSWERED & ~short),
-        Count("id", filter=inbound & ~short),
+        Count("id", filter=INBOUND & UNANSWERED & ~short),
+        Count("id", filter=INBOUND & ~short),
     )
 
 
@@ -180,7 +190,7 @@ def _aht(ids, start, end, p):
 def _contacts(ids, start, end, window_days):
     return (
         _calls(ids, start, end)
-        .filter(ANSWERED)
+        .filter(INBOUND & ANSWERED)
         .exclude(customer_key="")
         .annotate(repeated=_repeat_exists(window_days))
     )
@@ -315,11 +325,11 @@ CATALOGUE: tuple[MetricDefinition, ...] = (
     ),
     MetricDefinition(
         "asa", "Average speed of answer", "平均应答速度", "s", DOWN, ("calls",), _asa, ONE,
-        Decimal(0), None, "Mean wait of answered calls.",
+        Decimal(0), None, "Mean wait of answered inbound calls.",
     ),
     MetricDefinition(
         "service_level", "Service level", "服务水平", "%", UP, ("calls",), _service_level, PERCENT,
-        Decimal(0), PERCENT, "Calls answered within N seconds ÷ offered.",
+        Decimal(0), PERCENT, "Inbound calls answered within N seconds ÷ offered inbound calls.",
         (Param("answer_within_seconds", "Answered within", "应答时限", 20, 1, 600, "s"),),
     ),
     MetricDefinition(
@@ -336,8 +346,8 @@ CATALOGUE: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         "fcr", "First-contact resolution", "首次解决率", "%", UP, ("calls",), _fcr, PERCENT,
         Decimal(0), PERCENT,
-        "Answered contacts with no repeat contact from the same customer within the window ÷ "
-        "answered contacts with a known customer.",
+        "Answered inbound contacts with no repeat inbound contact from the same customer within the "
+        "window ÷ answered inbound contacts with a known customer.",
         (_WINDOW,),
     ),
     MetricDefinition(
@@ -388,8 +398,8 @@ CATALOGUE: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         "repeat_contact_rate", "Repeat-contact rate", "重复来电率", "%", DOWN, ("calls",),
         _repeat_contact_rate, PERCENT, Decimal(0), PERCENT,
-        "Answered contacts followed by another contact of the same customer within the window ÷ "
-        "answered contacts with a known customer.",
+        "Answered inbound contacts followed by another inbound contact of the same customer within the "
+        "window ÷ answered inbound contacts with a known customer.",
         (_WINDOW,),
     ),
     MetricDefinition(
