@@ -27,6 +27,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
+from django.utils.functional import lazy
 from django.utils.translation import get_language
 
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
@@ -408,7 +409,8 @@ CATALOGUE: tuple[MetricDefinition, ...] = (
     ),
 )  # fmt: skip
 METRICS: dict[str, MetricDefinition] = {definition.code: definition for definition in CATALOGUE}
-METRIC_CHOICES = [(d.code, f"{d.name_zh} {d.name_en}") for d in CATALOGUE]
+# Labels in the reader's language, decided when shown (the catalogue carries both names).
+METRIC_CHOICES = [(d.code, lazy(lambda d=d: d.name, str)()) for d in CATALOGUE]
 
 
 def metric(code: str) -> MetricDefinition:

@@ -190,7 +190,7 @@ SPECTACULAR_SETTINGS = {
 _BROKER_URL = env_str("CELERY_BROKER_URL", default=None)
 CELERY_TASK_ALWAYS_EAGER = _BROKER_URL is None
 # In process no broker is contacted; "memory://" keeps Celery from looking for one on localhost.
-CELERY_BROKER_URL = _BROKER_URL or "memory://"
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None  # results of the money path live in our own tables, not in Celery
 CELERY_TASK_IGNORE_RESULT = True

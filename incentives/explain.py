@@ -81,6 +81,11 @@ def explain(spec: VersionSpec, currency: str = "CNY") -> list[str]:
             _("A weighted score below %(s)s pays nothing.") % {"s": _n(tiers[0].from_score)}
         )
     for tier in tiers:
+        if not tier.rate and not tier.kicker:
+            lines.append(
+                _("From a weighted score of %(s)s: nothing is paid.") % {"s": _n(tier.from_score)}
+            )
+            continue
         text = _("From a weighted score of %(s)s: target bonus × %(r)s × score ÷ 100") % {
             "s": _n(tier.from_score), "r": _n(tier.rate)}  # fmt: skip
         if tier.kicker:
