@@ -70,3 +70,17 @@ def test_the_overview_lists_agents_without_a_plan(client, people):
     client.force_login(people.hr)
     html = client.get("/hr/").content.decode()
     assert "Agent X9 (X9): no plan applies" in html
+
+
+def test_the_openapi_schema_is_valid_and_warning_free(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = out.read_text()
+    for path in (
+        "/api/v1/plan-versions/{id}/activate/",
+        "/api/v1/target-proposals/",
+        "/api/v1/agents/{id}/move/",
+    ):
+        assert path in schema
