@@ -579,8 +579,10 @@ class StatementLine(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
     metric = models.CharField(max_length=40, choices=METRIC_CHOICES)
     value = models.DecimalField(null=True, blank=True, **VALUE)
-    numerator = models.PositiveIntegerField(default=0)
-    denominator = models.PositiveIntegerField(default=0)
+    # The sums behind the value ("1,204 of 1,251"); decimal because some are hours or scores, and
+    # signed because NPS counts promoters less detractors.
+    numerator = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    denominator = models.DecimalField(max_digits=20, decimal_places=4, default=0)
     scope = models.CharField(max_length=5, default="agent")
     measure = models.CharField(max_length=12, default="value")
     direction = models.CharField(max_length=4)

@@ -50,5 +50,5 @@ def test_demo_seed_on_an_empty_database_and_again(client):
     line = statement.lines.get(metric="answer_rate")
     assert statement.lines.count() == 3  # answer rate, speed of answer, first-correct transfers
     html = page.content.decode()
-    assert f"{line.numerator:,} of {line.denominator:,}" in html
+    assert f"{int(line.numerator):,} of {int(line.denominator):,}" in html
     assert f"{statement.amount:,.2f}" in html

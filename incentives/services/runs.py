@@ -204,11 +204,9 @@ def _targets_for(pm: PlanMetric, agent_id: int, team_id: int, overrides) -> _Tar
         ):
             override = overrides.get(key)
             if override is not None:
-                # An override without excellence keeps the plan's excellence only if it still climbs.
-                excellence = override.excellence
-                if excellence is None and pm.excellence is not None:
-                    excellence = None
-                return _Targets(override.threshold, override.target, excellence, source)
+                # An override replaces the whole ladder: without excellence, the curve is flat at 100%
+                # beyond the override's target (the plan's excellence may sit below it).
+                return _Targets(override.threshold, override.target, override.excellence, source)
     return _Targets(pm.threshold, pm.target, pm.excellence, "plan")
 
 
@@ -407,8 +405,8 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                 m = measured.get(line.rule.code)
                 lines.append(StatementLine(
                     statement=statement, metric=pm.metric, scope=pm.scope, measure=pm.measure,
-                    value=line.value, numerator=int(m.numerator) if m and m.numerator == int(m.numerator) else 0,
-                    denominator=int(m.denominator) if m else 0, direction=line.rule.direction,
+                    value=line.value, numerator=m.numerator if m else 0,
+                    denominator=m.denominator if m else 0, direction=line.rule.direction,
                     target_source=t.source, threshold=line.rule.threshold,
                     threshold_payout=line.rule.threshold_payout, target=line.rule.target,
                     excellence=line.rule.excellence, excellence_payout=line.rule.excellence_payout,

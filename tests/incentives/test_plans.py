@@ -152,3 +152,29 @@ def test_preset_channel_scope(people):
     )
     assert plan.channels == ["outbound"]
     assert plan_resolve([people.agent_a], dt.date(2026, 10, 1))[people.agent_a.pk] == [people.plan]
+
+
+def test_a_statement_keeps_a_negative_nps_and_fractional_sums(
+    people, django_capture_on_commit_callbacks
+):
+    from calls.models import Survey
+    from incentives.validation import MetricSpec
+    from tests.factories import BatchFactory
+
+    spec = services.version_spec_from_db(people.plan)
+    spec.metrics = [
+        MetricSpec("nps", D(50), D(-20), D(20), D(50)),
+        MetricSpec("qa_score", D(50), D(80), D(90), D(50), no_data="redistribute"),
+    ]
+    services.plan_version_update(
+        version=people.plan, spec=spec, teams=[people.team_a, people.team_b]
+    )
+    batch = BatchFactory()
+    for n, score in enumerate((0, 3, 6, 9)):  # 1 promoter, 3 detractors: NPS = (1 - 3) / 4 = -50
+        Survey.objects.create(batch=batch, source="s", external_id=f"s{n}", agent=people.agent_a, kind="nps",
+                              score=score, answered_at=dt.datetime(2026, 10, 5, 2, tzinfo=dt.UTC))  # fmt: skip
+    run = _compute(PeriodFactory(year=2026, month=10), django_capture_on_commit_callbacks)
+    nps = Statement.objects.get(run=run, agent=people.agent_a).lines.get(metric="nps")
+    assert (nps.numerator, nps.denominator, nps.value, nps.score) == (D(-2), D(4), D(-50), D(0))
+    qa = Statement.objects.get(run=run, agent=people.agent_a).lines.get(metric="qa_score")
+    assert qa.no_data and qa.effective_weight == 0 and nps.effective_weight == 100
