@@ -8,12 +8,17 @@ who differ in how reliably they pick up.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
+from calls.importers.facts import CALLS
 from calls.months import center_tz
+
+CALL_COLUMNS = tuple(field.name for field in CALLS.fields)
 
 # Share of the day's calls per hour, 08:00-20:59, with the two peaks of an inbound service line.
 HOURLY_WEIGHTS = {
@@ -109,3 +114,16 @@ def generate_calls(
                     "transfer_correct": (1 if rng.random() < 0.85 else 0) if transfers else "",
                     "ended_by": (rng.choice(["agent", "customer"]) if answered else ""),
                 }
+
+
+def csv_lines(rows: Iterable[dict], columns: Sequence[str] = CALL_COLUMNS) -> Iterator[str]:
+    """Rows (dicts keyed by the canonical column names) as CSV text, header first."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue()

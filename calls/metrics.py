@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import (
     Count,
     DurationField,
@@ -137,19 +138,6 @@ UNANSWERED = Q(answered_at__isnull=True)
 CUSTOMER_ENDED = Q(ended_by=Call.EndedBy.CUSTOMER) | Q(ended_by="", outcome=Call.Outcome.HUNG_UP)
 
 
-def _repeat_exists(window_days: int) -> Exists:
-    """Did the same customer call in again within the window after this call (any agent, any period)?
-    Only the customer's own calls count: an agent's outbound call-back is not a repeat contact."""
-    return Exists(
-        Call.objects.filter(
-            INBOUND,
-            customer_key=OuterRef("customer_key"),
-            started_at__gt=OuterRef("started_at"),
-            started_at__lte=OuterRef("started_at") + dt.timedelta(days=window_days),
-        )
-    )
-
-
 # --- formulas: (agent ids, start, end, parameters) → {agent id: Ratio} ---------------------------
 
 
@@ -188,23 +176,51 @@ def _aht(ids, start, end, p):
     )
 
 
-def _contacts(ids, start, end, window_days):
-    return (
-        _calls(ids, start, end)
-        .filter(INBOUND & ANSWERED)
-        .exclude(customer_key="")
-        .annotate(repeated=_repeat_exists(window_days))
-    )
+def _repeat_counts(ids, start, end, window_days) -> dict[int, tuple[int, int]]:
+    """Per agent: (answered inbound contacts with a known customer, those the customer followed with
+    another inbound contact within the window — to any agent, even after the period's end).
+
+    Set-based: one window over the inbound calls from the period's start to its end plus the window,
+    partitioned by customer and ordered by time, gives each call the customer's next call. An agent's
+    outbound call-back is not a repeat contact.
+    """
+    ids = list(ids)
+    if not ids:
+        return {}
+    table = Call._meta.db_table
+    placeholders = ", ".join(["%s"] * len(ids))
+    if connection.vendor == "postgresql":
+        within = "n.next_at <= n.started_at + make_interval(days => %s)"
+        window_param = [window_days]
+    else:  # SQLite keeps UTC text; datetime() shifts it in the same format
+        within = "n.next_at <= datetime(n.started_at, %s)"
+        window_param = [f"+{window_days} days"]
+    sql = f"""
+        SELECT n.agent_id, COUNT(*), SUM(CASE WHEN n.next_at IS NOT NULL AND {within} THEN 1 ELSE 0 END)
+        FROM (
+            SELECT c.agent_id, c.started_at, c.answered_at,
+                   LEAD(c.started_at) OVER (PARTITION BY c.customer_key ORDER BY c.started_at, c.id) AS next_at
+            FROM {table} c
+            WHERE c.direction = 'inbound' AND c.customer_key IS NOT NULL
+              AND c.started_at >= %s AND c.started_at < %s
+        ) n
+        WHERE n.agent_id IN ({placeholders}) AND n.answered_at IS NOT NULL AND n.started_at < %s
+        GROUP BY n.agent_id
+    """
+    horizon = end + dt.timedelta(days=window_days, seconds=1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*window_param, start, horizon, *ids, end])
+        return {agent: (contacts, repeated or 0) for agent, contacts, repeated in cursor.fetchall()}
 
 
 def _fcr(ids, start, end, p):
-    contacts = _contacts(ids, start, end, p["window_days"])
-    return _grouped(contacts, Count("id", filter=Q(repeated=False)), Count("id"))
+    counts = _repeat_counts(ids, start, end, p["window_days"])
+    return {a: Ratio(Decimal(n - r), Decimal(n)) for a, (n, r) in counts.items() if n}
 
 
 def _repeat_contact_rate(ids, start, end, p):
-    contacts = _contacts(ids, start, end, p["window_days"])
-    return _grouped(contacts, Count("id", filter=Q(repeated=True)), Count("id"))
+    counts = _repeat_counts(ids, start, end, p["window_days"])
+    return {a: Ratio(Decimal(r), Decimal(n)) for a, (n, r) in counts.items() if n}
 
 
 def _first_correct_transfer(ids, start, end, p):

@@ -14,12 +14,16 @@ class ImportBatch(models.Model):
     """One file handed to an importer, and what became of it."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        RUNNING = "running", _("Importing")
         APPLIED = "applied", _("Applied")
         REJECTED = "rejected", _("Rejected: nothing imported")
+        FAILED = "failed", _("Failed")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
 
     source = models.CharField(_("source"), max_length=50)
     filename = models.CharField(_("file name"), max_length=255)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, blank=True)
     encoding = models.CharField(max_length=30, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices)
     partial = models.BooleanField(
@@ -36,6 +40,14 @@ class ImportBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    kind = models.CharField(max_length=12, default="calls")
+    mapping = models.ForeignKey(
+        "ColumnMapping", null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
+    )
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    # Progress of a file imported by a worker: rows read so far (the total is known at the end).
+    progress_rows = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("import batch")
@@ -44,6 +56,71 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} · {self.filename} · {self.get_status_display()}"
+
+
+class MonthLock(models.Model):
+    """A closed month: no import may add, change or roll back a fact dated in it.
+
+    Written by the period's close (incentives), read by every importer: the lock is a rule about the
+    facts, so it lives on the floor of the facts.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    locked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("closed month")
+        verbose_name_plural = _("closed months")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="month_lock_unique"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="month_lock_month_1_12"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+class ColumnMapping(models.Model):
+    """How one source's export reads: which column holds which field, how dates are written, in which
+    time zone, and value maps such as "接通" → answered. Saved once, so a monthly import is one action."""
+
+    class Kind(models.TextChoices):
+        CALLS = "calls", _("Calls")
+        SURVEYS = "surveys", _("Surveys")
+        CONVERSIONS = "conversions", _("Conversions")
+        QA = "qa", _("QA assessments")
+        WORKTIME = "worktime", _("Work time")
+
+    name = models.SlugField(_("name"), max_length=50, unique=True)
+    kind = models.CharField(_("kind of data"), max_length=12, choices=Kind.choices)
+    source = models.CharField(
+        _("source"), max_length=50, help_text=_("The exporting system, e.g. acd.")
+    )
+    columns = models.JSONField(
+        _("columns"),
+        default=dict,
+        blank=True,
+        help_text=_("Field → column name in the file; empty: the field's own name."),
+    )
+    value_maps = models.JSONField(
+        _("value maps"),
+        default=dict,
+        blank=True,
+        help_text=_('Field → {"file value": "value"}, e.g. {"direction": {"呼入": "inbound"}}.'),
+    )
+    time_zone = models.CharField(_("time zone of the times"), max_length=50, blank=True,
+                                 help_text=_("Empty: the center's time zone."))  # fmt: skip
+
+    class Meta:
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Call(models.Model):
@@ -80,8 +157,9 @@ class Call(models.Model):
     )
     queue = models.CharField(_("queue"), max_length=100, blank=True)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
-    # A keyed hash of the customer's number: repeat contacts can be matched, the number is not kept.
-    customer_key = models.CharField(max_length=64, blank=True)
+    # A keyed hash of the customer's number (calls.privacy): repeat contacts can be matched, the number
+    # is not kept. 64 bits: small and fast to index, and collisions are negligible at any center's size.
+    customer_key = models.BigIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(_("entered queue / dialled at"))
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     wait_seconds = models.PositiveIntegerField(_("wait (s)"), default=0)
@@ -98,7 +176,10 @@ class Call(models.Model):
     ended_by = models.CharField(_("ended by"), max_length=10, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     complaint = models.BooleanField(_("complaint"), default=False)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="calls")
+    # No index on the batch: only a rollback looks calls up by batch, and an index costs every import.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="calls", db_index=False
+    )
 
     class Meta:
         verbose_name = _("call")
@@ -112,11 +193,9 @@ class Call(models.Model):
                 name="call_answered_after_start",
             ),
         ]
-        indexes = [
-            models.Index(fields=["agent", "started_at"], name="call_agent_started"),
-            # Repeat-contact matching (FCR, repeat-contact rate) looks up a customer's next call.
-            models.Index(fields=["customer_key", "started_at"], name="call_customer_started"),
-        ]
+        # Few indexes on purpose: each one costs every import of a million rows. Repeat contacts (FCR)
+        # are found by a window over the period's calls, not by an index on the customer.
+        indexes = [models.Index(fields=["agent", "started_at"], name="call_agent_started")]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
@@ -256,3 +335,20 @@ class WorkTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.day}"
+
+
+class FactChange(models.Model):
+    """A fact that a later import changed: its values before and after, so the change is visible and a
+    rollback of that import can restore them."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
+    fact = models.CharField(max_length=20)  # "call", "survey", …
+    fact_id = models.BigIntegerField()
+    before = models.JSONField()
+    after = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["fact", "fact_id"], name="fact_change_fact")]
+
+    def __str__(self) -> str:
+        return f"{self.fact} {self.fact_id} in batch {self.batch_id}"

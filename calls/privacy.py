@@ -1,9 +1,13 @@
-"""Customer numbers are never stored in clear: a keyed hash keeps repeat contacts matchable."""
+"""Customer numbers are never stored in clear: a keyed hash keeps repeat contacts matchable.
+
+The same key is computed in Python (here) and in SQL by the bulk importer (``calls.importers.engine``):
+the first 64 bits of SHA-256 over ``secret:digits``, as a signed integer. Keyed, because phone numbers
+are few enough that a plain hash is reversed by trying them all.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 
 from django.conf import settings
@@ -11,14 +15,15 @@ from django.conf import settings
 _NOT_DIGITS = re.compile(r"[^0-9]")
 
 
-def customer_key(number: str) -> str:
-    """HMAC-SHA256 of the number's digits, keyed by the server's secret; "" for no number.
+def customer_secret() -> str:
+    return getattr(settings, "CUSTOMER_KEY_SECRET", None) or settings.SECRET_KEY
 
-    Only digits count, so "+86 138-0000-0000" and "8613800000000" are the same customer. A keyed hash,
-    not a plain one: phone numbers are few enough that a plain hash is reversed by trying them all.
-    """
+
+def customer_key(number: str | None, secret: str | None = None) -> int | None:
+    """The key of a number's digits ("+86 138-0000-0000" and "8613800000000" are the same customer);
+    None when there is no number."""
     digits = _NOT_DIGITS.sub("", number or "")
     if not digits:
-        return ""
-    key = getattr(settings, "CUSTOMER_KEY_SECRET", None) or settings.SECRET_KEY
-    return hmac.new(key.encode(), digits.encode(), hashlib.sha256).hexdigest()
+        return None
+    digest = hashlib.sha256(f"{secret or customer_secret()}:{digits}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

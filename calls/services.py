@@ -1,111 +1,217 @@
-"""Everything that writes call data."""
+"""Everything that writes call data: imports (all sources, all kinds of facts), rollbacks, month locks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import re
+from collections.abc import Callable
+from typing import BinaryIO
 
 from django.db import transaction
+from django.utils import timezone
 
-from calls.importers import csv_calls
-from calls.models import Call, ImportBatch
-
-MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
-UPSERT_CHUNK = 2000
-# Everything an import may change about a call; its identity (source, call id) never changes.
-_COMPARED_FIELDS = tuple(
-    field.attname
-    for field in Call._meta.concrete_fields
-    if field.name not in {"id", "source", "external_id", "batch"}
-)
+from calls.importers import engine
+from calls.importers.facts import KINDS
+from calls.importers.sources import FileError, Source, open_source
+from calls.models import ColumnMapping, FactChange, ImportBatch, MonthLock
 
 
 class ImportRefused(Exception):
-    """The file cannot be imported at all; the message says why and where."""
+    """The file cannot be imported at all; the message says why and where. ``batch`` records it."""
+
+    def __init__(self, message: str, batch: ImportBatch | None = None):
+        super().__init__(message)
+        self.batch = batch
 
 
-def _known_agents() -> dict[str, int]:
-    # Reached through the foreign key so this floor never imports incentives.
-    agent_model = Call._meta.get_field("agent").related_model
-    return dict(agent_model.objects.values_list("employee_id", "id"))
+class RollbackRefused(Exception):
+    """The batch cannot be rolled back; the message says why."""
 
 
-def calls_import_csv(
+def _digest(stream: BinaryIO) -> str:
+    stream.seek(0)
+    digest = hashlib.sha256()
+    while chunk := stream.read(1024 * 1024):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def batch_create(
     *,
-    data: bytes,
+    kind: str,
     filename: str,
     source: str,
+    mapping: ColumnMapping | None = None,
     allow_partial: bool = False,
     created_by=None,
+    status: str = ImportBatch.Status.PENDING,
 ) -> ImportBatch:
-    """Import a calls CSV as one batch: all rows or none.
-
-    With errors and ``allow_partial=False`` nothing is imported and the batch is saved as rejected with
-    every error (line, column, value, reason). With ``allow_partial=True`` the valid rows are imported
-    and the invalid ones reported. Rows are keyed by (source, call id): importing the same file again
-    creates nothing, and a row whose content changed updates its call.
-    """
+    """A batch record, before its file is read (a worker picks up a pending one)."""
+    if kind not in KINDS:
+        raise ImportRefused(f"Unknown kind of data {kind!r}; known: {', '.join(KINDS)}.")
     if not source or len(source) > 50:
         raise ImportRefused("The source name is required (at most 50 characters), e.g. 'acd'.")
-    try:
-        parsed = csv_calls.parse(data, source=source, known_agents=_known_agents())
-    except csv_calls.FileError as exc:
-        raise ImportRefused(f"{filename}: {exc}") from exc
-
     batch = ImportBatch(
-        source=source,
-        filename=filename[:255],
-        sha256=hashlib.sha256(data).hexdigest(),
-        encoding=parsed.encoding,
-        partial=allow_partial,
-        rows_total=parsed.total,
-        rows_rejected=len(parsed.rejected_lines),
-        errors=[error.as_dict() for error in parsed.errors[:MAX_STORED_ERRORS]],
-        created_by=created_by,
-    )
-    if parsed.errors and not allow_partial:
-        batch.status = ImportBatch.Status.REJECTED
-        batch.full_clean()
-        batch.save()
-        return batch
-
-    with transaction.atomic():
-        batch.status = ImportBatch.Status.APPLIED
-        batch.full_clean()
-        batch.save()
-        created, updated, unchanged = _upsert_calls(batch=batch, rows=parsed.rows, source=source)
-        batch.rows_created, batch.rows_updated, batch.rows_unchanged = created, updated, unchanged
-        batch.save(update_fields=["rows_created", "rows_updated", "rows_unchanged"])
+        kind=kind, source=source, filename=filename[:255], sha256="", mapping=mapping, partial=allow_partial,
+        created_by=created_by, status=status,
+    )  # fmt: skip
+    batch.full_clean()
+    batch.save()
     return batch
 
 
-def _upsert_calls(*, batch: ImportBatch, rows: Iterable[dict], source: str) -> tuple[int, int, int]:
-    """Insert new calls and update changed ones, in chunks. Call inside the batch's transaction."""
-    created = updated = unchanged = 0
-    rows = list(rows)
-    for offset in range(0, len(rows), UPSERT_CHUNK):
-        chunk = rows[offset : offset + UPSERT_CHUNK]
-        existing = {
-            call.external_id: call
-            for call in Call.objects.filter(
-                source=source, external_id__in=[row["external_id"] for row in chunk]
+def facts_import(
+    *,
+    stream: BinaryIO,
+    filename: str,
+    kind: str = "calls",
+    source: str | None = None,
+    mapping: ColumnMapping | None = None,
+    allow_partial: bool = False,
+    period: tuple[int, int] | None = None,
+    created_by=None,
+    batch: ImportBatch | None = None,
+    source_reader: Source | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportBatch:
+    """Import one file of facts as one batch: every valid row or none.
+
+    With errors and ``allow_partial=False`` nothing is imported and the batch is saved as rejected with
+    every error (line, column, value, reason); with ``allow_partial=True`` the valid rows are imported
+    and the others reported. Facts are keyed by (source, id): importing the same file again creates
+    nothing; a row whose content changed updates its fact and the change is recorded. A file-level
+    problem (unreadable, no required column) raises ``ImportRefused`` after recording the batch.
+    """
+    source_name = (mapping.source if mapping else None) or source or ""
+    kind = mapping.kind if mapping else kind
+    if batch is None:
+        batch = batch_create(kind=kind, filename=filename, source=source_name, mapping=mapping,
+                             allow_partial=allow_partial, created_by=created_by)  # fmt: skip
+    batch.sha256 = _digest(stream) if source_reader is None else ""
+    if period is not None and MonthLock.objects.filter(year=period[0], month=period[1]).exists():
+        _refuse(batch, f"The month {period[0]}-{period[1]:02d} is closed: nothing can be imported into it; "
+                       "corrections go into the next open month.")  # fmt: skip
+    try:
+        reader = source_reader or open_source(stream, filename)
+        with transaction.atomic():
+            ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+            outcome = engine.run(
+                kind=KINDS[kind], source=reader, source_name=source_name, batch_id=batch.pk,
+                columns=mapping.columns if mapping else None, value_maps=mapping.value_maps if mapping else None,
+                time_zone=(mapping.time_zone or None) if mapping else None, period=period,
+                allow_partial=allow_partial, progress=progress,
+            )  # fmt: skip
+            batch.encoding = reader.encoding[:30]
+            batch.rows_total, batch.rows_rejected = outcome.total, outcome.rejected
+            batch.rows_created, batch.rows_updated = outcome.created, outcome.updated
+            batch.rows_unchanged = outcome.unchanged
+            batch.errors = outcome.errors
+            applied = not outcome.rejected or allow_partial
+            batch.status = ImportBatch.Status.APPLIED if applied else ImportBatch.Status.REJECTED
+            batch.message = (
+                ""
+                if applied
+                else f"{outcome.rejected} of {outcome.total} rows have errors: nothing was imported."
             )
-        }
-        new_calls, changed_calls = [], []
-        for row in chunk:
-            call = existing.get(row["external_id"])
-            if call is None:
-                new_calls.append(Call(batch=batch, **row))
-                continue
-            if all(getattr(call, name) == row[name] for name in _COMPARED_FIELDS):
-                unchanged += 1
-                continue
-            for name in _COMPARED_FIELDS:
-                setattr(call, name, row[name])
-            call.batch = batch
-            changed_calls.append(call)
-        Call.objects.bulk_create(new_calls)
-        Call.objects.bulk_update(changed_calls, [*_COMPARED_FIELDS, "batch"])
-        created += len(new_calls)
-        updated += len(changed_calls)
-    return created, updated, unchanged
+            batch.save()
+    except FileError as exc:
+        _refuse(batch, str(exc))
+    return batch
+
+
+def _refuse(batch: ImportBatch, message: str) -> None:
+    line = 1
+    match = re.search(r"line (\d+)", message)
+    if match:
+        line = int(match.group(1))
+    batch.status = ImportBatch.Status.REJECTED
+    batch.message = message
+    batch.errors = [{"line": line, "column": "", "value": "", "reason": message}]
+    batch.save()
+    raise ImportRefused(message, batch)
+
+
+@transaction.atomic
+def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
+    """Undo an applied import: delete the facts it created, restore the ones it changed.
+
+    Refused while a fact it touched sits in a closed month, or was changed again by a later import (roll
+    that one back first): a rollback never rewrites a paid month or loses a later correction.
+    """
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.APPLIED:
+        raise RollbackRefused(
+            f"Batch {batch.pk} is {batch.get_status_display()}: only an applied import can be rolled back."
+        )
+    kind = KINDS[batch.kind]
+    model = kind.model
+    period_column = kind.field(kind.period_field).target
+    touched = model.objects.filter(batch=batch)
+    changes = list(FactChange.objects.filter(batch=batch))
+    changed_ids = {change.fact_id for change in changes}
+    # A later import changed a fact this one wrote: its before-snapshot names this batch.
+    later = FactChange.objects.filter(
+        fact=kind.code,
+        batch_id__gt=batch.pk,
+        before__batch_id=batch.pk,
+        batch__status=ImportBatch.Status.APPLIED,
+    )
+    if later.exists():
+        raise RollbackRefused(f"Batch {batch.pk}: some of its facts were changed again by a later import; "
+                              "roll that import back first.")  # fmt: skip
+    for lock in MonthLock.objects.all():
+        start, end = _month_range(lock, kind)
+        if touched.filter(**{f"{period_column}__gte": start, f"{period_column}__lt": end}).exists():
+            raise RollbackRefused(
+                f"Batch {batch.pk} holds facts of the closed month {lock}; it cannot be rolled back."
+            )
+    touched.exclude(pk__in=changed_ids).delete()
+    fields = {f.target: f for f in kind.fields if f.target}
+    for change in changes:
+        fact = model.objects.get(pk=change.fact_id)
+        for name, value in change.before.items():
+            if name == "batch_id":
+                fact.batch_id = value
+            else:
+                setattr(fact, name, _from_json(fact, fields[name], value))
+        fact.save()
+    batch.status = ImportBatch.Status.ROLLED_BACK
+    batch.rolled_back_at = timezone.now()
+    batch.save(update_fields=["status", "rolled_back_at"])
+    return batch
+
+
+def _month_range(lock: MonthLock, kind):
+    from calls.months import month_bounds
+
+    if kind.field(kind.period_field).kind == "date":
+        start = dt.date(lock.year, lock.month, 1)
+        end = (
+            dt.date(lock.year + 1, 1, 1)
+            if lock.month == 12
+            else dt.date(lock.year, lock.month + 1, 1)
+        )
+        return start, end
+    return month_bounds(lock.year, lock.month)
+
+
+def _from_json(fact, field, value):
+    """A value as the before-snapshot holds it (JSON from the database) back into the model's type."""
+    model_field = fact._meta.get_field(
+        field.target.removesuffix("_id") if field.kind == "agent" else field.target
+    )
+    if value is None or field.kind == "agent":
+        return value
+    result = model_field.to_python(value)
+    if isinstance(result, dt.datetime) and timezone.is_naive(result):
+        result = result.replace(tzinfo=dt.UTC)  # SQLite keeps naive UTC
+    return result
+
+
+@transaction.atomic
+def month_lock(*, year: int, month: int) -> MonthLock:
+    """Close a month for the facts (called when its period closes): no import may touch it after."""
+    lock, _created = MonthLock.objects.get_or_create(year=year, month=month)
+    return lock

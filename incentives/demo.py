@@ -7,6 +7,7 @@ so seeding twice leaves the same data, and a month already computed is not compu
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,11 +15,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group as AuthGroup
 from django.db import transaction
 
-from calls.generator import generate_calls
-from calls.importers.csv_calls import iter_csv_lines
+from calls.generator import csv_lines, generate_calls
 from calls.months import month_first_last_day, previous_month
 from calls.roles import AGENT, HR, LEAD
-from calls.services import ImportRefused, calls_import_csv
+from calls.services import ImportRefused, facts_import
 from incentives.models import Agent, Group, Level, Period, Plan, Region, Run, Team
 from incentives.presets import ANSWER_PRIORITY
 from incentives.services import (
@@ -132,8 +132,12 @@ def demo_seed(*, year: int | None = None, month: int | None = None) -> DemoSumma
         seed=year * 100 + month,
         prefix=f"DEMO{year}{month:02d}",
     )
-    data = "".join(iter_csv_lines(rows)).encode("utf-8")
-    batch = calls_import_csv(data=data, filename=f"demo-{year}-{month:02d}.csv", source="demo-acd")
+    with tempfile.TemporaryFile() as stream:
+        for line in csv_lines(rows):
+            stream.write(line.encode("utf-8"))
+        batch = facts_import(
+            stream=stream, filename=f"demo-{year}-{month:02d}.csv", kind="calls", source="demo-acd"
+        )
     if batch.errors:
         raise ImportRefused(f"The demo's own calls did not import: {batch.errors[:3]}")
     summary.calls_created, summary.calls_unchanged = batch.rows_created, batch.rows_unchanged

@@ -180,7 +180,7 @@ def test_metric_values_refuses_a_bad_parameter_before_computing(people):
 @pytest.mark.parametrize("code", CODES)
 def test_an_agent_with_no_facts_is_absent_never_100_percent(people, code):
     # agent_a has facts of every kind; agent_a2 has none.
-    answered = call(people.agent_a, at(5), customer_key="k", transfers=1, transfer_correct=True)
+    answered = call(people.agent_a, at(5), customer_key=10, transfers=1, transfer_correct=True)
     fact(Survey, people.agent_a, kind=Survey.Kind.CSAT, score=5, answered_at=at(5))
     fact(Survey, people.agent_a, kind=Survey.Kind.NPS, score=10, answered_at=at(5))
     fact(Conversion, people.agent_a, kind="sale", occurred_at=at(6), call=answered)
@@ -229,8 +229,8 @@ def test_facts_outside_the_month_on_the_centers_clock_do_not_count(people):
 def test_an_agent_whose_facts_give_a_zero_denominator_is_absent(people, code, params):
     # agent_a's only October call was abandoned after 20 s with a known customer, no transfer: no
     # answered call, no contact, no transfer, and (under 30 s) a short abandon: nothing to divide by.
-    call(people.agent_a, at(5), answered=False, wait=20, customer_key="k1")
-    call(people.agent_b, at(5), customer_key="k2", transfers=1, transfer_correct=True)
+    call(people.agent_a, at(5), answered=False, wait=20, customer_key=1)
+    call(people.agent_b, at(5), customer_key=2, transfers=1, transfer_correct=True)
     result = october(code, people, **params)
     assert people.agent_b.pk in result
     assert people.agent_a.pk not in result
@@ -346,22 +346,18 @@ def _repeat_contacts(people):
     again), k4 (Oct 30, repeated 3 days later on 2 November, outside the month). agent_b's: k1 (Oct 8),
     k6 (Oct 15, repeated 1 day later), k6 (Oct 16)."""
     a, b = people.agent_a, people.agent_b
-    call(
-        a, BEFORE_OCT, customer_key="k3"
-    )  # September: not a contact of October, nor a repeat of it
-    call(a, at(5), customer_key="k1")
-    call(b, at(8), customer_key="k1")  # k1 again after 3 days (another agent)
-    call(a, at(10), customer_key="k2")
-    call(a, at(20), customer_key="k2", answered=False)  # k2 again after 10 days (not answered)
-    call(a, at(12), customer_key="k3")
-    call(a, at(14), customer_key="k5")
+    call(a, BEFORE_OCT, customer_key=3)  # September: not a contact of October, nor a repeat of it
+    call(a, at(5), customer_key=1)
+    call(b, at(8), customer_key=1)  # k1 again after 3 days (another agent)
+    call(a, at(10), customer_key=2)
+    call(a, at(20), customer_key=2, answered=False)  # k2 again after 10 days (not answered)
+    call(a, at(12), customer_key=3)
+    call(a, at(14), customer_key=5)
     call(a, at(16))  # no known customer: in neither
-    call(a, at(30), customer_key="k4")
-    call(
-        None, at(2, month=11), customer_key="k4", answered=False
-    )  # k4 again, in the queue, November
-    call(b, at(15), customer_key="k6")
-    call(b, at(16), customer_key="k6")
+    call(a, at(30), customer_key=4)
+    call(None, at(2, month=11), customer_key=4, answered=False)  # k4 again, in the queue, November
+    call(b, at(15), customer_key=6)
+    call(b, at(16), customer_key=6)
 
 
 def test_fcr_and_its_window_days(people):
@@ -723,10 +719,10 @@ def test_queue_measures_and_repeat_contacts_count_inbound_calls_only(people):
     assert table(october("asa", people)) == {a.pk: row("30.0000", 60, 2)}
     assert table(october("service_level", people)) == {a.pk: row("50.0000", 1, 2)}
     # An agent's outbound call-back to a customer is not the customer contacting again.
-    call(a, at(5), customer_key="k-out")
-    call(a, at(6), customer_key="k-out", direction=Call.Direction.OUTBOUND)
+    call(a, at(5), customer_key=99)
+    call(a, at(6), customer_key=99, direction=Call.Direction.OUTBOUND)
     assert table(october("fcr", people)) == {a.pk: row("100.0000", 1, 1)}
-    call(a, at(7), customer_key="k-out")
+    call(a, at(7), customer_key=99)
     assert table(october("fcr", people)) == {a.pk: row("50.0000", 1, 2)}
 
 

@@ -1,0 +1,163 @@
+"""What each kind of fact looks like in a file: its fields, their types and rules, and where they go.
+
+One description per kind, used by every source format and by the engine that validates and upserts:
+the rules of a call are written once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
+
+MAX_SECONDS = (
+    24 * 3600
+)  # no single wait or talk lasts a day; larger is a unit error (milliseconds?)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the canonical name: the column of the canonical layout, and of a mapping
+    kind: str  # text, int, decimal, bool, datetime, date, choice, agent, customer
+    target: str | None  # the fact's column (attname), None for a field that only feeds another
+    required: bool = False
+    max_length: int | None = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    nullable: bool = False  # an empty value is stored as NULL, not as "" / 0 / False
+    aliases: dict = field(default_factory=dict)  # built-in value maps, e.g. 呼入 → inbound
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule across fields of one row: ``sql`` is true when the row is wrong (typed columns t.*)."""
+
+    column: str
+    reason: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class FactKind:
+    code: str
+    model: type
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]  # canonical fields that, with the source, identify a fact
+    period_field: str  # the datetime or date that places a fact in a month
+    checks: tuple[Check, ...] = ()
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+YES_NO = {"1": "1", "true": "1", "yes": "1", "y": "1", "是": "1", "0": "0", "false": "0", "no": "0",
+          "n": "0", "否": "0"}  # fmt: skip
+DIRECTIONS = {"in": "inbound", "呼入": "inbound", "inbound": "inbound", "out": "outbound",
+              "呼出": "outbound", "outbound": "outbound"}  # fmt: skip
+
+CALLS = FactKind(
+    code="calls",
+    model=Call,
+    key=("call_id",),
+    period_field="entered_at",
+    fields=(
+        Field("call_id", "text", "external_id", required=True, max_length=100),
+        Field("agent_id", "agent", "agent_id", nullable=True),
+        Field("queue", "text", "queue", max_length=100),
+        Field("direction", "choice", "direction", required=True, choices=("inbound", "outbound"),
+              aliases=DIRECTIONS),
+        Field("customer_number", "customer", "customer_key", nullable=True),
+        Field("entered_at", "datetime", "started_at", required=True),
+        Field("answered_at", "datetime", "answered_at", nullable=True),
+        Field("wait_seconds", "int", "wait_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("talk_seconds", "int", "talk_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("hold_seconds", "int", "hold_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("acw_seconds", "int", "acw_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("transfers", "int", "transfers", minimum=0, maximum=100),
+        Field("outcome", "choice", "outcome", choices=tuple(c.value for c in Call.Outcome)),
+        Field("complaint", "bool", "complaint", aliases=YES_NO),
+        Field("transfer_correct", "bool", "transfer_correct", nullable=True, aliases=YES_NO),
+        Field("ended_by", "choice", "ended_by", choices=tuple(c.value for c in Call.EndedBy)),
+    ),
+    checks=(
+        Check("answered_at", "before entered_at", "t.answered_at < t.started_at"),
+        Check("talk_seconds", "talk time on a call that was not answered",
+              "t.answered_at IS NULL AND t.talk_seconds > 0"),
+    ),
+)  # fmt: skip
+
+SURVEYS = FactKind(
+    code="surveys",
+    model=Survey,
+    key=("survey_id",),
+    period_field="answered_at",
+    fields=(
+        Field("survey_id", "text", "external_id", required=True, max_length=100),
+        Field("agent_id", "agent", "agent_id", required=True),
+        Field("kind", "choice", "kind", required=True, choices=("csat", "nps", "ces")),
+        Field("score", "int", "score", required=True, minimum=0, maximum=10),
+        Field("answered_at", "datetime", "answered_at", required=True),
+    ),
+    checks=(
+        Check("score", "out of the survey's scale (CSAT 1-5, NPS 0-10, CES 1-7)",
+              "(t.kind = 'csat' AND (t.score < 1 OR t.score > 5)) "
+              "OR (t.kind = 'ces' AND (t.score < 1 OR t.score > 7))"),
+    ),
+)  # fmt: skip
+
+CONVERSIONS = FactKind(
+    code="conversions",
+    model=Conversion,
+    key=("conversion_id",),
+    period_field="occurred_at",
+    fields=(
+        Field("conversion_id", "text", "external_id", required=True, max_length=100),
+        Field("agent_id", "agent", "agent_id", required=True),
+        Field("kind", "choice", "kind", required=True, choices=tuple(c.value for c in Conversion.Kind)),
+        Field("occurred_at", "datetime", "occurred_at", required=True),
+        Field("accepted", "bool", "accepted", nullable=True, aliases=YES_NO),
+        Field("amount", "decimal", "amount", nullable=True, minimum=0),
+    ),
+    checks=(
+        Check("accepted", "an invitation says whether it was accepted; other kinds leave it empty",
+              "(t.kind = 'invitation') <> (t.accepted IS NOT NULL)"),
+    ),
+)  # fmt: skip
+
+QA = FactKind(
+    code="qa",
+    model=QaAssessment,
+    key=("assessment_id",),
+    period_field="assessed_at",
+    fields=(
+        Field("assessment_id", "text", "external_id", required=True, max_length=100),
+        Field("agent_id", "agent", "agent_id", required=True),
+        Field("score", "decimal", "score", required=True, minimum=0, maximum=100),
+        Field("assessed_at", "datetime", "assessed_at", required=True),
+    ),
+)
+
+WORKTIME = FactKind(
+    code="worktime",
+    model=WorkTime,
+    key=("agent_id", "day"),
+    period_field="day",
+    fields=(
+        Field("agent_id", "agent", "agent_id", required=True),
+        Field("day", "date", "day", required=True),
+        Field("logged_in_seconds", "int", "logged_in_seconds", required=True, minimum=0, maximum=86400),
+        Field("available_seconds", "int", "available_seconds", minimum=0, maximum=86400),
+    ),
+    checks=(
+        Check("available_seconds", "more than the logged-in time", "t.available_seconds > t.logged_in_seconds"),
+    ),
+)  # fmt: skip
+
+KINDS: dict[str, FactKind] = {
+    kind.code: kind for kind in (CALLS, SURVEYS, CONVERSIONS, QA, WORKTIME)
+}

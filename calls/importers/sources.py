@@ -1,0 +1,189 @@
+"""Readers of the files contact-center systems export: CSV (any of the encodings Excel writes, any of the
+usual delimiters), XLSX (streamed), and rows made in Python (queue_log, the generator).
+
+A source gives the engine a header and either the raw bytes (CSV: PostgreSQL's COPY reads them itself,
+the fastest way there is) or rows (everything else). Nothing here holds a whole file in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from charset_normalizer import from_bytes
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = ",;\t|"
+# Python codec → PostgreSQL client encoding.
+PG_ENCODINGS = {"utf-8": "UTF8", "utf_8": "UTF8", "gb18030": "GB18030", "gbk": "GBK", "big5": "BIG5",
+                "cp1252": "WIN1252", "latin_1": "LATIN1", "iso8859_1": "LATIN1", "shift_jis": "SJIS"}  # fmt: skip
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read; the message says why and, where it can, on which line."""
+
+
+@dataclass
+class Source:
+    filename: str
+    header: list[str]
+    encoding: str = ""
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:  # (line, cells)
+        raise NotImplementedError
+
+    # CSV only: the raw stream for COPY.
+    raw = None
+
+
+def _detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, which Excel writes for
+    Chinese), then whatever charset-normalizer finds most plausible. The sample may end mid-character:
+    the incomplete tail is ignored."""
+    for encoding in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            decoder.decode(sample, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    best = from_bytes(sample).best()
+    if best is None:
+        raise FileError("The file is not text in any encoding this importer knows (UTF-8, GBK, …).")
+    return best.encoding
+
+
+class CsvSource(Source):
+    """A CSV file on disk or any binary stream that can be read twice (a Django upload, a file)."""
+
+    def __init__(self, stream: BinaryIO, filename: str):
+        self.stream = stream
+        stream.seek(0)
+        sample = stream.read(SAMPLE_BYTES)
+        if not sample.strip():
+            raise FileError(f"{filename} is empty.")
+        self.bom = sample.startswith(codecs.BOM_UTF8)
+        body = sample[3:] if self.bom else sample
+        encoding = "utf-8" if self.bom else _detect_encoding(body)
+        text = body.decode(encoding, errors="ignore")
+        try:
+            self.dialect = csv.Sniffer().sniff(text[: 64 * 1024], delimiters=DELIMITERS)
+        except csv.Error:
+            self.dialect = csv.excel
+        first = next(csv.reader(io.StringIO(text), dialect=self.dialect), None)
+        if not first:
+            raise FileError(f"{filename}: line 1 should hold the column names and is empty.")
+        super().__init__(
+            filename=filename, header=[name.strip() for name in first], encoding=encoding
+        )
+
+    @property
+    def delimiter(self) -> str:
+        return self.dialect.delimiter
+
+    @property
+    def pg_encoding(self) -> str | None:
+        return PG_ENCODINGS.get(
+            codecs.lookup(self.encoding).name.replace("-", "_")
+        ) or PG_ENCODINGS.get(codecs.lookup(self.encoding).name)
+
+    def raw_chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The file's bytes after any BOM, header included (COPY skips it)."""
+        self.stream.seek(3 if self.bom else 0)
+        while chunk := self.stream.read(size):
+            yield chunk
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        self.stream.seek(3 if self.bom else 0)
+        text = io.TextIOWrapper(self.stream, encoding=self.encoding, newline="", errors="strict")
+        reader = csv.reader(text, dialect=self.dialect)
+        try:
+            next(reader, None)  # the header
+            line = 1
+            for cells in reader:
+                line += 1
+                if cells:
+                    yield line, cells
+        except UnicodeDecodeError as exc:
+            raise FileError(
+                f"{self.filename}: after line {line}, bytes that are not {self.encoding} text ({exc.reason})."
+            ) from None
+        except csv.Error as exc:
+            raise FileError(f"{self.filename}: line {reader.line_num}: {exc}") from None
+        finally:
+            text.detach()
+
+
+class XlsxSource(Source):
+    """The first sheet of an XLSX workbook, read row by row (openpyxl's read-only mode)."""
+
+    def __init__(self, stream: BinaryIO, filename: str):
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        stream.seek(0)
+        try:
+            self.workbook = load_workbook(stream, read_only=True, data_only=True)
+        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+            raise FileError(f"{filename} is not an XLSX workbook: {exc}") from None
+        self.sheet = self.workbook.worksheets[0]
+        first = next(self.sheet.iter_rows(max_row=1, values_only=True), None)
+        if not first or all(cell is None for cell in first):
+            raise FileError(
+                f"{filename}: row 1 of the first sheet should hold the column names and is empty."
+            )
+        super().__init__(
+            filename=filename, header=[_cell(c).strip() for c in first], encoding="xlsx"
+        )
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        for line, values in enumerate(self.sheet.iter_rows(min_row=2, values_only=True), start=2):
+            cells = [_cell(value) for value in values]
+            if any(cells):
+                yield line, cells
+        self.workbook.close()
+
+
+def _cell(value) -> str:
+    """A spreadsheet cell as the text a CSV export would hold; dates as ISO, whole floats without .0."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+class RowSource(Source):
+    """Rows made in Python: the queue_log parser, the generator."""
+
+    def __init__(
+        self, header: list[str], rows: Iterable[list[str]], filename: str, encoding: str = ""
+    ):
+        super().__init__(filename=filename, header=list(header), encoding=encoding)
+        self._rows = rows
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        for line, cells in enumerate(self._rows, start=2):
+            yield line, ["" if cell is None else str(cell) for cell in cells]
+
+
+def open_source(stream: BinaryIO, filename: str) -> Source:
+    """The right reader for a file, by its name and its first bytes."""
+    stream.seek(0)
+    magic = stream.read(4)
+    stream.seek(0)
+    if filename.lower().endswith((".xlsx", ".xlsm")) or magic == b"PK\x03\x04":
+        return XlsxSource(stream, filename)
+    return CsvSource(stream, filename)
