@@ -72,7 +72,7 @@ class _Postgres:
         y, m, d = (f"split_part({date}, '-', {i})::int" for i in (1, 2, 3))
         return (
             f"({d} <= CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 WHEN {m} = 2 THEN "
-            f"CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 THEN 29 ELSE 28 END ELSE 31 END)"
+            f"CASE WHEN (mod({y}, 4) = 0 AND mod({y}, 100) <> 0) OR mod({y}, 400) = 0 THEN 29 ELSE 28 END ELSE 31 END)"
         )
 
     def is_datetime(self, v):
@@ -342,7 +342,11 @@ def _load(cursor, dialect, stage, file_columns, source: Source, notify) -> int:
         raw = getattr(source, "raw_chunks", None)
         encoding = PG_ENCODINGS.get(source.encoding.lower().replace("_", "-"))
         if raw is not None and encoding is not None:
-            options = f"FORMAT csv, HEADER true, DELIMITER {_quote(source.delimiter)}, ENCODING {_quote(encoding)}"
+            # FORCE_NOT_NULL: an empty cell is "" as in every other source, never NULL.
+            options = (
+                f"FORMAT csv, HEADER true, DELIMITER {_quote(source.delimiter)}, ENCODING {_quote(encoding)}, "
+                f"FORCE_NOT_NULL ({columns})"
+            )
             try:
                 with pg.copy(f"COPY {stage} ({columns}) FROM STDIN WITH ({options})") as copy:
                     for chunk in raw():
