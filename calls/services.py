@@ -54,9 +54,15 @@ def batch_create(
     if not source or len(source) > 50:
         raise ImportRefused("The source name is required (at most 50 characters), e.g. 'acd'.")
     batch = ImportBatch(
-        kind=kind, source=source, filename=filename[:255], sha256="", mapping=mapping, partial=allow_partial,
-        created_by=created_by, status=status,
-    )  # fmt: skip
+        kind=kind,
+        source=source,
+        filename=filename[:255],
+        sha256="",
+        mapping=mapping,
+        partial=allow_partial,
+        created_by=created_by,
+        status=status,
+    )
     batch.full_clean()
     batch.save()
     return batch
@@ -74,6 +80,7 @@ def facts_import(
     created_by=None,
     batch: ImportBatch | None = None,
     source_reader: Source | None = None,
+    value_maps: dict | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportBatch:
     """Import one file of facts as one batch: every valid row or none.
@@ -98,11 +105,17 @@ def facts_import(
         with transaction.atomic():
             ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
             outcome = engine.run(
-                kind=KINDS[kind], source=reader, source_name=source_name, batch_id=batch.pk,
-                columns=mapping.columns if mapping else None, value_maps=mapping.value_maps if mapping else None,
-                time_zone=(mapping.time_zone or None) if mapping else None, period=period,
-                allow_partial=allow_partial, progress=progress,
-            )  # fmt: skip
+                kind=KINDS[kind],
+                source=reader,
+                source_name=source_name,
+                batch_id=batch.pk,
+                columns=mapping.columns if mapping else None,
+                value_maps=mapping.value_maps if mapping else value_maps,
+                time_zone=(mapping.time_zone or None) if mapping else None,
+                period=period,
+                allow_partial=allow_partial,
+                progress=progress,
+            )
             batch.encoding = reader.encoding[:30]
             batch.rows_total, batch.rows_rejected = outcome.total, outcome.rejected
             batch.rows_created, batch.rows_updated = outcome.created, outcome.updated
@@ -215,3 +228,70 @@ def month_lock(*, year: int, month: int) -> MonthLock:
     """Close a month for the facts (called when its period closes): no import may touch it after."""
     lock, _created = MonthLock.objects.get_or_create(year=year, month=month)
     return lock
+
+
+def queue_log_import(
+    *,
+    stream: BinaryIO,
+    filename: str,
+    source: str | None = None,
+    mapping: ColumnMapping | None = None,
+    allow_partial: bool = False,
+    created_by=None,
+) -> list[ImportBatch]:
+    """An Asterisk queue_log (file or table export): its calls, then its agents' work time, as two
+    batches. Calls still open at the end of the file are reported in the calls batch, not imported."""
+    from django.conf import settings
+
+    from calls.importers import queue_log
+
+    source_name = (mapping.source if mapping else None) or source or ""
+    tz = (mapping.time_zone if mapping else "") or settings.TIME_ZONE
+    try:
+        parsed = queue_log.read(stream, filename, tz_name=tz)
+    except FileError as exc:
+        batch = batch_create(
+            kind="calls", filename=filename, source=source_name, created_by=created_by
+        )
+        _refuse(batch, str(exc))
+    calls_source, work_source = queue_log.sources(parsed, filename)
+    # A queue_log mapping only names agents: {"agent_id": {"1001": "A01"}} for both kinds of rows.
+    agents = {"agent_id": (mapping.value_maps or {}).get("agent_id", {})} if mapping else None
+    batches = [
+        facts_import(
+            stream=stream,
+            filename=filename,
+            kind="calls",
+            source=source_name,
+            value_maps=agents,
+            allow_partial=allow_partial,
+            created_by=created_by,
+            source_reader=calls_source,
+        )
+    ]
+    notes = []
+    if parsed.open_calls:
+        shown = ", ".join(parsed.open_calls[:20]) + (" …" if len(parsed.open_calls) > 20 else "")
+        notes.append(
+            f"{len(parsed.open_calls)} calls were still open at the end of the file and were not imported: {shown}."
+        )
+    if parsed.skipped_lines:
+        notes.append(f"{parsed.skipped_lines} lines were not queue events and were skipped.")
+    if notes:
+        batch = batches[0]
+        batch.message = " ".join([batch.message, *notes]).strip()
+        batch.save(update_fields=["message"])
+    if parsed.worktime:
+        batches.append(
+            facts_import(
+                stream=stream,
+                filename=filename,
+                kind="worktime",
+                source=source_name,
+                value_maps=agents,
+                allow_partial=allow_partial,
+                created_by=created_by,
+                source_reader=work_source,
+            )
+        )
+    return batches
