@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from calls.models import Call, ImportBatch
+from calls.models import Call, ColumnMapping, ImportBatch, MonthLock
 
 
 @admin.register(ImportBatch)
@@ -41,3 +41,23 @@ class CallAdmin(admin.ModelAdmin):
     raw_id_fields = ["agent", "batch"]
     date_hierarchy = "started_at"
     exclude = ["customer_key"]
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "source", "time_zone"]
+    list_filter = ["kind"]
+    search_fields = ["name", "source"]
+
+
+@admin.register(MonthLock)
+class MonthLockAdmin(admin.ModelAdmin):
+    """Closed months are written by closing a period; shown here, never edited."""
+
+    list_display = ["__str__", "locked_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -45,6 +45,11 @@ class ImportBatch(models.Model):
         "ColumnMapping", null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
     )
     rolled_back_at = models.DateTimeField(null=True, blank=True)
+    # The uploaded file, kept where every worker can read it (MEDIA_ROOT: a shared volume in production).
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    queue_log = models.BooleanField(default=False)
+    period_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    period_month = models.PositiveSmallIntegerField(null=True, blank=True)
     # Progress of a file imported by a worker: rows read so far (the total is known at the end).
     progress_rows = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)

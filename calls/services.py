@@ -238,6 +238,7 @@ def queue_log_import(
     mapping: ColumnMapping | None = None,
     allow_partial: bool = False,
     created_by=None,
+    batch: ImportBatch | None = None,
 ) -> list[ImportBatch]:
     """An Asterisk queue_log (file or table export): its calls, then its agents' work time, as two
     batches. Calls still open at the end of the file are reported in the calls batch, not imported."""
@@ -267,6 +268,7 @@ def queue_log_import(
             allow_partial=allow_partial,
             created_by=created_by,
             source_reader=calls_source,
+            batch=batch,
         )
     ]
     notes = []
@@ -295,3 +297,65 @@ def queue_log_import(
             )
         )
     return batches
+
+
+def progress_key(batch_id: int) -> str:
+    return f"calls:import-progress:{batch_id}"
+
+
+@transaction.atomic
+def upload_accept(
+    *,
+    uploaded,
+    kind: str,
+    source: str | None,
+    mapping: ColumnMapping | None,
+    allow_partial: bool,
+    period: tuple[int, int] | None,
+    queue_log: bool,
+    created_by,
+) -> ImportBatch:
+    """Keep an uploaded file with a waiting batch, and have a worker import it after commit."""
+    from calls.tasks import import_file  # tasks import services; import here, not at the top
+
+    source_name = (mapping.source if mapping else None) or source or ""
+    batch = batch_create(kind=mapping.kind if mapping else kind, filename=uploaded.name, source=source_name,
+                         mapping=mapping, allow_partial=allow_partial, created_by=created_by)  # fmt: skip
+    batch.queue_log = queue_log
+    if period:
+        batch.period_year, batch.period_month = period
+    batch.file.save(uploaded.name, uploaded, save=False)
+    batch.save()
+    import_file.delay_on_commit(batch.pk)
+    return batch
+
+
+def batch_run(*, batch_id: int) -> None:
+    """Run a waiting batch's import (in a worker, or in process without a broker). Claimed with a
+    conditional update, so a message delivered twice imports once."""
+    from django.core.cache import cache
+
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+        status=ImportBatch.Status.RUNNING
+    )
+    if not claimed:
+        return
+    batch = ImportBatch.objects.select_related("mapping", "created_by").get(pk=batch_id)
+
+    def progress(phase: str, rows: int) -> None:
+        cache.set(progress_key(batch_id), {"phase": phase, "rows": rows}, timeout=24 * 3600)
+
+    period = (batch.period_year, batch.period_month) if batch.period_year else None
+    try:
+        with batch.file.open("rb") as stream:
+            if batch.queue_log:
+                queue_log_import(stream=stream, filename=batch.filename, source=batch.source, mapping=batch.mapping,
+                                 allow_partial=batch.partial, created_by=batch.created_by, batch=batch)  # fmt: skip
+            else:
+                facts_import(stream=stream, filename=batch.filename, kind=batch.kind, source=batch.source,
+                             mapping=batch.mapping, allow_partial=batch.partial, period=period, batch=batch,
+                             progress=progress)  # fmt: skip
+    except ImportRefused:
+        pass  # recorded on the batch
+    finally:
+        cache.delete(progress_key(batch_id))

@@ -147,6 +147,19 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
+# The cache carries live progress of imports from workers to pages: Redis when workers run on other
+# hosts (CACHE_URL=redis://…), the process's memory in the embedded default.
+_CACHE_URL = env_str("CACHE_URL", default=None)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440, minimum=0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440, minimum=0)
+
 # HTTPS: on by default outside DEBUG; turn off only for a plain-HTTP test deployment.
 HTTPS = env_bool("HTTPS", default=not DEBUG)
 if HTTPS:

@@ -19,3 +19,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
+# Uploaded import files go to a throw-away folder, not into the project.
+MEDIA_ROOT = __import__("pathlib").Path(
+    __import__("tempfile").mkdtemp(prefix="incentives-test-media-")
+)

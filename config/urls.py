@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
 from calls.roles import AGENT, HR, LEAD, public
+from calls.urls import api_urlpatterns as calls_api
 from incentives.urls import api_urlpatterns as incentives_api
 from reports import views as report_views
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("reports.urls")),
     path("", include("incentives.urls")),
+    path("", include("calls.urls")),
     path("api/v1/", include(incentives_api)),
+    path("api/v1/", include(calls_api)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
 ]

@@ -34,7 +34,7 @@ from calls.months import month_bounds
 from calls.privacy import customer_secret
 
 MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
-ROW_BATCH = 5000
+ROW_BATCH = 1000  # rows per INSERT on SQLite: memory is bounded by this, not by the file
 PG_ENCODINGS = {"utf-8": "UTF8", "gb18030": "GB18030", "gbk": "GBK", "big5": "BIG5", "cp1252": "WIN1252",
                 "iso8859-1": "LATIN1", "latin-1": "LATIN1", "shift_jis": "SJIS", "ascii": "UTF8"}  # fmt: skip
 

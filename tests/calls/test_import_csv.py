@@ -300,5 +300,5 @@ def test_memory_stays_flat_whatever_the_file_size(people, tmp_path):
         assert batch.status == ImportBatch.Status.APPLIED, batch.errors[:3]
         return top
 
-    small, large = peak(2000), peak(8000)
+    small, large = peak(3000), peak(12000)
     assert large < small * 2, (small, large)

@@ -1,0 +1,53 @@
+"""The import API (HR): upload a file, follow its batch, roll it back."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calls import services
+from calls.models import ImportBatch
+from calls.roles import HR
+from calls.serializers import ImportBatchSerializer, ImportRequestSerializer
+
+
+class ImportCreateApi(APIView):
+    """Upload a file to import (multipart). Answers 202 with the batch; a worker imports it (in process
+    without a broker, so the batch is already final then)."""
+
+    allowed_roles = {HR}
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=ImportRequestSerializer, responses={202: ImportBatchSerializer})
+    def post(self, request):
+        incoming = ImportRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        d = incoming.validated_data
+        period = tuple(int(p) for p in d["period"].split("-")) if d.get("period") else None
+        batch = services.upload_accept(
+            uploaded=d["file"], kind=d["kind"], source=d.get("source"), mapping=d.get("mapping"),
+            allow_partial=d["allow_partial"], period=period, queue_log=d["queue_log"], created_by=request.user,
+        )  # fmt: skip
+        batch.refresh_from_db()
+        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(generics.RetrieveAPIView):
+    allowed_roles = {HR}
+    serializer_class = ImportBatchSerializer
+    queryset = ImportBatch.objects.all()
+
+
+class ImportRollbackApi(APIView):
+    allowed_roles = {HR}
+
+    @extend_schema(request=None, responses={200: ImportBatchSerializer, 409: None})
+    def post(self, request, pk: int):
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        try:
+            batch = services.batch_rollback(batch=batch)
+        except services.RollbackRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ImportBatchSerializer(batch).data)

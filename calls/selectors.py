@@ -1,0 +1,52 @@
+"""Reads for the import pages."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from django.db.models import QuerySet
+
+from calls.importers import queue_log
+from calls.importers.facts import KINDS
+from calls.importers.sources import open_source
+from calls.models import ColumnMapping, ImportBatch
+
+PREVIEW_ROWS = 10
+
+
+def recent_batches() -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.select_related("mapping", "created_by").order_by("-created_at")
+
+
+def upload_preview(
+    *, uploaded, kind: str, mapping: ColumnMapping | None, is_queue_log: bool = False
+) -> dict:
+    """The first rows of a file as the import will read them: each field with the column it comes from."""
+    if is_queue_log:
+        from django.conf import settings
+
+        parsed = queue_log.read(uploaded, uploaded.name, tz_name=settings.TIME_ZONE)
+        fields = [f.name for f in KINDS["calls"].fields]
+        return {"columns": [(name, name) for name in fields], "rows": parsed.calls[:PREVIEW_ROWS],
+                "unmapped": [], "note": f"{len(parsed.calls)} calls, {len(parsed.open_calls)} still open"}  # fmt: skip
+    kind = mapping.kind if mapping else kind
+    source = open_source(uploaded, uploaded.name)
+    columns = (mapping.columns if mapping else {}) or {}
+    fields = KINDS[kind].fields
+    position = {name: index for index, name in enumerate(source.header)}
+    chosen = [(f.name, columns.get(f.name) or f.name) for f in fields]
+    rows = []
+    for _line, cells in islice(source.rows(), PREVIEW_ROWS):
+        rows.append([cells[position[column]] if column in position and position[column] < len(cells) else "—"
+                     for _field, column in chosen])  # fmt: skip
+    used = {column for _field, column in chosen}
+    return {
+        "columns": chosen,
+        "rows": rows,
+        "unmapped": [name for name in source.header if name not in used],
+        "missing": [
+            f.name for f in fields if f.required and (columns.get(f.name) or f.name) not in position
+        ],
+        "encoding": source.encoding,
+        "note": "",
+    }

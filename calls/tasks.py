@@ -1,0 +1,11 @@
+"""Celery entry points of the calls floor: thin; they take ids and call a service."""
+
+from celery import shared_task
+
+from calls import services
+
+
+@shared_task(name="calls.tasks.import_file")
+def import_file(batch_id: int) -> None:
+    """Import an uploaded file whose batch is waiting; progress goes to the cache for the page."""
+    services.batch_run(batch_id=batch_id)
