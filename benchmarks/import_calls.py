@@ -100,7 +100,7 @@ def main() -> None:
         batch = facts_import(stream=stream, filename=path.name, kind="calls", source=source)
     ours = time.perf_counter() - started
     print(
-        f"import: {ours:.2f} s — {batch.get_status_display()}: {batch.rows_total:,} rows, {batch.rows_created:,} "
+        f"import: {ours:.2f} s — {batch.status}: {batch.rows_total:,} rows, {batch.rows_created:,} "
         f"created, {batch.rows_rejected:,} rejected"
     )
     if batch.status != ImportBatch.Status.APPLIED or batch.rows_created != batch.rows_total:

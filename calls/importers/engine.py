@@ -101,7 +101,7 @@ class _Postgres:
     def customer(self, v, secret):
         digits = f"regexp_replace({v}, '[^0-9]', '', 'g')"
         digest = f"encode(sha256(convert_to({_quote(secret)} || ':' || {digits}, 'UTF8')), 'hex')"
-        return f"CASE WHEN {digits} = '' THEN NULL ELSE ('x' || substr({digest}, 1, 16))::bit(64)::bigint END"
+        return f"CASE WHEN {v} ~ '[0-9]' THEN ('x' || substr({digest}, 1, 16))::bit(64)::bigint END"
 
     def true(self):
         return "true"
