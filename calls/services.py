@@ -96,6 +96,7 @@ def facts_import(
     if batch is None:
         batch = batch_create(kind=kind, filename=filename, source=source_name, mapping=mapping,
                              allow_partial=allow_partial, created_by=created_by)  # fmt: skip
+    batch.kind = kind  # a queue_log upload's batch may carry its work time rather than calls
     batch.sha256 = _digest(stream) if source_reader is None else ""
     if period is not None and MonthLock.objects.filter(year=period[0], month=period[1]).exists():
         _refuse(batch, f"The month {period[0]}-{period[1]:02d} is closed: nothing can be imported into it; "
@@ -251,26 +252,33 @@ def queue_log_import(
     try:
         parsed = queue_log.read(stream, filename, tz_name=tz)
     except FileError as exc:
-        batch = batch_create(
+        batch = batch or batch_create(
             kind="calls", filename=filename, source=source_name, created_by=created_by
         )
         _refuse(batch, str(exc))
     calls_source, work_source = queue_log.sources(parsed, filename)
     # A queue_log mapping only names agents: {"agent_id": {"1001": "A01"}} for both kinds of rows.
     agents = {"agent_id": (mapping.value_maps or {}).get("agent_id", {})} if mapping else None
-    batches = [
-        facts_import(
-            stream=stream,
-            filename=filename,
-            kind="calls",
-            source=source_name,
-            value_maps=agents,
-            allow_partial=allow_partial,
-            created_by=created_by,
-            source_reader=calls_source,
-            batch=batch,
+    kinds = ([("calls", calls_source)] if parsed.calls else []) + (
+        [("worktime", work_source)] if parsed.worktime else []
+    )
+    if not kinds:
+        batch = batch or batch_create(
+            kind="calls", filename=filename, source=source_name, created_by=created_by
         )
+        _refuse(
+            batch,
+            f"{filename}: no finished call and no member event in {parsed.events} queue events.",
+        )
+    # The batch made for the upload carries the first part; a second part gets a batch of its own.
+    parts = [
+        (kind, reader, batch if index == 0 else None) for index, (kind, reader) in enumerate(kinds)
     ]
+    batches = [
+        facts_import(stream=stream, filename=filename, kind=kind, source=source_name, value_maps=agents,
+                     allow_partial=allow_partial, created_by=created_by, source_reader=reader, batch=part_batch)
+        for kind, reader, part_batch in parts
+    ]  # fmt: skip
     notes = []
     if parsed.open_calls:
         shown = ", ".join(parsed.open_calls[:20]) + (" …" if len(parsed.open_calls) > 20 else "")
@@ -279,23 +287,10 @@ def queue_log_import(
         )
     if parsed.skipped_lines:
         notes.append(f"{parsed.skipped_lines} lines were not queue events and were skipped.")
-    if notes:
-        batch = batches[0]
-        batch.message = " ".join([batch.message, *notes]).strip()
-        batch.save(update_fields=["message"])
-    if parsed.worktime:
-        batches.append(
-            facts_import(
-                stream=stream,
-                filename=filename,
-                kind="worktime",
-                source=source_name,
-                value_maps=agents,
-                allow_partial=allow_partial,
-                created_by=created_by,
-                source_reader=work_source,
-            )
-        )
+    if notes and batches[0].kind == "calls":
+        first = batches[0]
+        first.message = " ".join([first.message, *notes]).strip()
+        first.save(update_fields=["message"])
     return batches
 
 

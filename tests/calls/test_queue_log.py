@@ -150,3 +150,13 @@ def test_a_table_export_without_its_columns_is_refused(db):
         queue_log_import(
             stream=io.BytesIO(b"time,callid,event\n1,2,3\n"), filename="q.csv", source="pbx"
         )
+
+
+def test_a_log_of_member_events_only_imports_work_time(agents):
+    text = log(
+        (0, "NONE|support|PJSIP/1001|ADDMEMBER|"), (1800, "NONE|support|PJSIP/1001|REMOVEMEMBER|")
+    )
+    (work,) = queue_log_import(stream=io.BytesIO(text.encode()), filename="queue_log", source="pbx")
+    assert work.kind == "worktime" and WorkTime.objects.get().logged_in_seconds == 1800
+    with pytest.raises(ImportRefused, match="no finished call and no member event"):
+        queue_log_import(stream=io.BytesIO(b"garbage\n"), filename="queue_log", source="pbx")
