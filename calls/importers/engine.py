@@ -451,13 +451,21 @@ def _create_mapped_view(
         )
         if pairs:
             cases = " ".join(f"WHEN {_quote(k)} THEN {_quote(v)}" for k, v in pairs.items())
-            expr = f"CASE LOWER({raw}) {cases} ELSE {raw} END"
+            # Most exports already hold the canonical values: those skip the lookup.
+            canonical = ", ".join(_quote(c) for c in _canonical_values(f))
+            expr = f"CASE WHEN {raw} IN ({canonical}) THEN {raw} ELSE CASE LOWER({raw}) {cases} ELSE {raw} END END"
         elif f.kind == "choice":
             expr = f"LOWER({raw})"
         else:
             expr = raw
         selects.append(f"{expr} AS {f.name}")
     cursor.execute(f"CREATE TEMP VIEW {mapped} AS SELECT {', '.join(selects)} FROM {stage}")
+
+
+def _canonical_values(f) -> tuple[str, ...]:
+    if f.kind == "bool":
+        return ("1", "0", "")
+    return (*f.choices, "")
 
 
 def _field_checks(
