@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from calls.models import Call, ColumnMapping, ImportBatch, MonthLock
+from calls.models import Call, ColumnMapping, ImportBatch, MonthLock, Queue
 
 
 @admin.register(ImportBatch)
@@ -61,3 +61,9 @@ class MonthLockAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]

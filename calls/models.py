@@ -88,6 +88,24 @@ class MonthLock(models.Model):
         return f"{self.year}-{self.month:02d}"
 
 
+class Queue(models.Model):
+    """A queue or skill of the ACD. Once any is set up, imported calls must name one of them; with none,
+    every queue name is accepted (a new installation imports before HR has listed its queues)."""
+
+    code = models.CharField(
+        _("code"), max_length=100, unique=True, help_text=_("As the ACD exports it.")
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
 class ColumnMapping(models.Model):
     """How one source's export reads: which column holds which field, how dates are written, in which
     time zone, and value maps such as "接通" → answered. Saved once, so a monthly import is one action."""

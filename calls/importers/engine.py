@@ -29,7 +29,7 @@ from psycopg.errors import DataError as PsycopgDataError
 
 from calls.importers.facts import FactKind
 from calls.importers.sources import FileError, Source
-from calls.models import Call, MonthLock
+from calls.models import Call, MonthLock, Queue
 from calls.months import month_bounds
 from calls.privacy import customer_secret
 
@@ -583,22 +583,33 @@ def _find_bad_lines(
 ) -> None:
     """One scan finds the lines that break a rule; only they are examined again, rule by rule."""
     agents = _agent_table()
-    agent_fields = [f.name for f in kind.fields if f.kind == "agent"]
-    unknown_agent = " OR ".join(
-        f"({a} <> '' AND NOT EXISTS (SELECT 1 FROM {agents} ag WHERE ag.employee_id = m.{a}))"
-        for a in agent_fields
-    )
+    # Lookups against the product's own tables (agents, queues) run as anti-joins of their own: inside
+    # the OR of the field rules they would be a subquery per row.
+    lookups = [
+        (
+            f.name,
+            f"SELECT employee_id FROM {agents}",
+            "unknown agent: no agent has this employee id",
+        )
+        for f in kind.fields
+        if f.kind == "agent"
+    ]
+    if kind.code == "calls" and Queue.objects.exists():
+        lookups.append(("queue", f"SELECT code FROM {Queue._meta.db_table}",
+                        "unknown queue: not among the queues set up in the administration"))  # fmt: skip
     key = ", ".join(kind.key)
     duplicate = (
         f"m.line IN (SELECT line FROM (SELECT line, ROW_NUMBER() OVER (PARTITION BY {key} "
         f"ORDER BY line) AS n FROM {mapped}) d WHERE d.n > 1)"
     )
-    any_rule = " OR ".join(
-        [f"({sql})" for _c, _r, sql in checks] + ([f"({unknown_agent})"] if unknown_agent else [])
-    )
+    any_rule = " OR ".join(f"({sql})" for _c, _r, sql in checks)
     cursor.execute(
         f"CREATE TEMP TABLE {bad} AS SELECT m.line FROM {mapped} m WHERE {any_rule or '1 = 0'}"
     )
+    for column, known, _reason in lookups:
+        cursor.execute(
+            f"INSERT INTO {bad} SELECT m.line FROM {mapped} m WHERE m.{column} <> '' AND m.{column} NOT IN ({known})"
+        )
     cursor.execute(f"INSERT INTO {bad} SELECT m.line FROM {mapped} m WHERE {duplicate}")
     cursor.execute(f"CREATE TEMP TABLE {errs} (line bigint, col text, val text, reason text)")
     cursor.execute(f"SELECT count(*) FROM {bad}")
@@ -610,11 +621,11 @@ def _find_bad_lines(
             f"INSERT INTO {errs} SELECT m.line, %s, m.{column}, %s FROM {mapped} m WHERE {suspects} AND ({sql})",
             [column, reason],
         )
-    for a in agent_fields:
+    for column, known, reason in lookups:
         cursor.execute(
-            f"INSERT INTO {errs} SELECT m.line, %s, m.{a}, %s FROM {mapped} m WHERE {suspects} AND m.{a} <> '' "
-            f"AND NOT EXISTS (SELECT 1 FROM {agents} ag WHERE ag.employee_id = m.{a})",
-            [a, "unknown agent: no agent has this employee id"],
+            f"INSERT INTO {errs} SELECT m.line, %s, m.{column}, %s FROM {mapped} m WHERE {suspects} "
+            f"AND m.{column} <> '' AND m.{column} NOT IN ({known})",
+            [column, reason],
         )
     first_key = kind.key[0]
     cursor.execute(

@@ -302,3 +302,14 @@ def test_memory_stays_flat_whatever_the_file_size(people, tmp_path):
 
     small, large = peak(3000), peak(12000)
     assert large < small * 2, (small, large)
+
+
+def test_an_unknown_queue_is_an_error_once_queues_are_set_up(people):
+    from calls.models import Queue
+
+    assert _import(GOOD).status == ImportBatch.Status.APPLIED  # no queue listed yet: any name goes
+    Queue.objects.create(code="general")
+    batch = _import(GOOD.replace("c1,", "c1b,").replace("c2,", "c2b,").replace("c3,", "c3b,"))
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert batch.errors == [{"line": 4, "column": "queue", "value": "billing",
+                             "reason": "unknown queue: not among the queues set up in the administration"}]  # fmt: skip
