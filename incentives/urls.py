@@ -10,6 +10,7 @@ urlpatterns = [
     path(
         "periods/<int:pk>/runs/<int:run_pk>/approve/", views.period_approve, name="period_approve"
     ),
+    path("periods/<int:pk>/close/", views.period_close, name="period_close"),
 ]
 
 router = SimpleRouter()

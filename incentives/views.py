@@ -49,3 +49,17 @@ def period_approve(request, pk: int, run_pk: int):
             % {"period": period, "number": run.number},
         )
     return redirect("reports:hr_overview")
+
+
+@require_POST
+@roles_required(HR)
+def period_close(request, pk: int):
+    period = get_object_or_404(Period, pk=pk)
+    try:
+        services.period_close(period=period)
+    except services.PeriodStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(period)s closed: its data and statements can no longer change.")
+                         % {"period": period})  # fmt: skip
+    return redirect("reports:hr_overview")

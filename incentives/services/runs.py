@@ -448,6 +448,23 @@ def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
     return period
 
 
+def period_close(*, period: Period) -> Period:
+    """Close an approved month: read-only from now on, and no import may add or change its facts
+    (``calls`` keeps the lock, since the facts live there). A correction goes into the next month."""
+    from calls.services import month_lock
+
+    with transaction.atomic():
+        period = Period.objects.select_for_update().get(pk=period.pk)
+        if period.status != Period.Status.APPROVED:
+            raise PeriodStateError(
+                f"{period} is {period.get_status_display()}: only an approved month can be closed."
+            )
+        period.status = Period.Status.CLOSED
+        period.save(update_fields=["status"])
+        month_lock(year=period.year, month=period.month)
+    return period
+
+
 def period_compute_previous_month() -> Run | None:
     """Start the computation of the month that has just ended (Celery beat, on the 1st).
 

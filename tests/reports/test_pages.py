@@ -84,3 +84,30 @@ def test_the_openapi_schema_is_valid_and_warning_free(tmp_path):
         "/api/v1/agents/{id}/move/",
     ):
         assert path in schema
+
+
+def test_hr_closes_an_approved_month_and_its_data_is_locked(
+    client, people, october, django_capture_on_commit_callbacks
+):
+    import io
+
+    from calls.models import MonthLock
+    from calls.services import ImportRefused, facts_import
+
+    client.force_login(people.hr)
+    refused = client.post(f"/periods/{october.pk}/close/", follow=True)
+    assert "only an approved month can be closed" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.run_start(period=october)
+    services.period_approve(period=october, run=run)
+    client.post(f"/periods/{october.pk}/close/")
+    october.refresh_from_db()
+    assert october.status == Period.Status.CLOSED
+    assert MonthLock.objects.filter(year=2026, month=10).exists()
+    with pytest.raises(services.PeriodStateError, match="closed"):
+        services.run_start(period=october)
+    text = "call_id,direction,entered_at\nz1,inbound,2026-10-05 09:00\n"
+    with pytest.raises(ImportRefused, match="closed"):
+        facts_import(
+            stream=io.BytesIO(text.encode()), filename="late.csv", source="acd", period=(2026, 10)
+        )
