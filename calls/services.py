@@ -176,39 +176,28 @@ def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
         raise RollbackRefused(f"Batch {batch.pk}: some of its facts were changed again by a later import; "
                               "roll that import back first.")  # fmt: skip
     for lock in MonthLock.objects.all():
-        start, end = _month_range(lock, kind)
+        start, end = kind.month_range(lock.year, lock.month)
         if touched.filter(**{f"{period_column}__gte": start, f"{period_column}__lt": end}).exists():
             raise RollbackRefused(
                 f"Batch {batch.pk} holds facts of the closed month {lock}; it cannot be rolled back."
             )
     touched.exclude(pk__in=changed_ids).delete()
     fields = {f.target: f for f in kind.fields if f.target}
-    for change in changes:
-        fact = model.objects.get(pk=change.fact_id)
-        for name, value in change.before.items():
-            if name == "batch_id":
-                fact.batch_id = value
-            else:
-                setattr(fact, name, _from_json(fact, fields[name], value))
-        fact.save()
+    for offset in range(0, len(changes), 2000):  # in bulk: a re-import may have changed every row
+        part = changes[offset : offset + 2000]
+        facts = model.objects.in_bulk([change.fact_id for change in part])
+        for change in part:
+            fact = facts[change.fact_id]
+            for name, value in change.before.items():
+                if name == "batch_id":
+                    fact.batch_id = value
+                else:
+                    setattr(fact, name, _from_json(fact, fields[name], value))
+        model.objects.bulk_update(facts.values(), list(part[0].before))
     batch.status = ImportBatch.Status.ROLLED_BACK
     batch.rolled_back_at = timezone.now()
     batch.save(update_fields=["status", "rolled_back_at"])
     return batch
-
-
-def _month_range(lock: MonthLock, kind):
-    from calls.months import month_bounds
-
-    if kind.field(kind.period_field).kind == "date":
-        start = dt.date(lock.year, lock.month, 1)
-        end = (
-            dt.date(lock.year + 1, 1, 1)
-            if lock.month == 12
-            else dt.date(lock.year, lock.month + 1, 1)
-        )
-        return start, end
-    return month_bounds(lock.year, lock.month)
 
 
 def _from_json(fact, field, value):

@@ -366,9 +366,7 @@ class PlanVersionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            from django.db.models import Max
-
-            obj.number = (obj.plan.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+            obj.number = services.plans.next_version_number(obj.plan)
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Activate the selected versions"))

@@ -3,6 +3,7 @@
 ``incentives.services`` with the same validation as the admin."""
 
 from django.db import IntegrityError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date
 from django_filters import rest_framework as filters
@@ -177,14 +178,15 @@ class AgentViewSet(
     filterset_class = AgentFilter
 
     def get_queryset(self):
-        return selectors.agents_visible_to(self.request.user).order_by("employee_id")
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["placements"] = selectors.placement_map(
-            self.get_queryset().values_list("pk", flat=True), selectors.today()
+        # Today's placement, fetched with the page of agents (one query, whatever the page size).
+        today = Prefetch(
+            "placements", queryset=selectors.placements_on(selectors.today()), to_attr="today"
         )
-        return context
+        return (
+            selectors.agents_visible_to(self.request.user)
+            .prefetch_related(today)
+            .order_by("employee_id")
+        )
 
     @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
     def create(self, request):
@@ -206,7 +208,9 @@ class AgentViewSet(
             services.agent_place(agent=agent, **incoming.validated_data)
         except services.OrganisationError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
-        return Response(self.get_serializer(agent).data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=agent.pk)).data
+        )  # the new placement
 
 
 # --- metric catalogue ----------------------------------------------------------------------------

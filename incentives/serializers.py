@@ -140,8 +140,13 @@ class AgentSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def _placement(self, agent):
-        placements = self.context.get("placements") or {}
-        return placements.get(agent.pk)
+        """Today's placement: prefetched by the list as ``today``, looked up for a single agent."""
+        from incentives.selectors import placements_on, today
+
+        current = getattr(agent, "today", None)
+        if current is None:
+            current = list(placements_on(today()).filter(agent=agent))
+        return current[0] if current else None
 
     def get_team(self, agent) -> int | None:
         placement = self._placement(agent)

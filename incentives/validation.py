@@ -176,29 +176,60 @@ def metrics_problems(metrics: Sequence[MetricSpec]) -> list[Problem]:
     return problems
 
 
-def _curve_problems(m: MetricSpec, index: int, definition) -> list[Problem]:
+def ladder_problems(
+    metric: str, measure: str, threshold: Decimal, target: Decimal, excellence: Decimal | None
+) -> list[tuple[str, str]]:
+    """(field, message) for threshold → target → excellence out of the metric's direction or range:
+    the rule a plan metric's ladder and a period's target override share."""
+    definition = METRICS[metric]
     problems = []
-
-    def add(field_name: str, message: str) -> None:
-        problems.append(Problem("metrics", index, field_name, message))
-
-    down = metric_direction(m.metric, m.measure) == DOWN
+    down = metric_direction(metric, measure) == DOWN
     word = _("below") if down else _("above")
 
     def better(a: Decimal, b: Decimal) -> bool:
         return a < b if down else a > b
 
-    if not better(m.target, m.threshold):
-        add("target", _("must be %(word)s the threshold (%(threshold)s) for %(name)s, where %(direction)s")
-            % {"word": word, "threshold": _n(m.threshold), "name": definition.name,
-               "direction": _("lower is better") if down else _("higher is better")})  # fmt: skip
+    if not better(target, threshold):
+        problems.append(("target", _("must be %(word)s the threshold (%(threshold)s) for %(name)s, where %(direction)s")
+            % {"word": word, "threshold": _n(threshold), "name": definition.name,
+               "direction": _("lower is better") if down else _("higher is better")}))  # fmt: skip
+    if excellence is not None and not better(excellence, target):
+        problems.append(
+            (
+                "excellence",
+                _("must be %(word)s the target (%(target)s)")
+                % {"word": word, "target": _n(target)},
+            )
+        )
+    if measure == "value":
+        for field_name, value in (
+            ("threshold", threshold),
+            ("target", target),
+            ("excellence", excellence),
+        ):
+            if value is None:
+                continue
+            if value < definition.minimum or (
+                definition.maximum is not None and value > definition.maximum
+            ):
+                problems.append((field_name, _("%(value)s is outside the range of %(name)s (%(range)s)")
+                    % {"value": _n(value), "name": definition.name, "range": _range(definition)}))  # fmt: skip
+    return problems
+
+
+def _curve_problems(m: MetricSpec, index: int, definition) -> list[Problem]:
+    problems = [
+        Problem("metrics", index, field_name, message)
+        for field_name, message in ladder_problems(
+            m.metric, m.measure, m.threshold, m.target, m.excellence
+        )
+    ]
+
+    def add(field_name: str, message: str) -> None:
+        problems.append(Problem("metrics", index, field_name, message))
+
     if (m.excellence is None) != (m.excellence_payout is None):
         add("excellence", _("excellence and its payout (the metric's cap) go together"))
-    if m.excellence is not None and not better(m.excellence, m.target):
-        add(
-            "excellence",
-            _("must be %(word)s the target (%(target)s)") % {"word": word, "target": _n(m.target)},
-        )
     if not 0 <= m.threshold_payout <= HUNDRED:
         add("threshold_payout", _("the payout at the threshold must be from 0 to 100%: it may not exceed the "
                                   "100% earned at the target"))  # fmt: skip
@@ -207,16 +238,6 @@ def _curve_problems(m: MetricSpec, index: int, definition) -> list[Problem]:
             "excellence_payout",
             _("the cap must be at least 100%: the payout may not fall along the curve"),
         )
-    if m.measure == "value":
-        for field_name in ("threshold", "target", "excellence"):
-            value = getattr(m, field_name)
-            if value is None:
-                continue
-            if value < definition.minimum or (
-                definition.maximum is not None and value > definition.maximum
-            ):
-                add(field_name, _("%(value)s is outside the range of %(name)s (%(range)s)")
-                    % {"value": _n(value), "name": definition.name, "range": _range(definition)})  # fmt: skip
     return problems
 
 

@@ -7,19 +7,26 @@ from django.db.models import Avg, Count, F, QuerySet, Sum
 from incentives.models import Period, Run, RunChunk, Statement
 
 
-def team_totals(run: Run) -> QuerySet:
-    """Per team of a run: agents, payout total, mean weighted score."""
-    return (
-        Statement.objects.filter(run=run)
-        .values("team__code", "team__name", "currency")
+def team_totals(runs: list[Run]) -> dict[int, list[dict]]:
+    """Per run, per team: agents, payout total, mean weighted score — one query for all the runs."""
+    rows = (
+        Statement.objects.filter(run__in=runs)
+        .values("run_id", "team__code", "team__name", "currency")
         .annotate(agents=Count("id"), total=Sum("amount"), mean_score=Avg("weighted_score"))
-        .order_by("team__code")
+        .order_by("run_id", "team__code")
     )
+    totals: dict[int, list[dict]] = {}
+    for row in rows:
+        totals.setdefault(row["run_id"], []).append(row)
+    return totals
 
 
-def run_problems(run: Run) -> QuerySet[RunChunk]:
-    """Chunks that left something for HR to fix (no plan, two plans) or failed."""
-    return RunChunk.objects.filter(run=run).exclude(problem="").select_related("team")
+def run_problems(runs: list[Run]) -> dict[int, list[RunChunk]]:
+    """Per run, the chunks that left something for HR to fix (no plan, two plans) or failed."""
+    problems: dict[int, list[RunChunk]] = {}
+    for chunk in RunChunk.objects.filter(run__in=runs).exclude(problem="").select_related("team"):
+        problems.setdefault(chunk.run_id, []).append(chunk)
+    return problems
 
 
 def latest_approved_period() -> Period | None:

@@ -21,18 +21,18 @@ def home(request):
 @roles_required(HR)
 def hr_overview(request):
     periods = list(incentive_selectors.periods_with_runs()[:12])
-    rows = []
-    for period in periods:
-        runs = list(period.runs.all())
-        latest = runs[0] if runs else None
-        rows.append(
-            {
-                "period": period,
-                "latest": latest,
-                "totals": list(selectors.team_totals(latest)) if latest else [],
-                "problems": list(selectors.run_problems(latest)) if latest else [],
-            }
-        )
+    latest = {period.pk: next(iter(period.runs.all()), None) for period in periods}
+    runs = [run for run in latest.values() if run is not None]
+    totals, run_problems = selectors.team_totals(runs), selectors.run_problems(runs)
+    rows = [
+        {
+            "period": period,
+            "latest": latest[period.pk],
+            "totals": totals.get(latest[period.pk].pk, []) if latest[period.pk] else [],
+            "problems": run_problems.get(latest[period.pk].pk, []) if latest[period.pk] else [],
+        }
+        for period in periods
+    ]
     problems = incentive_selectors.plan_problems(incentive_selectors.today())
     return render(request, "reports/hr_overview.html", {"rows": rows, "plan_problems": problems})
 

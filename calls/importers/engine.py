@@ -30,7 +30,6 @@ from psycopg.errors import DataError as PsycopgDataError
 from calls.importers.facts import FactKind
 from calls.importers.sources import FileError, Source
 from calls.models import Call, MonthLock, Queue
-from calls.months import month_bounds
 from calls.privacy import customer_secret
 
 MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
@@ -692,13 +691,9 @@ def _row_checks(cursor, kind, typed, bad, errs, tz, period) -> None:
         )
     period_field = kind.field(kind.period_field)
     column = period_field.target
-    is_date = period_field.kind == "date"
 
     def bounds(year, month):
-        if is_date:
-            start = dt.date(year, month, 1)
-            return start, (dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1))
-        start, end = month_bounds(year, month)
+        start, end = kind.month_range(year, month)
         return _db_time(start), _db_time(end)
 
     for lock in MonthLock.objects.all():
@@ -725,9 +720,9 @@ def _row_checks(cursor, kind, typed, bad, errs, tz, period) -> None:
         )
 
 
-def _db_time(moment: dt.datetime):
+def _db_time(moment):
     """A time as a parameter comparable with the stored column (SQLite stores naive UTC text)."""
-    if connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" and isinstance(moment, dt.datetime):
         return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
     return moment
 

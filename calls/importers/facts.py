@@ -6,9 +6,11 @@ the rules of a call are written once, here.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
+from calls.months import month_bounds
 
 MAX_SECONDS = (
     24 * 3600
@@ -53,6 +55,14 @@ class FactKind:
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
+
+    def month_range(self, year: int, month: int):
+        """[start, end) of a month for this kind's period field: dates for a date, instants on the
+        center's clock for a time."""
+        if self.field(self.period_field).kind == "date":
+            start = dt.date(year, month, 1)
+            return start, (dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1))
+        return month_bounds(year, month)
 
 
 YES_NO = {"1": "1", "true": "1", "yes": "1", "y": "1", "是": "1", "0": "0", "false": "0", "no": "0",

@@ -18,9 +18,6 @@ from charset_normalizer import from_bytes
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = ",;\t|"
-# Python codec → PostgreSQL client encoding.
-PG_ENCODINGS = {"utf-8": "UTF8", "utf_8": "UTF8", "gb18030": "GB18030", "gbk": "GBK", "big5": "BIG5",
-                "cp1252": "WIN1252", "latin_1": "LATIN1", "iso8859_1": "LATIN1", "shift_jis": "SJIS"}  # fmt: skip
 
 
 class FileError(ValueError):
@@ -35,9 +32,6 @@ class Source:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:  # (line, cells)
         raise NotImplementedError
-
-    # CSV only: the raw stream for COPY.
-    raw = None
 
 
 def _detect_encoding(sample: bytes) -> str:
@@ -84,12 +78,6 @@ class CsvSource(Source):
     @property
     def delimiter(self) -> str:
         return self.dialect.delimiter
-
-    @property
-    def pg_encoding(self) -> str | None:
-        return PG_ENCODINGS.get(
-            codecs.lookup(self.encoding).name.replace("-", "_")
-        ) or PG_ENCODINGS.get(codecs.lookup(self.encoding).name)
 
     def raw_chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
         """The file's bytes after any BOM, header included (COPY skips it)."""

@@ -57,6 +57,10 @@ def plan_create(*, code: str, name: str, description: str = "") -> Plan:
     return plan
 
 
+def next_version_number(plan: Plan) -> int:
+    return (plan.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+
+
 @transaction.atomic
 def plan_version_create(
     *,
@@ -74,8 +78,7 @@ def plan_version_create(
     problems = version_problems(spec)
     if problems:
         raise PlanInvalid(problems)
-    number = (plan.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-    version = PlanVersion(plan=plan, number=number, currency=currency, note=note)
+    version = PlanVersion(plan=plan, number=next_version_number(plan), currency=currency, note=note)
     _write_version(version, spec, teams, groups, levels, channels, awards)
     return version
 

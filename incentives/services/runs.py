@@ -16,16 +16,15 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from calls.metrics import (
-    UP,
-    VALUE_PLACES,
     MetricValue,
+    baseline_months,
+    improvement,
     improvement_values,
-    metric,
     metric_ratios,
     metric_values,
     rollup,
 )
-from calls.months import center_tz, month_bounds, month_first_last_day, previous_month, shift_month
+from calls.months import center_tz, month_bounds, month_first_last_day, previous_month
 from incentives import scoring
 from incentives.models import (
     Agent,
@@ -255,20 +254,11 @@ def _team_value(team_id: int, code: str, params: dict, year: int, month: int) ->
 
 
 def _team_improvement(team_id: int, code: str, params: dict, year: int, month: int, baseline: str):
-    current = _team_value(team_id, code, params, year, month)
-    months = 1 if baseline == "previous" else 3
     past = [
-        value.value
-        for back in range(1, months + 1)
-        if (value := _team_value(team_id, code, params, *shift_month(year, month, -back))).value
-        is not None
+        _team_value(team_id, code, params, y, m).value
+        for y, m in baseline_months(year, month, baseline)
     ]
-    if current.value is None or not past:
-        return MetricValue(None, current.numerator, current.denominator)
-    base = sum(past, Decimal(0)) / len(past)
-    sign = 1 if metric(code).direction == UP else -1
-    return MetricValue(((current.value - base) * sign).quantize(VALUE_PLACES), current.numerator,
-                       current.denominator)  # fmt: skip
+    return improvement(code, _team_value(team_id, code, params, year, month), past)
 
 
 def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:

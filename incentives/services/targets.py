@@ -12,6 +12,7 @@ from calls.metrics import DOWN, metric, metric_values
 from calls.months import center_tz
 from incentives.models import Agent, Period, TargetOverride, Team
 from incentives.selectors import agents_in_teams_on
+from incentives.validation import ladder_problems
 
 MIN_AGENTS_FOR_PROPOSAL = 3
 
@@ -23,27 +24,13 @@ class TargetInvalid(Exception):
 def target_problem(
     metric_code: str, threshold: Decimal, target: Decimal, excellence: Decimal | None
 ) -> str | None:
-    """What is wrong with these targets for this metric, or None: ordered in the metric's direction and
-    within its range (the same rule as a plan metric's)."""
-    definition = metric(metric_code)
-    down = definition.direction == DOWN
-
-    def better(a, b):
-        return a < b if down else a > b
-
-    word = "below" if down else "above"
-    if not better(target, threshold):
-        return f"the target must be {word} the threshold for {definition.name_en}"
-    if excellence is not None and not better(excellence, target):
-        return f"excellence must be {word} the target for {definition.name_en}"
-    for name, value in (("threshold", threshold), ("target", target), ("excellence", excellence)):
-        if value is None:
-            continue
-        if value < definition.minimum or (
-            definition.maximum is not None and value > definition.maximum
-        ):
-            return f"the {name} {value} is outside the range of {definition.name_en}"
-    return None
+    """What is wrong with these targets for this metric, or None: the plan metric's own rule (ordered in
+    the metric's direction, within its range), said in one sentence."""
+    problems = ladder_problems(metric_code, "value", threshold, target, excellence)
+    if not problems:
+        return None
+    field_name, message = problems[0]
+    return f"the {field_name} {message}"
 
 
 @transaction.atomic

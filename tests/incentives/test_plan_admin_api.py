@@ -246,3 +246,11 @@ def test_the_presets_load_with_one_command_and_validate(db, capsys):
         assert version.status == PlanVersion.Status.DRAFT
         assert services.plans.version_problems(services.version_spec_from_db(version)) == []
         assert version.metrics.count() == len(preset.metrics)
+
+
+def test_the_agent_api_says_where_each_agent_sits_today(hr_client, people):
+    rows = {row["employee_id"]: row for row in hr_client.get("/api/v1/agents/").json()["results"]}
+    assert (rows["A1"]["team"], rows["B1"]["team"]) == (people.team_a.pk, people.team_b.pk)
+    moved = hr_client.post(f"/api/v1/agents/{people.agent_a.pk}/move/",
+                           {"team": people.team_b.pk, "valid_from": "2020-06-01"}).json()  # fmt: skip
+    assert moved["team"] == people.team_b.pk

@@ -111,3 +111,25 @@ def test_hr_closes_an_approved_month_and_its_data_is_locked(
         facts_import(
             stream=io.BytesIO(text.encode()), filename="late.csv", source="acd", period=(2026, 10)
         )
+
+
+def test_the_overview_runs_as_many_queries_for_three_months_as_for_one(
+    client, people, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(people.hr)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/hr/").status_code == 200
+        return len(captured)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_start(period=PeriodFactory(year=2026, month=8))
+    one = queries()
+    for month in (9, 10):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.run_start(period=PeriodFactory(year=2026, month=month))
+    assert queries() == one
