@@ -254,3 +254,13 @@ def test_the_agent_api_says_where_each_agent_sits_today(hr_client, people):
     moved = hr_client.post(f"/api/v1/agents/{people.agent_a.pk}/move/",
                            {"team": people.team_b.pk, "valid_from": "2020-06-01"}).json()  # fmt: skip
     assert moved["team"] == people.team_b.pk
+
+
+def test_the_api_filters(hr_client, people):
+    in_a = hr_client.get(f"/api/v1/agents/?team={people.team_a.pk}").json()["results"]
+    assert sorted(row["employee_id"] for row in in_a) == ["A1", "A2"]
+    draft = services.plan_version_new(version=people.plan, effective_from=dt.date(2030, 1, 1))
+    active = hr_client.get("/api/v1/plan-versions/?active_on=2026-10-31").json()["results"]
+    assert [row["id"] for row in active] == [people.plan.pk]
+    drafts = hr_client.get("/api/v1/plan-versions/?status=draft").json()["results"]
+    assert [row["id"] for row in drafts] == [draft.pk]
