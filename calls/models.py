@@ -5,6 +5,7 @@ the one above it.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -136,6 +137,15 @@ class ColumnMapping(models.Model):
     )
     time_zone = models.CharField(_("time zone of the times"), max_length=50, blank=True,
                                  help_text=_("Empty: the center's time zone."))  # fmt: skip
+    date_format = models.CharField(
+        _("date format"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "How the file writes dates and times, with %Y %m %d %H %M %S, e.g. %d/%m/%Y %H:%M or "
+            "%Y年%m月%d日 %H:%M:%S. Empty: 2026-10-31 14:05:09 and its usual variants."
+        ),
+    )
 
     class Meta:
         verbose_name = _("column mapping")
@@ -144,6 +154,15 @@ class ColumnMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from calls.importers.dates import DateFormatError, rewrite
+
+        if self.date_format:
+            try:
+                rewrite(self.date_format)
+            except DateFormatError as exc:
+                raise ValidationError({"date_format": str(exc)}) from None
 
 
 class Call(models.Model):
@@ -180,6 +199,7 @@ class Call(models.Model):
         on_delete=models.PROTECT,
         related_name="calls",
         db_constraint=False,
+        db_index=False,  # the (agent, started_at) index serves every lookup by agent
         help_text=_("The agent the call was offered to; empty for a call abandoned in the queue."),
     )
     queue = models.CharField(_("queue"), max_length=100, blank=True)
@@ -204,8 +224,13 @@ class Call(models.Model):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     complaint = models.BooleanField(_("complaint"), default=False)
     # No index on the batch: only a rollback looks calls up by batch, and an index costs every import.
+    # No constraint either: a deferred check per row would run a million times at commit.
     batch = models.ForeignKey(
-        ImportBatch, on_delete=models.PROTECT, related_name="calls", db_index=False
+        ImportBatch,
+        on_delete=models.PROTECT,
+        related_name="calls",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

@@ -6,7 +6,7 @@ from itertools import islice
 
 from django.db.models import QuerySet
 
-from calls.importers import queue_log
+from calls.importers import dates, queue_log
 from calls.importers.facts import KINDS
 from calls.importers.sources import open_source
 from calls.models import ColumnMapping, ImportBatch
@@ -16,6 +16,23 @@ PREVIEW_ROWS = 10
 
 def recent_batches() -> QuerySet[ImportBatch]:
     return ImportBatch.objects.select_related("mapping", "created_by").order_by("-created_at")
+
+
+def _as_imported(f, mapping: ColumnMapping | None):
+    """A cell as the import reads it: trimmed, through the value maps, dates in the mapping's format
+    rewritten."""
+    pairs = {str(k).strip().lower(): str(v) for k, v in f.aliases.items()}
+    pairs.update({str(k).strip().lower(): str(v)
+                  for k, v in ((mapping.value_maps if mapping else {}) or {}).get(f.name, {}).items()})  # fmt: skip
+    fmt = mapping.date_format if mapping else ""
+    rule = dates.rewrite(fmt) if fmt and f.kind in ("date", "datetime") else None
+
+    def show(cell: str) -> str:
+        value = str(cell).strip()
+        value = pairs.get(value.lower(), value)
+        return dates.reformat(value, *rule) if rule else value
+
+    return show
 
 
 def upload_preview(
@@ -35,10 +52,11 @@ def upload_preview(
     fields = KINDS[kind].fields
     position = {name: index for index, name in enumerate(source.header)}
     chosen = [(f.name, columns.get(f.name) or f.name) for f in fields]
+    shown = [_as_imported(f, mapping) for f in fields]
     rows = []
     for _line, cells in islice(source.rows(), PREVIEW_ROWS):
-        rows.append([cells[position[column]] if column in position and position[column] < len(cells) else "—"
-                     for _field, column in chosen])  # fmt: skip
+        rows.append([show(cells[position[column]]) if column in position and position[column] < len(cells) else "—"
+                     for (_field, column), show in zip(chosen, shown, strict=True)])  # fmt: skip
     used = {column for _field, column in chosen}
     return {
         "columns": chosen,

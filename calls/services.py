@@ -113,6 +113,7 @@ def facts_import(
                 columns=mapping.columns if mapping else None,
                 value_maps=mapping.value_maps if mapping else value_maps,
                 time_zone=(mapping.time_zone or None) if mapping else None,
+                date_format=mapping.date_format if mapping else "",
                 period=period,
                 allow_partial=allow_partial,
                 progress=progress,

@@ -7,7 +7,10 @@ import tracemalloc
 from decimal import Decimal as D
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from calls.generator import csv_lines, generate_calls
 from calls.models import (
@@ -313,3 +316,74 @@ def test_an_unknown_queue_is_an_error_once_queues_are_set_up(people):
     assert batch.status == ImportBatch.Status.REJECTED
     assert batch.errors == [{"line": 4, "column": "queue", "value": "billing",
                              "reason": "unknown queue: not among the queues set up in the administration"}]  # fmt: skip
+
+
+def test_a_clean_new_file_is_written_by_one_statement_without_the_full_examination(people):
+    with CaptureQueriesContext(connection) as queries:
+        batch = _import(GOOD)
+    assert (batch.rows_created, batch.rows_rejected) == (3, 0)
+    assert not [q for q in queries.captured_queries if "CREATE TEMP TABLE imp_bad_" in q["sql"]]
+
+
+def test_a_file_whose_later_rows_exist_already_falls_back_to_the_full_examination(people):
+    # The first row is new, so the one-statement insert is tried; the key of c2 stops it, nothing of
+    # the attempt stays, and the full path counts each row once.
+    _import(HEADER + GOOD.splitlines(keepends=True)[2])
+    fresh = GOOD.replace("c1,", "c0,", 1)
+    with CaptureQueriesContext(connection) as queries:
+        batch = _import(fresh)
+    assert [q for q in queries.captured_queries if "CREATE TEMP TABLE imp_bad_" in q["sql"]]
+    assert (batch.rows_created, batch.rows_unchanged, batch.rows_rejected) == (2, 1, 0)
+    assert sorted(Call.objects.values_list("external_id", flat=True)) == ["c0", "c2", "c3"]
+
+
+def test_a_mapping_date_format_reads_day_first_and_chinese_dates(people):
+    mapping = ColumnMapping.objects.create(
+        name="eu-acd", kind="calls", source="eu-acd", date_format="%d/%m/%Y %H:%M",
+    )  # fmt: skip
+    text = HEADER + (
+        "e1,A1,general,inbound,,5/10/2026 9:00,05/10/2026 09:01,60,200,0,30,0,resolved,0\n"
+        "e2,A1,general,inbound,,2026-10-05 09:10:00,,60,0,0,0,0,abandoned,0\n"
+    )
+    batch = facts_import(stream=io.BytesIO(text.encode()), filename="eu.csv", mapping=mapping)
+    assert batch.status == ImportBatch.Status.APPLIED, batch.errors
+    e1 = Call.objects.get(external_id="e1")
+    assert e1.started_at == dt.datetime(2026, 10, 5, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
+    assert e1.answered_at == dt.datetime(2026, 10, 5, 1, 1, tzinfo=dt.UTC)
+
+    chinese = ColumnMapping.objects.create(
+        name="cn-acd", kind="calls", source="cn-acd", date_format="%Y年%m月%d日 %H:%M:%S"
+    )
+    text = HEADER + "z1,A1,general,inbound,,2026年10月5日 09:00:07,,7,0,0,0,0,abandoned,0\n"
+    batch = facts_import(stream=io.BytesIO(text.encode("gbk")), filename="cn.csv", mapping=chinese)
+    assert batch.status == ImportBatch.Status.APPLIED, batch.errors
+    assert Call.objects.get(external_id="z1").started_at == dt.datetime(
+        2026, 10, 5, 1, 0, 7, tzinfo=dt.UTC
+    )
+
+
+def test_a_date_not_in_the_mappings_format_is_named(people):
+    mapping = ColumnMapping.objects.create(
+        name="eu-acd", kind="calls", source="eu-acd", date_format="%d/%m/%Y %H:%M"
+    )
+    text = HEADER + "e1,A1,general,inbound,,31/02/2026 9:00,,60,0,0,0,0,abandoned,0\n"
+    batch = facts_import(stream=io.BytesIO(text.encode()), filename="eu.csv", mapping=mapping)
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert batch.errors == [{"line": 2, "column": "entered_at", "value": "2026-02-31 9:00:00",
+                             "reason": "not a date and time in the mapping's format %d/%m/%Y %H:%M"}]  # fmt: skip
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "words"),
+    [
+        ("%d/%m %H:%M", "has no %Y"),
+        ("%Y-%m-%d %I", "%I in the date format"),
+        ("%Y %m %d %M", "no hours"),
+    ],
+)
+def test_a_bad_date_format_is_refused_when_the_mapping_is_saved(db, fmt, words):
+    mapping = ColumnMapping(name="x", kind="calls", source="x", date_format=fmt)
+    with pytest.raises(ValidationError) as refused:
+        mapping.full_clean()
+    assert words in str(refused.value.message_dict["date_format"])

@@ -25,9 +25,11 @@ def _upload(name="oct.csv", text=GOOD):
 
 def test_the_page_previews_the_first_rows_under_the_mapping(hr):
     ColumnMapping.objects.create(
-        name="vendor", kind="calls", source="vendor", columns={"call_id": "流水号"}
-    )
-    text = GOOD.replace("call_id", "流水号")
+        name="vendor", kind="calls", source="vendor", columns={"call_id": "流水号"},
+        value_maps={"direction": {"来电": "inbound"}}, date_format="%d/%m/%Y %H:%M:%S",
+    )  # fmt: skip
+    text = GOOD.replace("call_id", "流水号").replace(",inbound,", ",来电,", 1)
+    text = text.replace("2026-10-05 09:00:00", "05/10/2026 09:00:00", 1)
     mapping = ColumnMapping.objects.get()
     page = hr.post(
         "/imports/",
@@ -36,6 +38,8 @@ def test_the_page_previews_the_first_rows_under_the_mapping(hr):
     html = page.content.decode()
     assert page.status_code == 200 and "Preview" in html
     assert "流水号" in html and "c1" in html and "138 0000 0001" in html
+    # Values as the import reads them: through the value map, the date in the mapping's format.
+    assert "来电" not in html and "05/10/2026" not in html and "2026-10-05 09:00:00" in html
     assert not ImportBatch.objects.exists() and not Call.objects.exists()
 
 
