@@ -20,6 +20,7 @@ from calls.metrics import METRIC_CHOICES
 from incentives import services
 from incentives.explain import explain, worked_examples
 from incentives.models import (
+    Adjustment,
     Agent,
     Channel,
     Group,
@@ -63,7 +64,7 @@ class GroupInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "region"]
+    list_display = ["code", "name", "region", "monthly_budget"]
     list_filter = ["region"]
     search_fields = ["code", "name"]
     filter_horizontal = ["leads"]
@@ -453,6 +454,37 @@ class ProposeTargetsForm(forms.Form):
     weeks = forms.IntegerField(min_value=12, max_value=24, initial=12, label=_("weeks of history"))
     period = forms.ModelChoiceField(Period.objects.exclude(status=Period.Status.CLOSED), required=False,
                                     label=_("save as the team's targets for"))  # fmt: skip
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(admin.ModelAdmin):
+    """Corrections of closed months, paid in an open one. Written once: to change one, delete it (while
+    its month is open) and write another, so what a statement paid always matches a row."""
+
+    list_display = ["agent", "amount", "corrects", "period", "reason", "created_by", "created_at"]
+    list_filter = ["period", "corrects"]
+    search_fields = ["agent__employee_id", "agent__name", "reason"]
+    autocomplete_fields = ["agent"]
+    fields = ["period", "agent", "amount", "corrects", "reason"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = services.adjustment_create(
+                period=obj.period, agent=obj.agent, amount=obj.amount, corrects=obj.corrects,
+                reason=obj.reason, created_by=request.user,
+            )  # fmt: skip
+        except services.AdjustmentRefused as exc:
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        try:
+            services.adjustment_delete(adjustment=obj)
+        except services.AdjustmentRefused as exc:
+            raise PermissionDenied(str(exc)) from exc
 
 
 @admin.register(TargetOverride)

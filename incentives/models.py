@@ -8,6 +8,7 @@ before any write; writes go through ``incentives.services``. Money is Decimal, n
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -57,6 +58,10 @@ class Team(models.Model):
     leads = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="led_teams", verbose_name=_("team leads")
     )
+    monthly_budget = models.DecimalField(
+        _("monthly bonus budget"), null=True, blank=True, **MONEY,
+        help_text=_("What the team's bonuses may cost in a month; shown beside the totals before approval."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("team")
@@ -494,6 +499,9 @@ class Run(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The code that computed it (CODE_VERSION, else the git commit): a payout that changes when nothing
+    # else did is traced to a release.
+    code_version = models.CharField(_("code version"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("computation run")
@@ -561,7 +569,13 @@ class Statement(models.Model):
     kicker = models.DecimalField(**MONEY)
     amount_before_cap = models.DecimalField(max_digits=18, decimal_places=6)
     capped = models.BooleanField(default=False)
+    # Corrections of closed months paid (or taken back) in this one, after the overall cap: the cap
+    # limits this month's bonus, not what an earlier month owed.
+    adjustments = models.DecimalField(_("adjustments"), default=Decimal(0), **MONEY)
     amount = models.DecimalField(_("payout"), **MONEY)
+    # SHA-256 of what the facts contributed (each line's and gate's sums): two runs with the same
+    # fingerprint saw the same data for this agent.
+    facts_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("statement")
@@ -626,6 +640,91 @@ class StatementGate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement} · {self.metric} {self.comparison} {self.threshold}"
+
+
+class Adjustment(models.Model):
+    """A correction of a closed month, paid (or taken back) in a later open one; it says what it corrects."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="adjustments", verbose_name=_("paid in")
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="adjustments", verbose_name=_("agent")
+    )
+    amount = models.DecimalField(
+        _("amount"), **MONEY, help_text=_("Negative to take back an overpayment.")
+    )
+    corrects = models.ForeignKey(
+        Period,
+        on_delete=models.PROTECT,
+        related_name="corrected_by",
+        verbose_name=_("corrects the month"),
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("adjustment")
+        verbose_name_plural = _("adjustments")
+        ordering = ["period", "agent__employee_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="adjustment_not_zero"),
+            models.CheckConstraint(
+                condition=~Q(period=models.F("corrects")), name="adjustment_other_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} · {self.amount} · corrects {self.corrects}"
+
+    def clean(self) -> None:
+        """A correction is of a closed month, paid in a later month that is still open."""
+        errors = {}
+        if self.amount is not None and self.amount == 0:
+            errors["amount"] = _("An adjustment of zero changes nothing.")
+        period = self.period if self.period_id else None
+        corrects = self.corrects if self.corrects_id else None
+        if period is not None and period.status not in (Period.Status.OPEN, Period.Status.COMPUTED):
+            errors["period"] = _(
+                "%(period)s is %(status)s: adjustments are paid in an open month."
+            ) % {"period": period, "status": period.get_status_display()}
+        if corrects is not None:
+            if corrects.status != Period.Status.CLOSED:
+                errors["corrects"] = _(
+                    "%(month)s is %(status)s, not closed: recompute it instead of adjusting later."
+                ) % {"month": corrects, "status": corrects.get_status_display()}
+            elif period is not None and (corrects.year, corrects.month) >= (
+                period.year,
+                period.month,
+            ):
+                errors["corrects"] = _(
+                    "The corrected month must come before the month that pays it."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class StatementAdjustment(models.Model):
+    """An adjustment as a statement paid it: kept as it was even if the adjustment is later removed."""
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="adjustment_lines"
+    )
+    adjustment = models.ForeignKey(
+        Adjustment, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    amount = models.DecimalField(**MONEY)
+    corrects = models.CharField(max_length=7)  # the corrected month, YYYY-MM
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.amount} ({self.corrects})"
 
 
 class TargetOverride(models.Model):

@@ -17,6 +17,7 @@ from incentives.models import (
     Run,
     RunChunk,
     Statement,
+    StatementAdjustment,
     StatementGate,
     StatementLine,
     TargetOverride,
@@ -53,6 +54,12 @@ class StatementGateSerializer(serializers.ModelSerializer):
         ]
 
 
+class StatementAdjustmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatementAdjustment
+        fields = ["amount", "corrects", "reason"]
+
+
 class StatementSerializer(serializers.ModelSerializer):
     period = serializers.CharField(source="run.period.__str__", read_only=True)
     run_version = serializers.IntegerField(source="run.number", read_only=True)
@@ -63,13 +70,16 @@ class StatementSerializer(serializers.ModelSerializer):
     plan_version = serializers.IntegerField(source="plan_version.number", read_only=True)
     lines = StatementLineSerializer(many=True, read_only=True)
     gates_hit = StatementGateSerializer(many=True, read_only=True)
+    adjustment_lines = StatementAdjustmentSerializer(many=True, read_only=True)
+    code_version = serializers.CharField(source="run.code_version", read_only=True)
 
     class Meta:
         model = Statement
         fields = [
             "id", "period", "run_version", "employee_id", "agent_name", "team", "plan", "plan_version",
             "target_bonus", "currency", "weighted_score", "score_cap", "tier_from", "tier_rate", "kicker",
-            "payout_factor", "payout_cap", "capped", "amount", "lines", "gates_hit",
+            "payout_factor", "payout_cap", "capped", "adjustments", "amount", "lines", "gates_hit",
+            "adjustment_lines", "facts_fingerprint", "code_version",
         ]  # fmt: skip
 
 
@@ -89,8 +99,8 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = [
-            "id", "period", "number", "status", "error", "created_at", "started_at", "finished_at",
-            "chunks_done", "chunks",
+            "id", "period", "number", "status", "error", "code_version", "created_at", "started_at",
+            "finished_at", "chunks_done", "chunks",
         ]  # fmt: skip
 
     def get_chunks_done(self, run: Run) -> int:
@@ -119,7 +129,7 @@ class RegionSerializer(serializers.ModelSerializer):
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
-        fields = ["id", "code", "name", "region", "leads"]
+        fields = ["id", "code", "name", "region", "leads", "monthly_budget"]
 
 
 class GroupSerializer(serializers.ModelSerializer):

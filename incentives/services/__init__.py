@@ -4,7 +4,12 @@ Public services check state and rules, then call private functions that mutate, 
 what they assume.
 """
 
-from incentives.services import organisation, plans, runs, targets
+from incentives.services import adjustments, organisation, plans, runs, targets
+from incentives.services.adjustments import (
+    AdjustmentRefused,
+    adjustment_create,
+    adjustment_delete,
+)
 from incentives.services.organisation import (
     OrganisationError,
     agent_create,
@@ -33,6 +38,7 @@ from incentives.services.runs import (
     run_chunk_execute,
     run_chunk_fail,
     run_start,
+    score_agents,
 )
 from incentives.services.targets import (
     TargetInvalid,
@@ -42,6 +48,7 @@ from incentives.services.targets import (
 )
 
 __all__ = [
+    "AdjustmentRefused",
     "OrganisationError",
     "PeriodStateError",
     "PlanInvalid",
@@ -49,6 +56,9 @@ __all__ = [
     "RunAlreadyActive",
     "TargetInvalid",
     "TargetProposal",
+    "adjustment_create",
+    "adjustment_delete",
+    "adjustments",
     "agent_create",
     "agent_place",
     "organisation",
@@ -69,6 +79,7 @@ __all__ = [
     "run_chunk_fail",
     "run_start",
     "runs",
+    "score_agents",
     "target_override_set",
     "targets",
     "targets_propose",

@@ -7,6 +7,8 @@ mutates; the private functions' docstrings state what they assume.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,8 +27,10 @@ from calls.metrics import (
     rollup,
 )
 from calls.months import center_tz, month_bounds, month_first_last_day, previous_month
+from config.version import code_version
 from incentives import scoring
 from incentives.models import (
+    Adjustment,
     Agent,
     Period,
     Placement,
@@ -36,6 +40,7 @@ from incentives.models import (
     RunChunk,
     Scope,
     Statement,
+    StatementAdjustment,
     StatementGate,
     StatementLine,
     TargetOverride,
@@ -84,7 +89,9 @@ def run_start(*, period: Period, requested_by=None) -> Run:
             if active is not None:
                 raise RunAlreadyActive(active)
             number = (period.runs.aggregate(top=Max("number"))["top"] or 0) + 1
-            run = Run.objects.create(period=period, number=number, requested_by=requested_by)
+            run = Run.objects.create(
+                period=period, number=number, requested_by=requested_by, code_version=code_version()
+            )
             first_day, last_day = month_first_last_day(period.year, period.month)
             teams = Team.objects.filter(pk__in=list(period_roster(first_day, last_day))).order_by(
                 "code"
@@ -261,17 +268,145 @@ def _team_improvement(team_id: int, code: str, params: dict, year: int, month: i
     return improvement(code, _team_value(team_id, code, params, year, month), past)
 
 
+@dataclass
+class Scored:
+    """One agent scored under one plan version: what a statement is written from (or a what-if shown)."""
+
+    agent: Agent
+    team_id: int
+    version: PlanVersion
+    rules: scoring.PlanRules
+    result: scoring.Result
+    measured: dict[str, MetricValue | None]
+    plan_metrics: list[PlanMetric]
+    targets: list[_Targets]
+    gates: list
+
+
+def _overrides_of(period: Period) -> dict:
+    overrides = {}
+    for override in TargetOverride.objects.filter(period=period):
+        key = (
+            (override.metric, "agent", override.agent_id)
+            if override.agent_id
+            else (override.metric, "team", override.team_id)
+        )
+        overrides[key] = override
+    return overrides
+
+
+def score_agents(
+    *, version: PlanVersion, agents: list[Agent], team_id: int, year: int, month: int, overrides: dict,
+    problems: list[str],
+) -> list[Scored]:  # fmt: skip
+    """Score ``agents`` of one team under ``version`` for a month, writing nothing. One query per metric
+    (and window) for all of them, whatever their number. Agents who cannot be scored are named in
+    ``problems``."""
+    start, end = month_bounds(year, month)
+    ids = [agent.pk for agent in agents]
+    plan_metrics = list(version.metrics.all())
+    gates = list(version.gates.all())
+    tiers = tuple(scoring.Tier(t.from_score, t.rate, t.kicker) for t in version.tiers.all())
+    values: dict[str, dict[int, MetricValue] | MetricValue] = {}
+    for pm in plan_metrics:
+        key = _line_key(pm.metric, pm.measure, pm.scope)
+        if pm.scope == Scope.TEAM:
+            values[key] = (
+                _team_value(team_id, pm.metric, pm.params, year, month)
+                if pm.measure == PlanMetric.Measure.VALUE
+                else _team_improvement(team_id, pm.metric, pm.params, year, month, pm.baseline)
+            )
+        elif pm.measure == PlanMetric.Measure.VALUE:
+            values[key] = metric_values(
+                pm.metric, agent_ids=ids, start=start, end=end, params=pm.params
+            )
+        else:
+            values[key] = improvement_values(
+                pm.metric,
+                agent_ids=ids,
+                year=year,
+                month=month,
+                baseline=pm.baseline,
+                params=pm.params,
+            )
+    for gate in gates:
+        key = _gate_key(gate.metric, gate.scope, gate.params)
+        if key not in values:
+            values[key] = (
+                _team_value(team_id, gate.metric, gate.params, year, month)
+                if gate.scope == Scope.TEAM
+                else metric_values(
+                    gate.metric, agent_ids=ids, start=start, end=end, params=gate.params
+                )
+            )
+    gate_rules = tuple(
+        scoring.GateRule(
+            code=_gate_key(g.metric, g.scope, g.params), comparison=g.comparison, value=g.value,
+            effect=g.effect, factor=g.factor, score_cap=g.score_cap,
+        )
+        for g in gates
+    )  # fmt: skip
+    scored = []
+    for agent in agents:
+        target_bonus = _target_bonus(version, agent)
+        if target_bonus is None:
+            problems.append(
+                f"{agent}: the plan pays a % of base pay and the agent has no base pay."
+            )
+            continue
+        measured = {
+            key: (v if isinstance(v, MetricValue) else v.get(agent.pk)) for key, v in values.items()
+        }
+        rules, targets = [], []
+        for pm in plan_metrics:
+            t = _targets_for(pm, agent.pk, team_id, overrides)
+            targets.append(t)
+            rules.append(scoring.MetricRule(
+                code=_line_key(pm.metric, pm.measure, pm.scope), weight=pm.weight,
+                direction=metric_direction(pm.metric, pm.measure), threshold=t.threshold,
+                threshold_payout=pm.threshold_payout, target=t.target,
+                excellence=t.excellence if t.excellence is not None else None,
+                excellence_payout=pm.excellence_payout if t.excellence is not None else None,
+                no_data=pm.no_data,
+            ))  # fmt: skip
+        plan_rules = scoring.PlanRules(
+            target_bonus=target_bonus, currency=version.currency, metrics=tuple(rules), tiers=tiers,
+            payout_cap=_payout_cap(version, target_bonus), gates=gate_rules,
+        )  # fmt: skip
+        result = scoring.score(
+            plan_rules, {k: (v.value if v else None) for k, v in measured.items()}
+        )
+        scored.append(
+            Scored(
+                agent, team_id, version, plan_rules, result, measured, plan_metrics, targets, gates
+            )
+        )
+    return scored
+
+
+def facts_fingerprint(measured: dict[str, MetricValue | None]) -> str:
+    """SHA-256 of what the facts contributed to a statement: each line's and gate's sums."""
+    canonical = [
+        [key, None if m is None else [str(m.numerator), str(m.denominator), str(m.value)]]
+        for key, m in sorted(measured.items())
+    ]
+    return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
+
+
 def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
     """Write the statements of the chunk's agents; returns (count, problems). Call inside the chunk's
-    transaction, holding its lock. One query per metric (and window) for all the team's agents."""
+    transaction, holding its lock. One query per metric (and window) for all the team's agents.
+
+    The plan version is the one in force on the month's last day (on a leaver's last working day),
+    even if another applied earlier in the month: one month, one plan, as the agent reads it.
+    """
     period = chunk.run.period
     year, month = period.year, period.month
-    start, end = month_bounds(year, month)
     first_day, last_day = month_first_last_day(year, month)
     team_id = chunk.team_id
     agents = period_roster(first_day, last_day).get(team_id, [])
     resolved = plan_resolve(agents, last_day)
-    problems = []
+    problems: list[str] = []
     by_version: dict[int, list[Agent]] = {}
     versions: dict[int, PlanVersion] = {}
     for agent in agents:
@@ -287,112 +422,41 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
         version = found[0]
         versions[version.pk] = version
         by_version.setdefault(version.pk, []).append(agent)
-    overrides = {}
-    for override in TargetOverride.objects.filter(period=period):
-        key = (
-            (override.metric, "agent", override.agent_id)
-            if override.agent_id
-            else (override.metric, "team", override.team_id)
-        )
-        overrides[key] = override
+    overrides = _overrides_of(period)
+    adjustments: dict[int, list[Adjustment]] = {}
+    for adjustment in Adjustment.objects.filter(period=period, agent__in=agents).select_related(
+        "corrects"
+    ):
+        adjustments.setdefault(adjustment.agent_id, []).append(adjustment)
 
     Statement.objects.filter(run=chunk.run, agent__in=agents).delete()
     written = 0
     for version_id, version_agents in by_version.items():
-        version = versions[version_id]
-        ids = [agent.pk for agent in version_agents]
-        plan_metrics = list(version.metrics.all())
-        gates = list(version.gates.all())
-        tiers = tuple(scoring.Tier(t.from_score, t.rate, t.kicker) for t in version.tiers.all())
-        values: dict[str, dict[int, MetricValue] | MetricValue] = {}
-        for pm in plan_metrics:
-            key = _line_key(pm.metric, pm.measure, pm.scope)
-            if pm.scope == Scope.TEAM:
-                values[key] = (
-                    _team_value(team_id, pm.metric, pm.params, year, month)
-                    if pm.measure == PlanMetric.Measure.VALUE
-                    else _team_improvement(team_id, pm.metric, pm.params, year, month, pm.baseline)
-                )
-            elif pm.measure == PlanMetric.Measure.VALUE:
-                values[key] = metric_values(
-                    pm.metric, agent_ids=ids, start=start, end=end, params=pm.params
-                )
-            else:
-                values[key] = improvement_values(
-                    pm.metric,
-                    agent_ids=ids,
-                    year=year,
-                    month=month,
-                    baseline=pm.baseline,
-                    params=pm.params,
-                )
-        for gate in gates:
-            key = _gate_key(gate.metric, gate.scope, gate.params)
-            if key not in values:
-                values[key] = (
-                    _team_value(team_id, gate.metric, gate.params, year, month)
-                    if gate.scope == Scope.TEAM
-                    else metric_values(
-                        gate.metric, agent_ids=ids, start=start, end=end, params=gate.params
-                    )
-                )
-        statements, details = [], []
-        for agent in version_agents:
-            target_bonus = _target_bonus(version, agent)
-            if target_bonus is None:
-                problems.append(
-                    f"{agent}: the plan pays a % of base pay and the agent has no base pay."
-                )
-                continue
-            measured = {
-                key: (v if isinstance(v, MetricValue) else v.get(agent.pk))
-                for key, v in values.items()
-            }
-            rules, targets = [], []
-            for pm in plan_metrics:
-                t = _targets_for(pm, agent.pk, team_id, overrides)
-                targets.append(t)
-                rules.append(scoring.MetricRule(
-                    code=_line_key(pm.metric, pm.measure, pm.scope), weight=pm.weight,
-                    direction=metric_direction(pm.metric, pm.measure), threshold=t.threshold,
-                    threshold_payout=pm.threshold_payout, target=t.target,
-                    excellence=t.excellence if t.excellence is not None else None,
-                    excellence_payout=pm.excellence_payout if t.excellence is not None else None,
-                    no_data=pm.no_data,
-                ))  # fmt: skip
-            gate_rules = tuple(
-                scoring.GateRule(
-                    code=_gate_key(g.metric, g.scope, g.params), comparison=g.comparison, value=g.value,
-                    effect=g.effect, factor=g.factor, score_cap=g.score_cap,
-                )
-                for g in gates
-            )  # fmt: skip
-            plan_rules = scoring.PlanRules(
-                target_bonus=target_bonus, currency=version.currency, metrics=tuple(rules), tiers=tiers,
-                payout_cap=_payout_cap(version, target_bonus), gates=gate_rules,
-            )  # fmt: skip
-            result = scoring.score(
-                plan_rules, {k: (v.value if v else None) for k, v in measured.items()}
-            )
+        scored = score_agents(
+            version=versions[version_id], agents=version_agents, team_id=team_id, year=year, month=month,
+            overrides=overrides, problems=problems,
+        )  # fmt: skip
+        statements = []
+        for one in scored:
+            result, own = one.result, adjustments.get(one.agent.pk, [])
+            extra = sum((a.amount for a in own), Decimal(0))
             statements.append(Statement(
-                run=chunk.run, agent=agent, team_id=team_id, plan_version=version,
-                target_bonus=target_bonus, currency=version.currency,
+                run=chunk.run, agent=one.agent, team_id=team_id, plan_version=one.version,
+                target_bonus=one.rules.target_bonus, currency=one.version.currency,
                 weighted_score=result.weighted_score, score_cap=result.score_cap,
                 tier_from=result.tier.from_score if result.tier else None,
                 tier_rate=result.tier.rate if result.tier else scoring.ZERO,
                 kicker=result.tier.kicker if result.tier else scoring.ZERO,
-                payout_factor=result.payout_factor, payout_cap=plan_rules.payout_cap,
+                payout_factor=result.payout_factor, payout_cap=one.rules.payout_cap,
                 amount_before_cap=result.amount_before_cap.quantize(Decimal("0.000001")),
-                capped=result.capped, amount=result.amount,
+                capped=result.capped, adjustments=extra, amount=result.amount + extra,
+                facts_fingerprint=facts_fingerprint(one.measured),
             ))  # fmt: skip
-            details.append((result, measured, plan_metrics, targets, gates))
         Statement.objects.bulk_create(statements)
-        lines, gate_rows = [], []
-        for statement, (result, measured, plan_metrics, targets, gates) in zip(
-            statements, details, strict=True
-        ):
-            for line, pm, t in zip(result.lines, plan_metrics, targets, strict=True):
-                m = measured.get(line.rule.code)
+        lines, gate_rows, adjustment_rows = [], [], []
+        for statement, one in zip(statements, scored, strict=True):
+            for line, pm, t in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
+                m = one.measured.get(line.rule.code)
                 lines.append(StatementLine(
                     statement=statement, metric=pm.metric, scope=pm.scope, measure=pm.measure,
                     value=line.value, numerator=m.numerator if m else 0,
@@ -403,15 +467,20 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                     weight=line.rule.weight, effective_weight=line.effective_weight, score=line.score,
                     points=line.points, no_data=line.no_data,
                 ))  # fmt: skip
-            gate_by_key = {_gate_key(g.metric, g.scope, g.params): g for g in gates}
-            for hit in result.gates_hit:
+            gate_by_key = {_gate_key(g.metric, g.scope, g.params): g for g in one.gates}
+            for hit in one.result.gates_hit:
                 g = gate_by_key[hit.rule.code]
                 gate_rows.append(StatementGate(
                     statement=statement, metric=g.metric, scope=g.scope, comparison=g.comparison,
                     threshold=g.value, value=hit.value, effect=g.effect, factor=g.factor, score_cap=g.score_cap,
                 ))  # fmt: skip
+            for a in adjustments.get(one.agent.pk, []):
+                adjustment_rows.append(StatementAdjustment(
+                    statement=statement, adjustment=a, amount=a.amount, corrects=str(a.corrects), reason=a.reason,
+                ))  # fmt: skip
         StatementLine.objects.bulk_create(lines)
         StatementGate.objects.bulk_create(gate_rows)
+        StatementAdjustment.objects.bulk_create(adjustment_rows)
         written += len(statements)
     return written, "\n".join(problems)
 

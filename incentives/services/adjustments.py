@@ -1,0 +1,51 @@
+"""Corrections of closed months: paid (or taken back) in a later open month, saying what they correct."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from incentives.models import Adjustment, Agent, Period
+
+
+class AdjustmentRefused(Exception):
+    """The adjustment breaks a rule; the message says which."""
+
+
+def adjustment_create(
+    *, period: Period, agent: Agent, amount: Decimal, corrects: Period, reason: str, created_by=None
+) -> Adjustment:
+    """Record a correction of the closed month ``corrects``, paid in ``period`` (open or computed: the
+    next computation puts it on the agent's statement, after the overall cap)."""
+    adjustment = Adjustment(
+        period=period, agent=agent, amount=amount, corrects=corrects, reason=reason.strip(),
+        created_by=created_by,
+    )  # fmt: skip
+    try:
+        adjustment.full_clean()
+    except ValidationError as exc:
+        raise AdjustmentRefused(" ".join(exc.messages)) from None
+    with transaction.atomic():
+        # The period row lock orders this against approval: an adjustment never slips into a month
+        # that was approved while it was being written.
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.status not in (Period.Status.OPEN, Period.Status.COMPUTED):
+            raise AdjustmentRefused(
+                f"{locked} is {locked.get_status_display()}: adjust an open month."
+            )
+        adjustment.save()
+    return adjustment
+
+
+def adjustment_delete(*, adjustment: Adjustment) -> None:
+    """Remove an adjustment while the month that pays it is still open; statements already computed
+    keep what they paid (recompute to drop it)."""
+    with transaction.atomic():
+        period = Period.objects.select_for_update().get(pk=adjustment.period_id)
+        if period.status not in (Period.Status.OPEN, Period.Status.COMPUTED):
+            raise AdjustmentRefused(
+                f"{period} is {period.get_status_display()}: its adjustments can no longer change."
+            )
+        adjustment.delete()
