@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, F, QuerySet, Sum
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from incentives.models import Period, Run, RunChunk, Statement
+from django.db.models import Avg, Count, F, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from calls.months import month_first_last_day
+from incentives import selectors as incentive_selectors
+from incentives import services
+from incentives.models import Adjustment, Agent, Period, PlanVersion, Run, RunChunk, Statement, Team
+from incentives.services import runs
 
 
 def team_totals(runs: list[Run]) -> dict[int, list[dict]]:
@@ -46,4 +54,255 @@ def team_statements(*, team_ids, period: Period | None) -> QuerySet[Statement]:
         Statement.objects.filter(team_id__in=team_ids, run=period.approved_run)
         .select_related("agent", "team")
         .order_by("team__code", F("weighted_score").desc(), "agent__employee_id")
+    )
+
+
+# --- before approval: the review, the comparison of two runs, what-if ------------------------------
+
+SCORE_BANDS = ((Decimal(0), Decimal(60)), (Decimal(60), Decimal(85)), (Decimal(85), Decimal(100)),
+               (Decimal(100), Decimal(120)), (Decimal(120), None))  # fmt: skip
+LARGEST_CHANGES = 10
+
+
+@dataclass
+class TeamTotal:
+    team: Team
+    agents: int
+    total: Decimal
+    budget: Decimal | None
+
+    @property
+    def over_budget(self) -> Decimal | None:
+        return None if self.budget is None else self.total - self.budget
+
+
+@dataclass
+class Change:
+    statement: Statement
+    previous: Decimal
+
+    @property
+    def delta(self) -> Decimal:
+        return self.statement.amount - self.previous
+
+
+@dataclass
+class Review:
+    """What HR looks at before approving a run (issue: approval)."""
+
+    period: Period
+    run: Run
+    previous: Period | None
+    total: Decimal
+    teams: list[TeamTotal]
+    bands: list[tuple[str, int]]
+    changes: list[Change]
+    gated: list[Statement]
+    no_data: list[Statement]
+    problems: list[RunChunk]
+    unpaid_adjustments: list[Adjustment]
+
+
+def _previous_period(period: Period) -> Period | None:
+    year, month = (period.year, period.month - 1) if period.month > 1 else (period.year - 1, 12)
+    return Period.objects.filter(year=year, month=month, approved_run__isnull=False).first()
+
+
+def approval_review(*, period: Period, run: Run) -> Review:
+    """Totals per team against budget, the distribution of scores, the largest changes from last
+    month's approved run, the agents who hit a gate, those with no plan or no data, and adjustments no
+    statement paid. A fixed number of queries, whatever the number of agents."""
+    statements = list(
+        Statement.objects.filter(run=run)
+        .select_related("agent", "team")
+        .prefetch_related("gates_hit", "lines")
+        .order_by("team__code", "agent__employee_id")
+    )
+    teams: dict[int, TeamTotal] = {}
+    for s in statements:
+        row = teams.setdefault(s.team_id, TeamTotal(s.team, 0, Decimal(0), s.team.monthly_budget))
+        row.agents += 1
+        row.total += s.amount
+    bands = []
+    for low, high in SCORE_BANDS:
+        label = f"{low:.0f}–{high:.0f}" if high is not None else f"≥ {low:.0f}"
+        count = sum(
+            1
+            for s in statements
+            if s.weighted_score >= low and (high is None or s.weighted_score < high)
+        )
+        bands.append((label, count))
+    previous = _previous_period(period)
+    before = (
+        dict(
+            Statement.objects.filter(run_id=previous.approved_run_id).values_list(
+                "agent_id", "amount"
+            )
+        )
+        if previous
+        else {}
+    )
+    changes = sorted(
+        (
+            Change(s, before[s.agent_id])
+            for s in statements
+            if before.get(s.agent_id, s.amount) != s.amount
+        ),
+        key=lambda c: (-abs(c.delta), c.statement.agent.employee_id),
+    )[:LARGEST_CHANGES]
+    paid = {s.agent_id for s in statements}
+    return Review(
+        period=period, run=run, previous=previous, total=sum((s.amount for s in statements), Decimal(0)),
+        teams=list(teams.values()), bands=bands, changes=changes,
+        gated=[s for s in statements if s.gates_hit.all()],
+        no_data=[s for s in statements if any(line.no_data for line in s.lines.all())],
+        problems=list(RunChunk.objects.filter(run=run).exclude(problem="").select_related("team")),
+        unpaid_adjustments=[
+            a for a in Adjustment.objects.filter(period=period).select_related("agent", "corrects")
+            if a.agent_id not in paid
+        ],
+    )  # fmt: skip
+
+
+@dataclass
+class Difference:
+    """One agent's statements in two runs, and why they differ: data, plan, targets, adjustments."""
+
+    agent: Agent
+    before: Statement | None
+    after: Statement | None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def delta(self) -> Decimal:
+        return (self.after.amount if self.after else Decimal(0)) - (
+            self.before.amount if self.before else Decimal(0)
+        )
+
+
+def _targets_of(statement: Statement) -> list[tuple]:
+    return [
+        (line.metric, line.threshold, line.target, line.excellence)
+        for line in statement.lines.all()
+    ]
+
+
+def _facts_of(statement: Statement) -> object:
+    """The fingerprint, or (for statements older than fingerprints) the sums on the lines."""
+    if statement.facts_fingerprint:
+        return statement.facts_fingerprint
+    return [(line.metric, line.numerator, line.denominator) for line in statement.lines.all()]
+
+
+def runs_compare(*, before: Run, after: Run) -> list[Difference]:
+    """What changed between two runs of a period and why, largest change first; agents whose
+    statements are the same in both are left out."""
+    statements = (
+        Statement.objects.filter(run__in=[before, after])
+        .select_related("agent", "plan_version__plan")
+        .prefetch_related("lines", "adjustment_lines")
+    )
+    pairs: dict[int, Difference] = {}
+    for s in statements:
+        row = pairs.setdefault(s.agent_id, Difference(s.agent, None, None))
+        if s.run_id == before.pk:
+            row.before = s
+        else:
+            row.after = s
+    differences = []
+    for row in pairs.values():
+        a, b = row.before, row.after
+        if a is None or b is None:
+            row.reasons.append(
+                _("only in run v%(n)s") % {"n": (after if a is None else before).number}
+            )
+        else:
+            if a.plan_version_id != b.plan_version_id:
+                row.reasons.append(
+                    _("plan: %(a)s → %(b)s") % {"a": a.plan_version, "b": b.plan_version}
+                )
+            if _facts_of(a) != _facts_of(b):
+                row.reasons.append(_("data"))
+            if _targets_of(a) != _targets_of(b):
+                row.reasons.append(_("targets"))
+            if a.adjustments != b.adjustments:
+                row.reasons.append(_("adjustments"))
+        if row.reasons or row.delta:
+            differences.append(row)
+    return sorted(differences, key=lambda d: (-abs(d.delta), d.agent.employee_id))
+
+
+@dataclass
+class WhatIf:
+    """A plan version run over a past month's data, beside what was really paid. Nothing is written."""
+
+    version: PlanVersion
+    period: Period
+    compared_with: Run | None
+    rows: list[Difference]
+    problems: list[str]
+
+    @property
+    def real_total(self) -> Decimal:
+        return sum((r.before.amount for r in self.rows if r.before), Decimal(0))
+
+    @property
+    def whatif_total(self) -> Decimal:
+        return sum((r.after.amount for r in self.rows if r.after), Decimal(0))
+
+    @property
+    def winners(self) -> list[Difference]:
+        return [r for r in self.rows if r.delta > 0]
+
+    @property
+    def losers(self) -> list[Difference]:
+        return sorted((r for r in self.rows if r.delta < 0), key=lambda r: r.delta)
+
+
+def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
+    """Score the agents in the version's scope (on the month's last day, or a leaver's last working
+    day) under it, with the month's data and targets, and set the result beside their real statements
+    (the approved run, else the latest finished one). Scoring is the same function that writes
+    statements; here its results are only shown."""
+    first_day, last_day = month_first_last_day(period.year, period.month)
+    compared = (
+        period.approved_run
+        or period.runs.filter(status=Run.Status.DONE).order_by("-number").first()
+    )
+    real = {}
+    if compared is not None:
+        real = {
+            s.agent_id: s for s in Statement.objects.filter(run=compared).select_related("agent")
+        }
+    roster = incentive_selectors.period_roster(first_day, last_day)
+    by_day: dict = {}
+    for agents in roster.values():
+        for agent in agents:
+            by_day.setdefault(incentive_selectors.attribution_day(agent, last_day), []).append(
+                agent.pk
+            )
+    placements = {}
+    for day, ids in by_day.items():
+        placements.update(incentive_selectors.placement_map(ids, day))
+    overrides = runs.period_overrides(period)
+    problems: list[str] = []
+    rows = []
+    for team_id, agents in roster.items():
+        in_scope = [
+            a
+            for a in agents
+            if incentive_selectors.version_applies(version, a, placements.get(a.pk))
+        ]
+        if not in_scope:
+            continue
+        for one in services.score_agents(
+            version=version, agents=in_scope, team_id=team_id, year=period.year, month=period.month,
+            overrides=overrides, problems=problems,
+        ):  # fmt: skip
+            simulated = Statement(agent=one.agent, team_id=team_id, plan_version=version,
+                                  weighted_score=one.result.weighted_score, amount=one.result.amount)  # fmt: skip
+            rows.append(Difference(one.agent, real.get(one.agent.pk), simulated))
+    rows.sort(key=lambda r: (-abs(r.delta), r.agent.employee_id))
+    return WhatIf(
+        version=version, period=period, compared_with=compared, rows=rows, problems=problems
     )

@@ -8,4 +8,11 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<slug:code>/", views.team, name="team_detail"),
     path("me/", views.agent_home, name="agent_home"),
+    path(
+        "hr/periods/<int:pk>/runs/<int:run_pk>/review/",
+        views.approval_review,
+        name="approval_review",
+    ),
+    path("hr/periods/<int:pk>/compare/", views.runs_compare, name="runs_compare"),
+    path("hr/what-if/", views.whatif, name="whatif"),
 ]

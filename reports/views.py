@@ -4,7 +4,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from incentives import selectors as incentive_selectors
-from reports import selectors
+from incentives.models import Period, Run
+from reports import forms, selectors
 
 
 @roles_required(HR, LEAD, AGENT)
@@ -68,3 +69,46 @@ def agent_home(request):
         "reports/agent_home.html",
         {"agent": agent, "statements": statements, "latest": statements[0] if statements else None},
     )
+
+
+@roles_required(HR)
+def approval_review(request, pk: int, run_pk: int):
+    """What HR checks before approving a run, with the approve button."""
+    period = get_object_or_404(Period, pk=pk)
+    run = get_object_or_404(Run, pk=run_pk, period=period)
+    review = selectors.approval_review(period=period, run=run)
+    earlier = (
+        period.runs.filter(number__lt=run.number, status=Run.Status.DONE)
+        .order_by("-number")
+        .first()
+    )
+    return render(request, "reports/approval_review.html", {"review": review, "earlier": earlier})
+
+
+@roles_required(HR)
+def runs_compare(request, pk: int):
+    """Two runs of a month side by side: who changed and why (data, plan, targets, adjustments)."""
+    period = get_object_or_404(Period, pk=pk)
+    form = forms.RunsCompareForm(period, request.GET or None)
+    differences = None
+    if form.is_valid():
+        differences = selectors.runs_compare(
+            before=form.cleaned_data["before"], after=form.cleaned_data["after"]
+        )
+    return render(
+        request,
+        "reports/runs_compare.html",
+        {"period": period, "form": form, "differences": differences},
+    )
+
+
+@roles_required(HR)
+def whatif(request):
+    """A plan version over a past month's data, beside the real payouts; nothing is written."""
+    form = forms.WhatIfForm(request.GET or None)
+    result = None
+    if form.is_valid():
+        result = selectors.whatif(
+            version=form.cleaned_data["version"], period=form.cleaned_data["period"]
+        )
+    return render(request, "reports/whatif.html", {"form": form, "result": result})

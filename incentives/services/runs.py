@@ -283,7 +283,8 @@ class Scored:
     gates: list
 
 
-def _overrides_of(period: Period) -> dict:
+def period_overrides(period: Period) -> dict:
+    """The period's target overrides keyed by (metric, "agent" | "team", id): read once per chunk."""
     overrides = {}
     for override in TargetOverride.objects.filter(period=period):
         key = (
@@ -422,7 +423,7 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
         version = found[0]
         versions[version.pk] = version
         by_version.setdefault(version.pk, []).append(agent)
-    overrides = _overrides_of(period)
+    overrides = period_overrides(period)
     adjustments: dict[int, list[Adjustment]] = {}
     for adjustment in Adjustment.objects.filter(period=period, agent__in=agents).select_related(
         "corrects"

@@ -1,0 +1,38 @@
+"""Choices for HR's comparison and simulation pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incentives.models import Period, PlanVersion, Run
+
+
+class RunsCompareForm(forms.Form):
+    before = forms.ModelChoiceField(Run.objects.none(), label=_("Before"))
+    after = forms.ModelChoiceField(Run.objects.none(), label=_("After"))
+
+    def __init__(self, period: Period, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        done = (
+            period.runs.filter(status=Run.Status.DONE).select_related("period").order_by("-number")
+        )
+        self.fields["before"].queryset = done
+        self.fields["after"].queryset = done
+
+    def clean(self):
+        data = super().clean()
+        if data.get("before") and data.get("before") == data.get("after"):
+            raise forms.ValidationError(_("Choose two different runs."))
+        return data
+
+
+class WhatIfForm(forms.Form):
+    version = forms.ModelChoiceField(
+        PlanVersion.objects.select_related("plan").prefetch_related("teams", "groups", "metrics", "tiers", "gates")
+        .order_by("plan__code", "-number"),
+        label=_("Plan version"),
+        help_text=_("Any version, in force or not: a draft is how a new plan is tried before it pays."),
+    )  # fmt: skip
+    period = forms.ModelChoiceField(
+        Period.objects.filter(runs__status=Run.Status.DONE).distinct().order_by("-year", "-month"),
+        label=_("Over the data of"),
+    )
