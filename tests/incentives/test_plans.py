@@ -178,3 +178,21 @@ def test_a_statement_keeps_a_negative_nps_and_fractional_sums(
     assert (nps.numerator, nps.denominator, nps.value, nps.score) == (D(-2), D(4), D(-50), D(0))
     qa = Statement.objects.get(run=run, agent=people.agent_a).lines.get(metric="qa_score")
     assert qa.no_data and qa.effective_weight == 0 and nps.effective_weight == 100
+
+
+def test_a_version_that_starts_mid_month_pays_the_whole_month(people, django_capture_on_commit_callbacks):
+    """The rule (docs/scoring.md): a month is paid under the version in force on its last day (a
+    leaver's: their last working day), for all its days — one month, one plan, as the agent reads it."""
+    v1 = people.plan
+    v2 = services.plan_version_new(version=v1, effective_from=dt.date(2026, 10, 16), note="mid-month")
+    spec = services.version_spec_from_db(v2)
+    spec.metrics[0].target = D(96)
+    services.plan_version_update(version=v2, spec=spec, teams=[people.team_a, people.team_b])
+    services.plan_version_activate(version=v2)
+    leaver = people.agent_b
+    leaver.leave_date = dt.date(2026, 10, 10)
+    leaver.save()
+    run = _compute(PeriodFactory(year=2026, month=10), django_capture_on_commit_callbacks)
+    used = dict(Statement.objects.filter(run=run).values_list("agent__employee_id", "plan_version"))
+    assert used == {"A1": v2.pk, "A2": v2.pk, "B1": v1.pk}  # B1 left on the 10th, under v1
+    assert Statement.objects.get(run=run, agent=people.agent_a).lines.get().target == D(96)
