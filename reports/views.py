@@ -31,9 +31,13 @@ def hr_overview(request):
             "latest": latest[period.pk],
             "totals": totals.get(latest[period.pk].pk, []) if latest[period.pk] else [],
             "problems": run_problems.get(latest[period.pk].pk, []) if latest[period.pk] else [],
+            # Progress of a run under way: its chunks (one per team) are prefetched with the runs.
+            "chunks": [c.status == "done" for c in latest[period.pk].chunks.all()] if latest[period.pk] else [],
         }
         for period in periods
     ]
+    for row in rows:
+        row["chunks_done"] = sum(row["chunks"])
     problems = incentive_selectors.plan_problems(incentive_selectors.today())
     return render(request, "reports/hr_overview.html", {"rows": rows, "plan_problems": problems})
 

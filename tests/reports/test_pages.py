@@ -133,3 +133,31 @@ def test_the_overview_runs_as_many_queries_for_three_months_as_for_one(
         with django_capture_on_commit_callbacks(execute=True):
             services.run_start(period=PeriodFactory(year=2026, month=month))
     assert queries() == one
+
+
+def test_the_overview_shows_a_runs_progress_team_by_team(client, people, october):
+    from incentives.models import RunChunk
+
+    run = services.run_start(period=october)  # its chunks wait: the test's transaction never commits
+    services.run_chunk_execute(chunk_id=RunChunk.objects.get(run=run, team=people.team_a).pk)
+    client.force_login(people.hr)
+    html = client.get("/hr/").content.decode()
+    assert "Latest run v1: Running" in html and "1 of 2 teams done" in html
+
+
+def test_an_approved_run_stays_as_approved_when_the_month_is_computed_again(
+    people, october, django_capture_on_commit_callbacks
+):
+    from incentives.models import RunChunk, Statement
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.run_start(period=october)
+    services.period_approve(period=october, run=first)
+    approved = sorted(Statement.objects.filter(run=first).values_list("agent_id", "amount"))
+    # A delivery of one of its chunks again changes nothing; a new run is a new version beside it.
+    services.run_chunk_execute(chunk_id=RunChunk.objects.filter(run=first).first().pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.run_start(period=october)
+    october.refresh_from_db()
+    assert second.number == 2 and october.approved_run == first
+    assert sorted(Statement.objects.filter(run=first).values_list("agent_id", "amount")) == approved
