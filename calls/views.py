@@ -1,10 +1,7 @@
 """HR's import pages: upload with a preview, the batch with its progress and errors, rollback."""
 
-import csv
-
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,8 +11,7 @@ from calls.forms import ImportForm
 from calls.importers.sources import FileError
 from calls.models import ImportBatch
 from calls.roles import HR, roles_required
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from calls.spreadsheets import csv_response
 
 
 @roles_required(HR)
@@ -54,27 +50,12 @@ def batch_detail(request, pk: int):
 def batch_errors_csv(request, pk: int):
     """The error report (line, column, value, reason), safe to open in a spreadsheet."""
     batch = get_object_or_404(ImportBatch, pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 with a BOM as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(["line", "column", "value", "reason"])
-    for error in batch.errors:
-        writer.writerow(
-            [
-                _safe(error["line"]),
-                _safe(error["column"]),
-                _safe(error["value"]),
-                _safe(error["reason"]),
-            ]
-        )
-    return response
-
-
-def _safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return csv_response(
+        f"import-{batch.pk}-errors.csv",
+        ["line", "column", "value", "reason"],
+        ([e["line"], e["column"], e["value"], e["reason"]] for e in batch.errors),
+        stream=False,  # at most 1,000 lines: sent whole, with its length
+    )
 
 
 @require_POST

@@ -10,6 +10,7 @@ from calls.roles import AGENT, HR, LEAD, public
 from calls.urls import api_urlpatterns as calls_api
 from incentives.urls import api_urlpatterns as incentives_api
 from reports import views as report_views
+from reports.urls import api_urlpatterns as reports_api
 
 
 class SchemaView(SpectacularAPIView):
@@ -31,5 +32,6 @@ urlpatterns = [
     path("", include("calls.urls")),
     path("api/v1/", include(incentives_api)),
     path("api/v1/", include(calls_api)),
+    path("api/v1/", include(reports_api)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
 ]

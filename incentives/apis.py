@@ -18,6 +18,7 @@ from calls.roles import AGENT, HR, LEAD
 from incentives import selectors, services
 from incentives.explain import explain, worked_examples
 from incentives.models import (
+    Adjustment,
     Agent,
     Group,
     Period,
@@ -28,6 +29,7 @@ from incentives.models import (
     TargetOverride,
 )
 from incentives.serializers import (
+    AdjustmentSerializer,
     AgentCreateSerializer,
     AgentSerializer,
     GroupSerializer,
@@ -460,3 +462,41 @@ class TargetProposalApi(APIView):
                 "saved_override": saved.pk if saved else None,
             }
         )  # fmt: skip
+
+
+# --- adjustments ---------------------------------------------------------------------------------
+
+
+class AdjustmentViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Corrections of closed months, paid in an open one (HR). Written once; deleted while the month
+    that pays them is open."""
+
+    allowed_roles = {HR}
+    serializer_class = AdjustmentSerializer
+    queryset = Adjustment.objects.select_related("period", "agent", "corrects")
+    filterset_fields = ["period", "agent", "corrects"]
+
+    def create(self, request):
+        incoming = self.get_serializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        d = incoming.validated_data
+        try:
+            adjustment = services.adjustment_create(
+                period=d["period"], agent=d["agent"], amount=d["amount"], corrects=d["corrects"],
+                reason=d["reason"], created_by=request.user,
+            )  # fmt: skip
+        except services.AdjustmentRefused as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(self.get_serializer(adjustment).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        try:
+            services.adjustment_delete(adjustment=instance)
+        except services.AdjustmentRefused as exc:
+            raise ValidationError({"detail": str(exc)}) from exc

@@ -8,7 +8,7 @@ answer to "which plan version applies to this agent on this date".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -129,7 +129,9 @@ def statements_visible_to(user) -> QuerySet[Statement]:
     statements = Statement.objects.select_related(
         "run__period", "agent", "team", "plan_version__plan"
     ).prefetch_related(
-        Prefetch("lines", queryset=StatementLine.objects.order_by("id")), "gates_hit"
+        Prefetch("lines", queryset=StatementLine.objects.order_by("id")),
+        "gates_hit",
+        "adjustment_lines",
     )
     roles = user_roles(user)
     if HR in roles:
@@ -234,3 +236,37 @@ def plan_problems(day: dt.date) -> list[PlanProblem]:
     return [
         PlanProblem(agent, resolved[agent.pk]) for agent in agents if len(resolved[agent.pk]) != 1
     ]
+
+
+# --- payroll -------------------------------------------------------------------------------------
+
+PAYROLL_COLUMNS = ("employee_id", "name", "period", "amount", "currency", "plan_version")
+
+
+class PayrollNotReady(Exception):
+    """Only an approved or closed month goes to payroll: before that its amounts may still change."""
+
+    def __init__(self, period: Period):
+        self.period = period
+        super().__init__(
+            f"{period} is {period.get_status_display()}: only an approved or closed month can be "
+            "exported to payroll."
+        )
+
+
+def payroll_rows(period: Period) -> Iterator[tuple]:
+    """One row per agent of the period's approved run, in ``PAYROLL_COLUMNS`` order, by employee id;
+    the amount a ``Decimal``. Raises ``PayrollNotReady`` at once (not on the first row) when the period
+    is not approved or closed. The rows are read lazily, so a response can stream them."""
+    if period.status not in (Period.Status.APPROVED, Period.Status.CLOSED):
+        raise PayrollNotReady(period)
+    statements = (
+        Statement.objects.filter(run_id=period.approved_run_id)
+        .select_related("agent", "plan_version__plan")
+        .order_by("agent__employee_id")
+    )
+    month = str(period)
+    return (
+        (s.agent.employee_id, s.agent.name, month, s.amount, s.currency, str(s.plan_version))
+        for s in statements.iterator(chunk_size=2000)
+    )

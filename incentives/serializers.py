@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from calls.metrics import CATALOGUE, METRIC_CHOICES
 from incentives.models import (
+    Adjustment,
     Agent,
     Channel,
     Group,
@@ -342,3 +343,11 @@ class TargetProposalRequestSerializer(serializers.Serializer):
         queryset=Period.objects.all(), required=False, allow_null=True,
         help_text="Save the proposal as the team's targets for this period.",
     )  # fmt: skip
+
+
+class AdjustmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Adjustment
+        fields = ["id", "period", "agent", "amount", "corrects", "reason", "created_at"]
+        read_only_fields = ["created_at"]
+        validators = []  # checked by services.adjustment_create

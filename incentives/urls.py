@@ -11,6 +11,8 @@ urlpatterns = [
         "periods/<int:pk>/runs/<int:run_pk>/approve/", views.period_approve, name="period_approve"
     ),
     path("periods/<int:pk>/close/", views.period_close, name="period_close"),
+    path("periods/<int:pk>/payroll.csv", views.period_payroll_csv, name="period_payroll_csv"),
+    path("periods/<int:pk>/payroll.xlsx", views.period_payroll_xlsx, name="period_payroll_xlsx"),
 ]
 
 router = SimpleRouter()
@@ -21,6 +23,7 @@ router.register("agents", apis.AgentViewSet, basename="api-agent")
 router.register("plans", apis.PlanViewSet, basename="api-plan")
 router.register("plan-versions", apis.PlanVersionViewSet, basename="api-plan-version")
 router.register("targets", apis.TargetOverrideViewSet, basename="api-target")
+router.register("adjustments", apis.AdjustmentViewSet, basename="api-adjustment")
 
 # Mounted under /api/v1/ by config.urls.
 api_urlpatterns = [

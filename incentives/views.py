@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls.roles import AGENT, HR, LEAD, roles_required
+from calls.spreadsheets import csv_response, xlsx_response
 from incentives import selectors, services
 from incentives.models import Period, Run
 
@@ -63,3 +64,35 @@ def period_close(request, pk: int):
         messages.success(request, _("%(period)s closed: its data and statements can no longer change.")
                          % {"period": period})  # fmt: skip
     return redirect("reports:hr_overview")
+
+
+@roles_required(HR)
+def period_payroll_csv(request, pk: int):
+    """The approved payouts of a month for the payroll system, as CSV."""
+    return _payroll_export(request, pk, "csv")
+
+
+@roles_required(HR)
+def period_payroll_xlsx(request, pk: int):
+    """The approved payouts of a month for the payroll system, as XLSX."""
+    return _payroll_export(request, pk, "xlsx")
+
+
+def _payroll_export(request, pk: int, fmt: str):
+    period = get_object_or_404(Period, pk=pk)
+    try:
+        rows = selectors.payroll_rows(period)
+    except selectors.PayrollNotReady:
+        messages.error(
+            request,
+            _(
+                "%(period)s is %(status)s: only an approved or closed month can be exported to payroll."
+            )
+            % {"period": period, "status": period.get_status_display()},
+        )
+        return redirect("reports:hr_overview")
+    # The column names stay English whatever the page's language: the payroll system maps them.
+    filename = f"payroll-{period}.{fmt}"
+    if fmt == "csv":
+        return csv_response(filename, selectors.PAYROLL_COLUMNS, rows)
+    return xlsx_response(filename, f"payroll {period}", selectors.PAYROLL_COLUMNS, rows)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import apis, views
 
 app_name = "reports"
 urlpatterns = [
@@ -15,4 +15,10 @@ urlpatterns = [
     ),
     path("hr/periods/<int:pk>/compare/", views.runs_compare, name="runs_compare"),
     path("hr/what-if/", views.whatif, name="whatif"),
+]
+
+api_urlpatterns = [
+    path("runs/<int:pk>/review/", apis.ApprovalReviewApi.as_view(), name="api-run-review"),
+    path("runs/<int:pk>/compare/", apis.RunCompareApi.as_view(), name="api-run-compare"),
+    path("what-if/", apis.WhatIfApi.as_view(), name="api-what-if"),
 ]

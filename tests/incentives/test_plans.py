@@ -180,11 +180,15 @@ def test_a_statement_keeps_a_negative_nps_and_fractional_sums(
     assert qa.no_data and qa.effective_weight == 0 and nps.effective_weight == 100
 
 
-def test_a_version_that_starts_mid_month_pays_the_whole_month(people, django_capture_on_commit_callbacks):
+def test_a_version_that_starts_mid_month_pays_the_whole_month(
+    people, django_capture_on_commit_callbacks
+):
     """The rule (docs/scoring.md): a month is paid under the version in force on its last day (a
     leaver's: their last working day), for all its days — one month, one plan, as the agent reads it."""
     v1 = people.plan
-    v2 = services.plan_version_new(version=v1, effective_from=dt.date(2026, 10, 16), note="mid-month")
+    v2 = services.plan_version_new(
+        version=v1, effective_from=dt.date(2026, 10, 16), note="mid-month"
+    )
     spec = services.version_spec_from_db(v2)
     spec.metrics[0].target = D(96)
     services.plan_version_update(version=v2, spec=spec, teams=[people.team_a, people.team_b])

@@ -135,7 +135,9 @@ ONE = MetricRule("answer_rate", D(100), "up", D(90), D(50), D(95), D(98), D(150)
 def test_each_tier_at_its_boundary_with_and_without_kicker(answer_rate, tier_from, amount):
     rules = PlanRules(D("1000.00"), "CNY", (ONE,), TIERS, payout_cap=D("2000.00"))
     result = score(rules, {"answer_rate": D(answer_rate)})
-    assert (None if result.tier is None or result.tier.rate == 0 else str(result.tier.from_score)) == tier_from
+    assert (
+        None if result.tier is None or result.tier.rate == 0 else str(result.tier.from_score)
+    ) == tier_from
     assert result.amount == D(amount)
     assert result.capped is False
 
@@ -153,7 +155,9 @@ def _gated(gate, value):
 
 
 def test_a_multiply_gate_scales_the_amount():
-    result = _gated(GateRule("complaint_rate", "gt", D("0.5"), "multiply", factor=D("0.5")), D("0.6"))
+    result = _gated(
+        GateRule("complaint_rate", "gt", D("0.5"), "multiply", factor=D("0.5")), D("0.6")
+    )
     # 1,000 × 1.2 × 1.333333 + 200 = 1,800.00; × 0.5 = 900.00
     assert result.payout_factor == D("0.5") and result.amount == D("900.00")
 

@@ -159,3 +159,44 @@ def test_the_whatif_page(client, people, months):
     client.force_login(people.hr)
     html = client.get(f"/hr/what-if/?version={people.plan.pk}&period={october.pk}").content.decode()
     assert "Nothing is written" in html and "2,400.00" in html
+
+
+def test_the_api_gives_the_review_the_comparison_and_whatif_to_hr_only(
+    client, people, months, django_capture_on_commit_callbacks
+):
+    _september, october, first = months
+    _calls(people.agent_b, 10, 10, when=OCT + dt.timedelta(days=3))
+    second = _start(october, django_capture_on_commit_callbacks)
+    client.force_login(people.hr)
+    review = client.get(f"/api/v1/runs/{first.pk}/review/").json()
+    assert review["total"] == "2400.00" and review["largest_changes"][0]["employee_id"] == "A2"
+    compared = client.get(f"/api/v1/runs/{second.pk}/compare/?with={first.pk}").json()
+    assert [(d["employee_id"], d["reasons"]) for d in compared["differences"]] == [("B1", ["data"])]
+    assert client.get(f"/api/v1/runs/{second.pk}/compare/?with=x").status_code == 400
+    result = client.post(
+        "/api/v1/what-if/", {"version": people.plan.pk, "period": october.pk}
+    ).json()
+    assert result["compared_with_run"] == 2 and result["whatif_total"] == result["real_total"]
+    client.force_login(people.lead_a)
+    assert client.get(f"/api/v1/runs/{first.pk}/review/").status_code == 403
+    assert (
+        client.post(
+            "/api/v1/what-if/", {"version": people.plan.pk, "period": october.pk}
+        ).status_code
+        == 403
+    )
+
+
+def test_hr_records_an_adjustment_through_the_api_and_a_refusal_says_why(client, people):
+    september, october = _closed(9), PeriodFactory(year=2026, month=10)
+    client.force_login(people.hr)
+    body = {"period": october.pk, "agent": people.agent_a.pk, "amount": "-35.20", "corrects": september.pk,
+            "reason": "a complaint withdrawn after close"}  # fmt: skip
+    created = client.post("/api/v1/adjustments/", body)
+    assert created.status_code == 201 and created.json()["amount"] == "-35.20"
+    refused = client.post(
+        "/api/v1/adjustments/", {**body, "corrects": october.pk, "period": september.pk}
+    )
+    assert refused.status_code == 400 and "open month" in refused.json()["detail"]
+    client.force_login(people.agent_a.user)
+    assert client.get("/api/v1/adjustments/").status_code == 403

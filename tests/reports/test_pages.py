@@ -138,7 +138,9 @@ def test_the_overview_runs_as_many_queries_for_three_months_as_for_one(
 def test_the_overview_shows_a_runs_progress_team_by_team(client, people, october):
     from incentives.models import RunChunk
 
-    run = services.run_start(period=october)  # its chunks wait: the test's transaction never commits
+    run = services.run_start(
+        period=october
+    )  # its chunks wait: the test's transaction never commits
     services.run_chunk_execute(chunk_id=RunChunk.objects.get(run=run, team=people.team_a).pk)
     client.force_login(people.hr)
     html = client.get("/hr/").content.decode()

@@ -1,0 +1,99 @@
+"""HR's checks before approval in the API: the review of a run, two runs compared, what-if."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calls.roles import HR
+from incentives.models import Period, PlanVersion, Run
+from reports import selectors
+
+
+def _d(value) -> str | None:
+    """Money and scores as exact strings, as the serializers give them (never a float)."""
+    return None if value is None else str(value)
+
+
+def _statement(s) -> dict | None:
+    if s is None:
+        return None
+    return {"id": s.pk, "amount": _d(s.amount), "weighted_score": _d(s.weighted_score)}
+
+
+def _row(d: selectors.Difference) -> dict:
+    return {"employee_id": d.agent.employee_id, "name": d.agent.name, "before": _statement(d.before),
+            "after": _statement(d.after), "change": _d(d.delta), "reasons": d.reasons}  # fmt: skip
+
+
+class ApprovalReviewApi(APIView):
+    """What HR checks before approving a run: totals per team against budget, the distribution of
+    scores, the largest changes from last month, gates hit, no plan / no data, unpaid adjustments."""
+
+    allowed_roles = {HR}
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        run = get_object_or_404(Run.objects.select_related("period"), pk=pk)
+        r = selectors.approval_review(period=run.period, run=run)
+        return Response({
+            "period": str(r.period), "run": r.run.number, "total": _d(r.total),
+            "teams": [{"team": t.team.code, "agents": t.agents, "total": _d(t.total), "budget": _d(t.budget),
+                       "over_budget": _d(t.over_budget)} for t in r.teams],
+            "score_bands": [{"band": label, "agents": n} for label, n in r.bands],
+            "largest_changes": [{"employee_id": c.statement.agent.employee_id, "previous": _d(c.previous),
+                                 "amount": _d(c.statement.amount), "change": _d(c.delta)} for c in r.changes],
+            "gates_hit": [s.agent.employee_id for s in r.gated],
+            "no_data": [s.agent.employee_id for s in r.no_data],
+            "problems": [c.problem for c in r.problems],
+            "unpaid_adjustments": [a.pk for a in r.unpaid_adjustments],
+        })  # fmt: skip
+
+
+class RunCompareApi(APIView):
+    """Two runs of a month: per agent, the change and why (data, plan, targets, adjustments)."""
+
+    allowed_roles = {HR}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("with", int, description="The earlier run to compare with.")],
+        responses={200: dict},
+    )
+    def get(self, request, pk: int):
+        after = get_object_or_404(Run, pk=pk)
+        try:
+            before = get_object_or_404(Run, pk=int(request.query_params.get("with", "")))
+        except ValueError:
+            raise ValidationError({"with": "the id of another run of the same month"}) from None
+        if before.period_id != after.period_id or before.pk == after.pk:
+            raise ValidationError({"with": "the id of another run of the same month"})
+        rows = selectors.runs_compare(before=before, after=after)
+        return Response(
+            {"before": before.number, "after": after.number, "differences": [_row(d) for d in rows]}
+        )
+
+
+class WhatIfRequestSerializer(serializers.Serializer):
+    version = serializers.PrimaryKeyRelatedField(queryset=PlanVersion.objects.all())
+    period = serializers.PrimaryKeyRelatedField(queryset=Period.objects.all())
+
+
+class WhatIfApi(APIView):
+    """A plan version over a past month's data beside the real payouts. Nothing is written."""
+
+    allowed_roles = {HR}
+
+    @extend_schema(request=WhatIfRequestSerializer, responses={200: dict})
+    def post(self, request):
+        incoming = WhatIfRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        result = selectors.whatif(**incoming.validated_data)
+        return Response({
+            "version": str(result.version), "period": str(result.period),
+            "compared_with_run": result.compared_with.number if result.compared_with else None,
+            "real_total": _d(result.real_total), "whatif_total": _d(result.whatif_total),
+            "winners": len(result.winners), "losers": len(result.losers),
+            "agents": [_row(d) for d in result.rows], "problems": result.problems,
+        })  # fmt: skip
