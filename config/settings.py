@@ -215,11 +215,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", default="incentives")
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=3600, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Redis re-delivers an unacknowledged message after this many seconds; it must exceed the
-    # longest task, or a slow task would be run twice at once.
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
-}
+# Redis re-delivers an unacknowledged message (its worker died) after this many seconds; it must
+# exceed the longest task, or a slow task would be run twice at once. Only a test that kills a worker
+# sets it lower, so that the re-delivery happens within the test.
+_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 600, minimum=1
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _VISIBILITY_TIMEOUT}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

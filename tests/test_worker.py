@@ -3,8 +3,11 @@ lands in PostgreSQL. Runs in CI (.ci/run); skipped locally without CELERY_BROKER
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -13,11 +16,19 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
+from calls.models import Call
 from incentives import services
-from incentives.models import Run, RunChunk, Statement
-from tests.factories import CallFactory, PeriodFactory
+from incentives.models import Agent, Run, RunChunk, Statement
+from tests.factories import (
+    AgentFactory,
+    BatchFactory,
+    CallFactory,
+    PeriodFactory,
+    TeamFactory,
+    plan_from_preset,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -30,20 +41,18 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(tmp_path):
-    """A Celery worker in its own process, on this run's queue, until the test ends."""
-    log = tmp_path / "worker.log"
+@contextlib.contextmanager
+def _worker_process(log: Path, **env: str):
+    """Start a Celery worker (one process, ``--pool=solo``) on this run's queue, logging to ``log``;
+    yield it once it is ready to take tasks, and stop it on leaving. ``env`` adds to its environment."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        **env,
     }
-    from config.celery import app
-
-    app.control.purge()  # nothing of an earlier, interrupted run may reach this worker
     with log.open("w") as out:
         process = subprocess.Popen(
             [
@@ -61,7 +70,7 @@ def worker(tmp_path):
                 "-Q",
                 settings.CELERY_TASK_DEFAULT_QUEUE,
                 "--hostname",
-                f"test-{os.getpid()}@%h",
+                f"test-{os.getpid()}-{log.stem}@%h",
             ],
             cwd=ROOT,
             env=env,
@@ -74,13 +83,25 @@ def worker(tmp_path):
                 assert process.poll() is None, f"the worker exited:\n{log.read_text()}"
                 assert time.monotonic() < deadline, f"the worker did not start:\n{log.read_text()}"
                 time.sleep(0.2)
-            yield SimpleLog(process.pid, log)
+            yield process
         finally:
-            process.terminate()
+            process.terminate()  # nothing happens if the test has killed it already
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """A Celery worker in its own process, on this run's queue, until the test ends."""
+    from config.celery import app
+
+    app.control.purge()  # nothing of an earlier, interrupted run may reach this worker
+    log = tmp_path / "worker.log"
+    with _worker_process(log) as process:
+        yield SimpleLog(process.pid, log)
 
 
 class SimpleLog:
@@ -118,3 +139,178 @@ def test_a_run_is_computed_by_a_real_worker_and_lands_in_postgresql(people, work
     # It was the worker process, not this one, that ran both chunks.
     assert worker.text().count("incentives.tasks.compute_chunk") >= 2
     assert "succeeded" in worker.text()
+
+
+# How long Redis waits before it gives the killed worker's unacknowledged task to another worker, in
+# the test only (in production it exceeds the longest task; see CELERY_VISIBILITY_TIMEOUT).
+VISIBILITY_TIMEOUT = 2
+TASK_RECEIVED = re.compile(r"incentives\.tasks\.compute_chunk\[([0-9a-f-]+)\] received")
+
+
+def _run_wait(run: Run, log: Path, *, seconds: float = 30) -> Run:
+    """Wait until ``run`` is no longer waiting or running, and return it."""
+    deadline = time.monotonic() + seconds
+    while (run := Run.objects.get(pk=run.pk)).status in (Run.Status.PENDING, Run.Status.RUNNING):
+        assert time.monotonic() < deadline, f"the run did not finish:\n{log.read_text()}"
+        time.sleep(0.2)
+    return run
+
+
+def _statements_of(run: Run) -> dict[int, tuple]:
+    """What a run paid each agent, and why: comparable between two runs."""
+    return {
+        statement.agent_id: (
+            statement.amount,
+            statement.weighted_score,
+            statement.amount_before_cap,
+            statement.facts_fingerprint,
+            [
+                (line.metric, line.value, line.numerator, line.denominator, line.score, line.points)
+                for line in statement.lines.all()
+            ],
+        )
+        for statement in Statement.objects.filter(run=run).prefetch_related("lines")
+    }
+
+
+def _unfinished_tasks(log: Path) -> set[str]:
+    """The ids of the tasks a worker received and never finished (its log says neither how nor why)."""
+    text = log.read_text()
+    return {
+        task_id
+        for task_id in TASK_RECEIVED.findall(text)
+        if f"[{task_id}] succeeded" not in text and f"[{task_id}] raised" not in text
+    }
+
+
+def _backends_waiting_on_me() -> list[int]:
+    """The PostgreSQL server processes (of the worker) that wait for a lock this session holds.
+
+    pg_locks, not pg_stat_activity: the latter is a snapshot taken once per transaction, and this is
+    asked again and again inside one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT pid FROM pg_locks"
+            " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def _backends_alive(pids: list[int]) -> bool:
+    """Whether any of these PostgreSQL server processes is still there (ask outside a transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(people, tmp_path):
+    """SIGKILL (the out-of-memory killer, a lost node) takes a worker down in the middle of a team's
+    chunk: its transaction is rolled back, Redis gives its unacknowledged task to the next worker, and
+    the run ends with the statements an uninterrupted run computes."""
+    from config.celery import app
+
+    assert connection.vendor == "postgresql"
+    # Six teams, so six chunks run one after another by a solo worker: a and b of the personas (plan
+    # plan-ab), c to f with four agents each (plan plan-cf). The worker is killed on team d.
+    teams = {code: TeamFactory(code=f"team-{code}", name=f"Team {code}") for code in "cdef"}
+    for team in teams.values():
+        AgentFactory.create_batch(4, team=team)
+    plan_cf = plan_from_preset(code="plan-cf", teams=teams.values())
+    agents = list(Agent.objects.order_by("pk"))
+    batch = BatchFactory()
+    when = dt.datetime(2026, 10, 5, 2, 0, tzinfo=dt.UTC)
+    calls = []
+    for n, agent in enumerate(agents):
+        # 20 calls each, 0 to 4 of them unanswered: answer rates 100 to 80, so payouts differ.
+        for minute in range(20):
+            started = when + dt.timedelta(days=n % 20, minutes=minute)
+            unanswered = minute < n % 5
+            calls.append(
+                CallFactory.build(
+                    agent=agent,
+                    batch=batch,
+                    started_at=started,
+                    answered_at=None if unanswered else started + dt.timedelta(seconds=5),
+                )
+            )
+    Call.objects.bulk_create(calls)
+    period = PeriodFactory(year=2026, month=10)
+
+    app.control.purge()  # an earlier, interrupted test's messages must not reach these workers
+    run = services.run_start(period=period)  # commits; six messages wait in Redis, no worker yet
+    chunks = {chunk.team.code: chunk for chunk in run.chunks.select_related("team").order_by("pk")}
+    assert list(chunks) == ["team-a", "team-b", "team-c", "team-d", "team-e", "team-f"]
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+
+    # Make the worker stop, deterministically, half-way through team d's transaction: this test holds
+    # an uncommitted statement of the run for team d's last agent, so the worker computes the team,
+    # inserts the other agents' statements and then waits on the unique index (run, agent).
+    with transaction.atomic():
+        last_of_d = (
+            Agent.objects.filter(placements__team=chunks["team-d"].team).order_by("pk").last()
+        )
+        Statement.objects.create(
+            run=run, agent=last_of_d, team=chunks["team-d"].team, plan_version=plan_cf,
+            target_bonus=0, currency="CNY", weighted_score=0, tier_rate=0, kicker=0,
+            amount_before_cap=0, amount=0,
+        )  # fmt: skip
+        with _worker_process(first_log) as first:
+            deadline = time.monotonic() + 30
+            while not (waiting := _backends_waiting_on_me()):
+                assert first.poll() is None, f"the worker exited:\n{first_log.read_text()}"
+                assert time.monotonic() < deadline, (
+                    f"team d never started:\n{first_log.read_text()}"
+                )
+                time.sleep(0.1)
+            done = set(
+                RunChunk.objects.filter(run=run, status=RunChunk.Status.DONE).values_list(
+                    "team__code", flat=True
+                )
+            )
+            os.kill(first.pid, signal.SIGKILL)
+            killed_at = time.time()
+            assert first.wait(timeout=10) == -signal.SIGKILL
+        # Drop the barrier. The dead worker's transaction can only be rolled back: nobody is left
+        # to send its COMMIT.
+        transaction.set_rollback(True)
+
+    # Killed in the middle of the run, and in the middle of a chunk: three teams done, team d's task
+    # taken and unfinished (so unacknowledged), e and f still in the queue.
+    assert done == {"team-a", "team-b", "team-c"}
+    killed_tasks = _unfinished_tasks(first_log)
+    assert len(killed_tasks) == 1, first_log.read_text()
+    # The killed worker's server process notices the lost client and rolls back: team d has no
+    # statement and its chunk still waits, as if nobody had started it.
+    deadline = time.monotonic() + 30
+    while _backends_alive(waiting):
+        assert time.monotonic() < deadline, "the dead worker's database session lingers"
+        time.sleep(0.1)
+    assert Run.objects.get(pk=run.pk).status == Run.Status.RUNNING
+    chunk_d = RunChunk.objects.get(pk=chunks["team-d"].pk)
+    assert (chunk_d.status, chunk_d.attempts) == (RunChunk.Status.PENDING, 0)
+    assert not Statement.objects.filter(run=run, team=chunk_d.team).exists()
+
+    # The Redis transport puts an unacknowledged message back in its queue once it is older than the
+    # visibility timeout, at its next sweep (kombu's QoS.restore_visible): one when a worker's consumer
+    # starts (MultiChannelPoller.on_poll_init), then only every unacked_restore_interval (10 s) x
+    # unacked_restore_throttle (10), i.e. every 100 s. So start the second worker once team d's task,
+    # taken before the kill, is surely older than its visibility timeout: its start-up sweep gives the
+    # task back, with no race against a timer.
+    time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1 - time.time()))
+    with _worker_process(second_log, CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT)):
+        run = _run_wait(run, second_log)
+        assert run.status == Run.Status.DONE, run.error
+        # The task the first worker died with is the one the second worker finished.
+        assert killed_tasks <= set(TASK_RECEIVED.findall(second_log.read_text()))
+        assert not _unfinished_tasks(second_log), second_log.read_text()
+
+        # The same month again, with nobody killed, by the same worker code.
+        again = _run_wait(services.run_start(period=period), second_log)
+        assert again.status == Run.Status.DONE, again.error
+
+    assert set(run.chunks.values_list("status", flat=True)) == {RunChunk.Status.DONE}
+    assert RunChunk.objects.get(pk=chunk_d.pk).attempts == 1  # the killed attempt left no trace
+    interrupted, uninterrupted = _statements_of(run), _statements_of(again)
+    assert len(interrupted) == len(agents) == 3 + 4 * 4
+    assert interrupted == uninterrupted
+    assert len({amount for amount, *_ in interrupted.values()}) > 1  # the comparison is not trivial
