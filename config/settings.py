@@ -248,6 +248,14 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "incentives.PlanAward",
     "incentives.TargetOverride",
     "incentives.Period",
+    "incentives.Adjustment",
+    # The interview: a reopening (HR only) and every change after it are on the record.
+    "incentives.Review",
+    "incentives.RootCause",
+    "incentives.ActionItem",
+    "incentives.SkillMark",
+    "incentives.AgreedTarget",
+    "incentives.SharedSkill",
 )
 
 LOGGING = {

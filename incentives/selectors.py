@@ -10,18 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from calls.months import center_tz
 from calls.roles import AGENT, HR, LEAD, user_roles
 from incentives.models import (
+    ActionItem,
     Agent,
     Period,
     Placement,
     PlanVersion,
+    Review,
     Run,
     Statement,
     StatementLine,
@@ -270,3 +273,179 @@ def payroll_rows(period: Period) -> Iterator[tuple]:
         (s.agent.employee_id, s.agent.name, month, s.amount, s.currency, str(s.plan_version))
         for s in statements.iterator(chunk_size=2000)
     )
+
+
+# --- the performance interview ---------------------------------------------------------------------
+
+
+def reviews_visible_to(user) -> QuerySet[Review]:
+    """HR: every review. A lead: their teams' reviews. An agent: their own. Anyone else: none."""
+    reviews = Review.objects.select_related("period", "agent", "team", "statement")
+    roles = user_roles(user)
+    if HR in roles:
+        return reviews
+    condition = Q(pk__in=[])
+    if LEAD in roles:
+        condition |= Q(team__leads=user)
+    if AGENT in roles:
+        condition |= Q(agent__user=user)
+    return reviews.filter(condition).distinct()
+
+
+def review_get_for_user(user, review_id: int) -> Review:
+    """The review, or 404 when it does not exist or the user may not see it."""
+    return get_object_or_404(reviews_visible_to(user), pk=review_id)
+
+
+def flagged_first(reviews: Iterable[Review]) -> list[Review]:
+    """The lead's order: the agents the data flags first — more flags first (below a threshold, a gate
+    hit, a drop of 10 points or more), then the largest drop in weighted score since last month, then
+    by employee id; completed reviews last."""
+    return sorted(
+        reviews,
+        key=lambda r: (
+            r.stage == Review.Stage.DONE,
+            -len(r.flags),
+            r.score_change if r.score_change is not None else Decimal("Infinity"),
+            r.agent.employee_id,
+        ),
+    )
+
+
+def actions_due(user, *, within_days: int = 7) -> list[ActionItem]:
+    """Open action items of the user's teams (HR: all) due within ``within_days`` or overdue."""
+    today = timezone.localdate()
+    items = ActionItem.objects.filter(
+        done_at__isnull=True, due__lte=today + dt.timedelta(days=within_days)
+    )
+    if HR not in user_roles(user):
+        items = items.filter(review__team__leads=user)
+    return list(
+        items.select_related("review__agent", "review__period", "owner").order_by("due", "id")
+    )
+
+
+@dataclass
+class ReviewProgress:
+    team: Team
+    stages: dict[str, int]
+    overdue: int
+
+
+def reviews_progress(period: Period) -> list[ReviewProgress]:
+    """Per team: how many of the month's reviews are in each stage, and open actions past due."""
+    counts = (
+        Review.objects.filter(period=period)
+        .values("team_id", "stage")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    overdue = dict(
+        ActionItem.objects.filter(
+            review__period=period, done_at__isnull=True, due__lt=timezone.localdate()
+        )
+        .values("review__team_id")
+        .annotate(n=Count("id"))
+        .values_list("review__team_id", "n")
+    )
+    teams = {t.pk: t for t in Team.objects.filter(reviews__period=period).distinct()}
+    rows: dict[int, ReviewProgress] = {}
+    for row in counts:
+        progress = rows.setdefault(
+            row["team_id"],
+            ReviewProgress(
+                teams[row["team_id"]],
+                {s: 0 for s in Review.Stage.values},
+                overdue.get(row["team_id"], 0),
+            ),
+        )
+        progress.stages[row["stage"]] = row["n"]
+    return sorted(rows.values(), key=lambda p: p.team.code)
+
+
+@dataclass
+class MetricTrend:
+    line: StatementLine
+    months: list[tuple[str, Decimal | None]]  # oldest first, this month last
+    team_value: Decimal | None
+
+    @property
+    def month_on_month(self) -> Decimal | None:
+        if len(self.months) < 2 or self.months[-1][1] is None or self.months[-2][1] is None:
+            return None
+        return self.months[-1][1] - self.months[-2][1]
+
+
+@dataclass
+class FollowThrough:
+    action: ActionItem
+    then: Decimal | None
+    now: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        return None if self.then is None or self.now is None else self.now - self.then
+
+
+@dataclass
+class ReviewContext:
+    """What the review page lays on the table."""
+
+    review: Review
+    trends: list[MetricTrend]
+    longest_waits: list
+    early_hangups: list
+    previous: Review | None
+    follow_through: list[FollowThrough]
+
+
+def review_context(review: Review, *, months: int = 3) -> ReviewContext:
+    """The statement's lines with the agent's last ``months`` approved values and the team's value
+    beside them, the calls behind the outliers (longest waits, early hang-ups), and last month's
+    review with its actions and how their metric moved since. A fixed number of queries per metric."""
+    from calls.models import Call
+    from calls.months import month_bounds
+    from incentives.services.runs import team_value
+
+    statement = Statement.objects.prefetch_related("lines", "gates_hit").get(pk=review.statement_id)
+    y, m = review.period.year, review.period.month
+    history = list(
+        Statement.objects.filter(agent=review.agent, run__period__approved_run=F("run"))
+        .filter(Q(run__period__year__lt=y) | Q(run__period__year=y, run__period__month__lte=m))
+        .select_related("run__period")
+        .prefetch_related("lines")
+        .order_by("-run__period__year", "-run__period__month")[:months]
+    )[::-1]
+    trends = []
+    for line in statement.lines.all():
+        values = []
+        for past in history:
+            found = next((x for x in past.lines.all() if x.metric == line.metric), None)
+            values.append((str(past.run.period), found.value if found else None))
+        team = None
+        if line.scope == "agent" and line.measure == "value":
+            team = team_value(review.team_id, line.metric, {}, y, m).value
+        trends.append(MetricTrend(line, values, team))
+    start, end = month_bounds(y, m)
+    calls = Call.objects.filter(agent=review.agent, started_at__gte=start, started_at__lt=end)
+    longest = list(calls.order_by("-wait_seconds", "started_at")[:5])
+    early = list(
+        calls.filter(
+            answered_at__isnull=False, ended_by=Call.EndedBy.CUSTOMER, talk_seconds__lt=30
+        ).order_by("talk_seconds", "started_at")[:5]
+    )
+    py, pm = (y - 1, 12) if m == 1 else (y, m - 1)
+    previous = (
+        Review.objects.filter(agent=review.agent, period__year=py, period__month=pm)
+        .select_related("statement", "period")
+        .prefetch_related("actions", "statement__lines")
+        .first()
+    )
+    follow = []
+    if previous is not None:
+        then = {line.metric: line.value for line in previous.statement.lines.all()}
+        now = {line.metric: line.value for line in statement.lines.all()}
+        follow = [
+            FollowThrough(a, then.get(a.metric), now.get(a.metric)) for a in previous.actions.all()
+        ]
+    return ReviewContext(review, trends, longest, early, previous, follow)

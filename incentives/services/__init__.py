@@ -4,7 +4,7 @@ Public services check state and rules, then call private functions that mutate, 
 what they assume.
 """
 
-from incentives.services import adjustments, organisation, plans, runs, targets
+from incentives.services import adjustments, organisation, plans, reviews, runs, targets
 from incentives.services.adjustments import (
     AdjustmentRefused,
     adjustment_create,
@@ -27,6 +27,19 @@ from incentives.services.plans import (
     plan_version_update,
     presets_load,
     version_spec_from_db,
+)
+from incentives.services.reviews import (
+    ReviewRefused,
+    action_item_add,
+    action_item_done,
+    review_acknowledge,
+    review_reopen,
+    review_sign,
+    reviews_open,
+    root_cause_add,
+    shared_skill_add,
+    skill_mark_add,
+    target_agree,
 )
 from incentives.services.runs import (
     PeriodStateError,
@@ -53,9 +66,12 @@ __all__ = [
     "PeriodStateError",
     "PlanInvalid",
     "PlanLocked",
+    "ReviewRefused",
     "RunAlreadyActive",
     "TargetInvalid",
     "TargetProposal",
+    "action_item_add",
+    "action_item_done",
     "adjustment_create",
     "adjustment_delete",
     "adjustments",
@@ -75,11 +91,20 @@ __all__ = [
     "plan_version_update",
     "plans",
     "presets_load",
+    "review_acknowledge",
+    "review_reopen",
+    "review_sign",
+    "reviews",
+    "reviews_open",
+    "root_cause_add",
     "run_chunk_execute",
     "run_chunk_fail",
     "run_start",
     "runs",
     "score_agents",
+    "shared_skill_add",
+    "skill_mark_add",
+    "target_agree",
     "target_override_set",
     "targets",
     "targets_propose",

@@ -232,7 +232,7 @@ def _payout_cap(version: PlanVersion, target_bonus: Decimal) -> Decimal | None:
     return None
 
 
-def _team_value(team_id: int, code: str, params: dict, year: int, month: int) -> MetricValue:
+def team_value(team_id: int, code: str, params: dict, year: int, month: int) -> MetricValue:
     """A team's value for a month: the calls of each agent while placed in the team (by date, so an
     agent who moved mid-month counts for each team for their days there), summed as ratios."""
     start, end = month_bounds(year, month)
@@ -262,10 +262,10 @@ def _team_value(team_id: int, code: str, params: dict, year: int, month: int) ->
 
 def _team_improvement(team_id: int, code: str, params: dict, year: int, month: int, baseline: str):
     past = [
-        _team_value(team_id, code, params, y, m).value
+        team_value(team_id, code, params, y, m).value
         for y, m in baseline_months(year, month, baseline)
     ]
-    return improvement(code, _team_value(team_id, code, params, year, month), past)
+    return improvement(code, team_value(team_id, code, params, year, month), past)
 
 
 @dataclass
@@ -313,7 +313,7 @@ def score_agents(
         key = _line_key(pm.metric, pm.measure, pm.scope)
         if pm.scope == Scope.TEAM:
             values[key] = (
-                _team_value(team_id, pm.metric, pm.params, year, month)
+                team_value(team_id, pm.metric, pm.params, year, month)
                 if pm.measure == PlanMetric.Measure.VALUE
                 else _team_improvement(team_id, pm.metric, pm.params, year, month, pm.baseline)
             )
@@ -334,7 +334,7 @@ def score_agents(
         key = _gate_key(gate.metric, gate.scope, gate.params)
         if key not in values:
             values[key] = (
-                _team_value(team_id, gate.metric, gate.params, year, month)
+                team_value(team_id, gate.metric, gate.params, year, month)
                 if gate.scope == Scope.TEAM
                 else metric_values(
                     gate.metric, agent_ids=ids, start=start, end=end, params=gate.params
@@ -505,6 +505,10 @@ def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
         period.approved_by = approved_by
         period.full_clean()
         period.save()
+        # The interview follows the approved month: a review for every agent, flagged ones first.
+        from incentives.services.reviews import reviews_open
+
+        reviews_open(period=period)
     return period
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from incentives import services
 from incentives.models import Group, Placement, PlanMetric, Statement
-from incentives.services.runs import _team_value
+from incentives.services.runs import team_value
 from tests.factories import CallFactory, PeriodFactory
 
 
@@ -50,8 +50,8 @@ def test_a_mid_month_move_counts_for_each_team_by_date(people, django_capture_on
         CallFactory(agent=people.agent_a, started_at=dt.datetime(2026, 10, 15 + day, 2, tzinfo=dt.UTC),
                     answered_at=None)  # fmt: skip
     services.agent_place(agent=people.agent_a, team=people.team_b, valid_from=dt.date(2026, 10, 16))
-    assert _team_value(people.team_a.pk, "answer_rate", {}, 2026, 10).numerator == 10
-    team_b = _team_value(people.team_b.pk, "answer_rate", {}, 2026, 10)
+    assert team_value(people.team_a.pk, "answer_rate", {}, 2026, 10).numerator == 10
+    team_b = team_value(people.team_b.pk, "answer_rate", {}, 2026, 10)
     assert (team_b.numerator, team_b.denominator, team_b.value) == (0, 10, D(0))
     # The agent's own statement covers the whole month, in the team where the month ends.
     with django_capture_on_commit_callbacks(execute=True):
