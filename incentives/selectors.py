@@ -392,6 +392,7 @@ class ReviewContext:
     """What the review page lays on the table."""
 
     review: Review
+    statement: Statement
     trends: list[MetricTrend]
     longest_waits: list
     early_hangups: list
@@ -448,4 +449,4 @@ def review_context(review: Review, *, months: int = 3) -> ReviewContext:
         follow = [
             FollowThrough(a, then.get(a.metric), now.get(a.metric)) for a in previous.actions.all()
         ]
-    return ReviewContext(review, trends, longest, early, previous, follow)
+    return ReviewContext(review, statement, trends, longest, early, previous, follow)

@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from calls.roles import AGENT, HR, LEAD, roles_required
+from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import csv_response, xlsx_response
-from incentives import selectors, services
-from incentives.models import Period, Run
+from incentives import forms, selectors, services
+from incentives.models import ActionItem, Period, Run
 
 
 @roles_required(HR, LEAD, AGENT)
@@ -96,3 +96,101 @@ def _payroll_export(request, pk: int, fmt: str):
     if fmt == "csv":
         return csv_response(filename, selectors.PAYROLL_COLUMNS, rows)
     return xlsx_response(filename, f"payroll {period}", selectors.PAYROLL_COLUMNS, rows)
+
+
+# --- the performance interview ---------------------------------------------------------------------
+
+
+@roles_required(HR, LEAD, AGENT)
+def review_list(request):
+    """Leads: their teams' reviews of a month, flagged first, and the actions due. Agents: their own
+    reviews. HR: the progress across teams and every review."""
+    periods = list(
+        Period.objects.filter(reviews__isnull=False).distinct().order_by("-year", "-month")[:12]
+    )
+    chosen = next(
+        (p for p in periods if str(p.pk) == request.GET.get("period")),
+        periods[0] if periods else None,
+    )
+    reviews = (
+        selectors.flagged_first(selectors.reviews_visible_to(request.user).filter(period=chosen))
+        if chosen
+        else []
+    )
+    roles = user_roles(request.user)
+    return render(request, "incentives/review_list.html", {
+        "periods": periods, "period": chosen, "reviews": reviews,
+        "due": selectors.actions_due(request.user) if roles & {HR, LEAD} else [],
+        "progress": selectors.reviews_progress(chosen) if HR in roles and chosen else [],
+        "today": selectors.today(),
+    })  # fmt: skip
+
+
+@roles_required(HR, LEAD, AGENT)
+def review_detail(request, pk: int):
+    """One interview: the data on the table, the current stage's forms, sign-off and acknowledgement.
+    Every POST goes through a service, which refuses what the stage or the person does not allow."""
+    review = selectors.review_get_for_user(request.user, pk)
+    if request.method == "POST":
+        step = request.POST.get("step", "")
+        try:
+            _review_step(request, review, step)
+        except services.ReviewRefused as exc:
+            messages.error(request, str(exc))
+        except _Invalid as exc:
+            messages.error(request, str(exc))
+        return redirect("incentives:review_detail", pk=review.pk)
+    review = selectors.review_get_for_user(request.user, pk)
+    context = selectors.review_context(review)
+    is_lead = review.team.leads.filter(pk=request.user.pk).exists()
+    return render(request, "incentives/review_detail.html", {
+        "review": review, "context": context, "statement": context.statement,
+        "can_lead": is_lead, "can_acknowledge": review.agent.user_id == request.user.pk,
+        "can_reopen": HR in user_roles(request.user),
+        "root_cause_form": forms.RootCauseForm(review), "action_form": forms.ActionItemForm(review),
+        "skill_form": forms.SkillMarkForm(), "shared_skill_form": forms.SharedSkillForm(),
+        "reopen_form": forms.ReopenForm(),
+    })  # fmt: skip
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _valid(form) -> dict:
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        raise _Invalid(_("Not saved — %(problems)s") % {"problems": problems})
+    return form.cleaned_data
+
+
+def _review_step(request, review, step: str) -> None:
+    user, data = request.user, request.POST
+    if step == "sign":
+        services.review_sign(review=review, user=user)
+        messages.success(request, _("Signed off: waiting for the agent's acknowledgement."))
+    elif step == "acknowledge":
+        services.review_acknowledge(review=review, user=user)
+        messages.success(request, _("Acknowledged."))
+    elif step == "reopen":
+        d = _valid(forms.ReopenForm(data))
+        services.review_reopen(review=review, user=user, stage=d["stage"], reason=d["reason"])
+    elif step == "root_cause":
+        d = _valid(forms.RootCauseForm(review, data))
+        services.root_cause_add(review=review, user=user, **d)
+    elif step == "action":
+        d = _valid(forms.ActionItemForm(review, data))
+        services.action_item_add(review=review, user=user, **d)
+    elif step == "skill":
+        services.skill_mark_add(review=review, user=user, **_valid(forms.SkillMarkForm(data)))
+    elif step == "target":
+        services.target_agree(review=review, user=user, **_valid(forms.TargetForm(data)))
+    elif step == "shared_skill":
+        services.shared_skill_add(review=review, user=user, **_valid(forms.SharedSkillForm(data)))
+    elif step == "done":
+        item = get_object_or_404(
+            ActionItem, pk=data.get("item"), review__in=selectors.reviews_visible_to(user)
+        )
+        services.action_item_done(item=item, user=user)
+    else:
+        raise _Invalid(_("Unknown step."))
