@@ -32,7 +32,9 @@ def hr_overview(request):
             "totals": totals.get(latest[period.pk].pk, []) if latest[period.pk] else [],
             "problems": run_problems.get(latest[period.pk].pk, []) if latest[period.pk] else [],
             # Progress of a run under way: its chunks (one per team) are prefetched with the runs.
-            "chunks": [c.status == "done" for c in latest[period.pk].chunks.all()] if latest[period.pk] else [],
+            "chunks": [c.status == "done" for c in latest[period.pk].chunks.all()]
+            if latest[period.pk]
+            else [],
         }
         for period in periods
     ]
