@@ -26,6 +26,7 @@ router.register("plans", apis.PlanViewSet, basename="api-plan")
 router.register("plan-versions", apis.PlanVersionViewSet, basename="api-plan-version")
 router.register("targets", apis.TargetOverrideViewSet, basename="api-target")
 router.register("adjustments", apis.AdjustmentViewSet, basename="api-adjustment")
+router.register("reviews", apis.ReviewViewSet, basename="api-review")
 
 # Mounted under /api/v1/ by config.urls.
 api_urlpatterns = [
@@ -38,4 +39,11 @@ api_urlpatterns = [
     path("periods/", apis.PeriodListApi.as_view(), name="api-periods"),
     path("periods/<int:pk>/runs/", apis.RunStartApi.as_view(), name="api-period-runs"),
     path("runs/<int:pk>/", apis.RunDetailApi.as_view(), name="api-run"),
+    path("review-actions/due/", apis.ReviewActionsDueApi.as_view(), name="api-review-actions-due"),
+    path(
+        "review-actions/<int:pk>/done/",
+        apis.ReviewActionDoneApi.as_view(),
+        name="api-review-action-done",
+    ),
+    path("review-progress/", apis.ReviewProgressApi.as_view(), name="api-review-progress"),
 ]

@@ -300,7 +300,11 @@ def _stage_problem(review: Review) -> str | None:
             if sides != {SkillMark.Side.STRENGTH, SkillMark.Side.WEAKNESS}:
                 return (f"{review.agent} is below a threshold: map at least one strength and one weakness "
                         "before signing off the consensus.")  # fmt: skip
-    if review.stage == Review.Stage.FORWARD and not review.agreed_targets.exists():
+    if (
+        review.stage == Review.Stage.FORWARD
+        and not review.agreed_targets.exists()
+        and targets_proposed(review)
+    ):
         return "Agree next month's targets before signing off the forward stage."
     return None
 
@@ -324,6 +328,17 @@ def review_sign(*, review: Review, user) -> Review:
     return review
 
 
+def _first_open_month_after(period: Period) -> Period:
+    """Next month — or, if HR has already approved it (a review finished late), the first month after
+    it still open: agreed targets always land on a month whose computation is still to come."""
+    year, month = _next_month(period)
+    while True:
+        candidate, _created = Period.objects.get_or_create(year=year, month=month)
+        if candidate.status in (Period.Status.OPEN, Period.Status.COMPUTED):
+            return candidate
+        year, month = _next_month(candidate)
+
+
 @transaction.atomic
 def review_acknowledge(*, review: Review, user) -> Review:
     """The agent acknowledges the signed current stage, which moves the review on. Acknowledging the
@@ -344,16 +359,12 @@ def review_acknowledge(*, review: Review, user) -> Review:
     if review.stage == Review.Stage.FORWARD and not review.agreed_targets.exists():
         AgreedTarget.objects.bulk_create(targets_proposed(review))
     if review.stage == Review.Stage.DONE:
-        year, month = _next_month(review.period)
-        target_period, _created = Period.objects.get_or_create(year=year, month=month)
-        if target_period.status in (Period.Status.APPROVED, Period.Status.CLOSED):
-            raise ReviewRefused(f"{target_period} is already {target_period.get_status_display()}: "
-                                "its targets can no longer change.")  # fmt: skip
+        target_period = _first_open_month_after(review.period)
         for agreed in review.agreed_targets.all():
             target_override_set(
                 period=target_period, metric_code=agreed.metric, agent=review.agent,
                 threshold=agreed.threshold, target=agreed.target, excellence=agreed.excellence,
-                note=f"agreed in the review of {review.period}", user=user,
+                note=f"agreed in the review of {review.period}", user=review.signed_by,
             )  # fmt: skip
         review.target_period = target_period
         fields.append("target_period")
@@ -374,6 +385,8 @@ def review_reopen(*, review: Review, user, stage: str, reason: str) -> Review:
         raise ReviewRefused(f"{stage} is not a stage of the review.")
     if not reason.strip():
         raise ReviewRefused("Say why the review is reopened.")
+    if len(reason.strip()) > 300:
+        raise ReviewRefused("Say why the review is reopened in at most 300 characters.")
     fields = ["stage", "reopened_at", "reopen_reason"]
     for later in ORDER[ORDER.index(stage) : -1]:
         setattr(review, f"{later}_signed_at", None)

@@ -263,3 +263,24 @@ def test_a_lead_and_an_agent_walk_the_three_stages_through_the_page(client, peop
         agent=people.agent_a2, period=review.target_period
     ).target == D(88)
     assert "Scenario drill" in html and "Elderly customers" in html
+
+
+def test_a_review_finished_after_next_month_was_approved_sets_the_first_open_months_targets(
+    people, october, django_capture_on_commit_callbacks
+):
+    review = _review(people, people.agent_a2, october)
+    november = PeriodFactory(year=2026, month=11)
+    services.period_approve(
+        period=november, run=_start(november, django_capture_on_commit_callbacks)
+    )
+    done = _walk(people, review, target={"threshold": D(80), "target": D(88), "excellence": D(95)})
+    assert (done.target_period.year, done.target_period.month) == (2026, 12)
+    override = TargetOverride.objects.get(agent=people.agent_a2, period=done.target_period)
+    assert override.target == D(88) and override.created_by == people.lead_a
+
+
+def test_a_plan_with_only_team_metrics_still_lets_the_review_finish(people, october):
+    review = _review(people, people.agent_a2, october)
+    review.statement.lines.update(scope="team")
+    done = _walk(people, review)
+    assert done.stage == Review.Stage.DONE and not done.agreed_targets.exists()
