@@ -70,17 +70,22 @@ def attribution_day(agent: Agent, last_day: dt.date) -> dt.date:
     return last_day
 
 
-def period_roster(first_day: dt.date, last_day: dt.date) -> dict[int, list[Agent]]:
+def period_roster(
+    first_day: dt.date, last_day: dt.date, *, team_id: int | None = None
+) -> dict[int, list[Agent]]:
     """The agents to pay for a month, by team: everyone employed on any day of it, in the team where
-    they sat on their attribution day (the month's last day, or their last working day)."""
-    agents = list(
-        Agent.objects.filter(Q(hire_date__isnull=True) | Q(hire_date__lte=last_day))
-        .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=first_day))
-        .order_by("pk")
+    they sat on their attribution day (the month's last day, or their last working day). With
+    ``team_id``, only that team's (a run's chunk reads its own team, not the whole center)."""
+    month = Q(valid_from__lte=last_day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=first_day))
+    agents = Agent.objects.filter(Q(hire_date__isnull=True) | Q(hire_date__lte=last_day)).filter(
+        Q(leave_date__isnull=True) | Q(leave_date__gte=first_day)
     )
-    placements = Placement.objects.filter(agent__in=agents, valid_from__lte=last_day).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=first_day)
-    )
+    if team_id is not None:
+        agents = agents.filter(
+            Exists(Placement.objects.filter(month, agent=OuterRef("pk"), team_id=team_id))
+        )
+    agents = list(agents.order_by("pk"))
+    placements = Placement.objects.filter(month, agent__in=agents)
     by_agent: dict[int, list[Placement]] = {}
     for placement in placements:
         by_agent.setdefault(placement.agent_id, []).append(placement)
@@ -93,6 +98,8 @@ def period_roster(first_day: dt.date, last_day: dt.date) -> dict[int, list[Agent
             ):
                 roster.setdefault(placement.team_id, []).append(agent)
                 break
+    if team_id is not None:
+        return {team_id: roster.get(team_id, [])}
     return roster
 
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -330,6 +330,12 @@ def score_agents(
                 baseline=pm.baseline,
                 params=pm.params,
             )
+    for pm in plan_metrics:  # a gate on a metric the plan already measures reads the same value
+        if pm.measure == PlanMetric.Measure.VALUE:
+            values.setdefault(
+                _gate_key(pm.metric, pm.scope, pm.params),
+                values[_line_key(pm.metric, pm.measure, pm.scope)],
+            )
     for gate in gates:
         key = _gate_key(gate.metric, gate.scope, gate.params)
         if key not in values:
@@ -385,6 +391,24 @@ def score_agents(
     return scored
 
 
+def _insert(model, objects: list) -> None:
+    """Insert many new rows: COPY on PostgreSQL (a month's lines are tens of thousands of rows, and
+    building one INSERT for them costs more than the database's work), ``bulk_create`` elsewhere."""
+    if connection.vendor != "postgresql" or not objects:
+        model.objects.bulk_create(objects)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy,
+    ):
+        for obj in objects:
+            copy.write_row([getattr(obj, f.attname) for f in fields])
+
+
 def facts_fingerprint(measured: dict[str, MetricValue | None]) -> str:
     """SHA-256 of what the facts contributed to a statement: each line's and gate's sums."""
     canonical = [
@@ -405,7 +429,7 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
     year, month = period.year, period.month
     first_day, last_day = month_first_last_day(year, month)
     team_id = chunk.team_id
-    agents = period_roster(first_day, last_day).get(team_id, [])
+    agents = period_roster(first_day, last_day, team_id=team_id)[team_id]
     resolved = plan_resolve(agents, last_day)
     problems: list[str] = []
     by_version: dict[int, list[Agent]] = {}
@@ -479,7 +503,7 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                 adjustment_rows.append(StatementAdjustment(
                     statement=statement, adjustment=a, amount=a.amount, corrects=str(a.corrects), reason=a.reason,
                 ))  # fmt: skip
-        StatementLine.objects.bulk_create(lines)
+        _insert(StatementLine, lines)
         StatementGate.objects.bulk_create(gate_rows)
         StatementAdjustment.objects.bulk_create(adjustment_rows)
         written += len(statements)
