@@ -23,3 +23,7 @@ LANGUAGE_CODE = "en"
 MEDIA_ROOT = __import__("pathlib").Path(
     __import__("tempfile").mkdtemp(prefix="incentives-test-media-")
 )
+
+# One chunk per team in tests (a team is never split), so a test can finish, fail or kill one team's
+# part of a run while the others wait.
+RUN_CHUNK_AGENTS = 1

@@ -555,7 +555,12 @@ class RunChunkInline(admin.TabularInline):
     model = RunChunk
     extra = 0
     can_delete = False
-    readonly_fields = ["team", "status", "attempts", "statements", "problem", "finished_at"]
+    readonly_fields = ["team_names", "status", "attempts", "statements", "problem", "finished_at"]
+    fields = readonly_fields
+
+    @admin.display(description=_("teams"))
+    def team_names(self, chunk):
+        return ", ".join(str(team) for team in chunk.teams.all())
 
 
 @admin.register(Run)

@@ -130,7 +130,7 @@ class RunDetailApi(generics.RetrieveAPIView):
 
     allowed_roles = {HR}
     serializer_class = RunSerializer
-    queryset = Run.objects.select_related("period").prefetch_related("chunks__team")
+    queryset = Run.objects.select_related("period").prefetch_related("chunks__teams")
 
 
 # --- organisation --------------------------------------------------------------------------------

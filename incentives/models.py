@@ -522,7 +522,8 @@ class Run(models.Model):
 
 
 class RunChunk(models.Model):
-    """The part of a run one worker does: one team's agents."""
+    """The part of a run one worker does: whole teams, as many as fit in ``RUN_CHUNK_AGENTS`` agents
+    (a larger team is a chunk of its own; a team is never split, its team values are computed once)."""
 
     class Status(models.TextChoices):
         # A chunk is computed in one transaction, so it goes from waiting straight to done: a worker
@@ -532,7 +533,7 @@ class RunChunk(models.Model):
         FAILED = "failed", _("Failed")
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="chunks")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    teams = models.ManyToManyField(Team, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     statements = models.PositiveIntegerField(default=0)
@@ -541,12 +542,10 @@ class RunChunk(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["run", "team"], name="run_chunk_team_unique")
-        ]
+        ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.run} · {self.team}"
+        return f"{self.run} · chunk {self.pk}"
 
 
 class Statement(models.Model):

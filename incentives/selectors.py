@@ -71,18 +71,20 @@ def attribution_day(agent: Agent, last_day: dt.date) -> dt.date:
 
 
 def period_roster(
-    first_day: dt.date, last_day: dt.date, *, team_id: int | None = None
+    first_day: dt.date, last_day: dt.date, *, team_ids: Iterable[int] | None = None
 ) -> dict[int, list[Agent]]:
     """The agents to pay for a month, by team: everyone employed on any day of it, in the team where
     they sat on their attribution day (the month's last day, or their last working day). With
-    ``team_id``, only that team's (a run's chunk reads its own team, not the whole center)."""
+    ``team_ids``, only those teams' (a run's chunk reads its own teams, not the whole center); each is
+    in the result, empty if nobody is attributed to it."""
     month = Q(valid_from__lte=last_day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=first_day))
     agents = Agent.objects.filter(Q(hire_date__isnull=True) | Q(hire_date__lte=last_day)).filter(
         Q(leave_date__isnull=True) | Q(leave_date__gte=first_day)
     )
-    if team_id is not None:
+    if team_ids is not None:
+        team_ids = list(team_ids)
         agents = agents.filter(
-            Exists(Placement.objects.filter(month, agent=OuterRef("pk"), team_id=team_id))
+            Exists(Placement.objects.filter(month, agent=OuterRef("pk"), team_id__in=team_ids))
         )
     agents = list(agents.order_by("pk"))
     placements = Placement.objects.filter(month, agent__in=agents)
@@ -98,8 +100,8 @@ def period_roster(
             ):
                 roster.setdefault(placement.team_id, []).append(agent)
                 break
-    if team_id is not None:
-        return {team_id: roster.get(team_id, [])}
+    if team_ids is not None:
+        return {team_id: roster.get(team_id, []) for team_id in team_ids}
     return roster
 
 

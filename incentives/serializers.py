@@ -91,11 +91,11 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class RunChunkSerializer(serializers.ModelSerializer):
-    team = serializers.CharField(source="team.code", read_only=True)
+    teams = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
 
     class Meta:
         model = RunChunk
-        fields = ["team", "status", "statements", "problem", "attempts", "finished_at"]
+        fields = ["teams", "status", "statements", "problem", "attempts", "finished_at"]
 
 
 class RunSerializer(serializers.ModelSerializer):

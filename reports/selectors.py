@@ -32,7 +32,9 @@ def team_totals(runs: list[Run]) -> dict[int, list[dict]]:
 def run_problems(runs: list[Run]) -> dict[int, list[RunChunk]]:
     """Per run, the chunks that left something for HR to fix (no plan, two plans) or failed."""
     problems: dict[int, list[RunChunk]] = {}
-    for chunk in RunChunk.objects.filter(run__in=runs).exclude(problem="").select_related("team"):
+    for chunk in (
+        RunChunk.objects.filter(run__in=runs).exclude(problem="").prefetch_related("teams")
+    ):
         problems.setdefault(chunk.run_id, []).append(chunk)
     return problems
 
@@ -156,7 +158,7 @@ def approval_review(*, period: Period, run: Run) -> Review:
         teams=list(teams.values()), bands=bands, changes=changes,
         gated=[s for s in statements if s.gates_hit.all()],
         no_data=[s for s in statements if any(line.no_data for line in s.lines.all())],
-        problems=list(RunChunk.objects.filter(run=run).exclude(problem="").select_related("team")),
+        problems=list(RunChunk.objects.filter(run=run).exclude(problem="").prefetch_related("teams")),
         unpaid_adjustments=[
             a for a in Adjustment.objects.filter(period=period).select_related("agent", "corrects")
             if a.agent_id not in paid
@@ -286,22 +288,21 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
         placements.update(incentive_selectors.placement_map(ids, day))
     overrides = runs.period_overrides(period)
     problems: list[str] = []
+    team_of = {
+        agent.pk: team_id
+        for team_id, agents in roster.items()
+        for agent in agents
+        if incentive_selectors.version_applies(version, agent, placements.get(agent.pk))
+    }
+    in_scope = [agent for agents in roster.values() for agent in agents if agent.pk in team_of]
     rows = []
-    for team_id, agents in roster.items():
-        in_scope = [
-            a
-            for a in agents
-            if incentive_selectors.version_applies(version, a, placements.get(a.pk))
-        ]
-        if not in_scope:
-            continue
-        for one in services.score_agents(
-            version=version, agents=in_scope, team_id=team_id, year=period.year, month=period.month,
-            overrides=overrides, problems=problems,
-        ):  # fmt: skip
-            simulated = Statement(agent=one.agent, team_id=team_id, plan_version=version,
-                                  weighted_score=one.result.weighted_score, amount=one.result.amount)  # fmt: skip
-            rows.append(Difference(one.agent, real.get(one.agent.pk), simulated))
+    for one in services.score_agents(
+        version=version, agents=in_scope, team_of=team_of, year=period.year, month=period.month,
+        overrides=overrides, problems=problems,
+    ):  # fmt: skip
+        simulated = Statement(agent=one.agent, team_id=one.team_id, plan_version=version,
+                              weighted_score=one.result.weighted_score, amount=one.result.amount)  # fmt: skip
+        rows.append(Difference(one.agent, real.get(one.agent.pk), simulated))
     rows.sort(key=lambda r: (-abs(r.delta), r.agent.employee_id))
     return WhatIf(
         version=version, period=period, compared_with=compared, rows=rows, problems=problems

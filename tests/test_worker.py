@@ -238,7 +238,11 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(peopl
 
     app.control.purge()  # an earlier, interrupted test's messages must not reach these workers
     run = services.run_start(period=period)  # commits; six messages wait in Redis, no worker yet
-    chunks = {chunk.team.code: chunk for chunk in run.chunks.select_related("team").order_by("pk")}
+    # RUN_CHUNK_AGENTS = 1 in the test settings: one chunk per team.
+    chunks = {
+        chunk.teams.get().code: chunk
+        for chunk in run.chunks.prefetch_related("teams").order_by("pk")
+    }
     assert list(chunks) == ["team-a", "team-b", "team-c", "team-d", "team-e", "team-f"]
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
 
@@ -247,10 +251,12 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(peopl
     # inserts the other agents' statements and then waits on the unique index (run, agent).
     with transaction.atomic():
         last_of_d = (
-            Agent.objects.filter(placements__team=chunks["team-d"].team).order_by("pk").last()
+            Agent.objects.filter(placements__team=chunks["team-d"].teams.get())
+            .order_by("pk")
+            .last()
         )
         Statement.objects.create(
-            run=run, agent=last_of_d, team=chunks["team-d"].team, plan_version=plan_cf,
+            run=run, agent=last_of_d, team=chunks["team-d"].teams.get(), plan_version=plan_cf,
             target_bonus=0, currency="CNY", weighted_score=0, tier_rate=0, kicker=0,
             amount_before_cap=0, amount=0,
         )  # fmt: skip
@@ -288,7 +294,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(peopl
     assert Run.objects.get(pk=run.pk).status == Run.Status.RUNNING
     chunk_d = RunChunk.objects.get(pk=chunks["team-d"].pk)
     assert (chunk_d.status, chunk_d.attempts) == (RunChunk.Status.PENDING, 0)
-    assert not Statement.objects.filter(run=run, team=chunk_d.team).exists()
+    assert not Statement.objects.filter(run=run, team=chunk_d.teams.get()).exists()
 
     # The Redis transport puts an unacknowledged message back in its queue once it is older than the
     # visibility timeout, at its next sweep (kombu's QoS.restore_visible): one when a worker's consumer

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -75,7 +76,7 @@ def period_get_or_create(*, year: int, month: int) -> Period:
 
 
 def run_start(*, period: Period, requested_by=None) -> Run:
-    """Start a new computation of ``period``: a new run version, one chunk per team, enqueued at commit.
+    """Start a new computation of ``period``: a new run version in chunks of whole teams, enqueued at commit.
 
     Two requests at once start one run: the period row is locked, and a partial unique index allows
     one waiting-or-running run per period whatever the database. The loser gets ``RunAlreadyActive``.
@@ -93,10 +94,7 @@ def run_start(*, period: Period, requested_by=None) -> Run:
                 period=period, number=number, requested_by=requested_by, code_version=code_version()
             )
             first_day, last_day = month_first_last_day(period.year, period.month)
-            teams = Team.objects.filter(pk__in=list(period_roster(first_day, last_day))).order_by(
-                "code"
-            )
-            chunks = RunChunk.objects.bulk_create(RunChunk(run=run, team=team) for team in teams)
+            chunks = _chunks_create(run, period_roster(first_day, last_day))
             if not chunks:
                 _run_finish_if_complete(run_id=run.pk)
             _enqueue_chunks([chunk.pk for chunk in chunks])
@@ -107,6 +105,30 @@ def run_start(*, period: Period, requested_by=None) -> Run:
         raise RunAlreadyActive(active) from None
     run.refresh_from_db()
     return run
+
+
+def _chunks_create(run: Run, roster: dict[int, list[Agent]]) -> list[RunChunk]:
+    """Whole teams, in code order, packed into chunks of at most ``RUN_CHUNK_AGENTS`` agents: each
+    chunk pays for its queries once, so few large chunks are fast and many workers still share a big
+    center. A team larger than the limit is a chunk of its own, never split."""
+    limit = settings.RUN_CHUNK_AGENTS
+    groups: list[list[int]] = []
+    size = 0
+    for team in Team.objects.filter(pk__in=list(roster)).order_by("code"):
+        count = len(roster[team.pk])
+        if not groups or size + count > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(team.pk)
+        size += count
+    chunks = RunChunk.objects.bulk_create(RunChunk(run=run) for _group in groups)
+    Through = RunChunk.teams.through
+    Through.objects.bulk_create(
+        Through(runchunk_id=chunk.pk, team_id=team_id)
+        for chunk, group in zip(chunks, groups, strict=True)
+        for team_id in group
+    )
+    return chunks
 
 
 def _enqueue_chunks(chunk_ids: list[int]) -> None:
@@ -134,11 +156,7 @@ def run_chunk_execute(*, chunk_id: int) -> None:
         status=Run.Status.RUNNING, started_at=timezone.now()
     )
     with transaction.atomic():
-        chunk = (
-            RunChunk.objects.select_for_update()
-            .select_related("run__period", "team")
-            .get(pk=chunk_id)
-        )
+        chunk = RunChunk.objects.select_for_update().select_related("run__period").get(pk=chunk_id)
         if chunk.status in (RunChunk.Status.DONE, RunChunk.Status.FAILED):
             return  # another delivery finished it while this one waited for the lock
         chunk.attempts += 1
@@ -152,15 +170,16 @@ def run_chunk_execute(*, chunk_id: int) -> None:
 def run_chunk_fail(*, chunk_id: int, error: str) -> None:
     """Record that a chunk failed for good; its run fails with it, naming the team and the error."""
     with transaction.atomic():
-        chunk = RunChunk.objects.select_related("team").get(pk=chunk_id)
+        chunk = RunChunk.objects.prefetch_related("teams").get(pk=chunk_id)
         RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE).update(
             status=RunChunk.Status.FAILED, problem=error[:2000], finished_at=timezone.now()
         )
+        teams = ", ".join(str(team) for team in chunk.teams.all())
         Run.objects.filter(
             pk=chunk.run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]
         ).update(
             status=Run.Status.FAILED,
-            error=f"{chunk.team}: {error}"[:2000],
+            error=f"{teams}: {error}"[:2000],
             finished_at=timezone.now(),
         )
 
@@ -297,25 +316,37 @@ def period_overrides(period: Period) -> dict:
 
 
 def score_agents(
-    *, version: PlanVersion, agents: list[Agent], team_id: int, year: int, month: int, overrides: dict,
-    problems: list[str],
+    *, version: PlanVersion, agents: list[Agent], team_of: dict[int, int], year: int, month: int,
+    overrides: dict, problems: list[str],
 ) -> list[Scored]:  # fmt: skip
-    """Score ``agents`` of one team under ``version`` for a month, writing nothing. One query per metric
-    (and window) for all of them, whatever their number. Agents who cannot be scored are named in
+    """Score ``agents`` (of any teams: ``team_of`` maps each to the team their month is attributed to)
+    under ``version`` for a month, writing nothing. One query per metric (and window) for all of them,
+    whatever their number; a team-scope value once per team. Agents who cannot be scored are named in
     ``problems``."""
     start, end = month_bounds(year, month)
     ids = [agent.pk for agent in agents]
     plan_metrics = list(version.metrics.all())
     gates = list(version.gates.all())
     tiers = tuple(scoring.Tier(t.from_score, t.rate, t.kicker) for t in version.tiers.all())
-    values: dict[str, dict[int, MetricValue] | MetricValue] = {}
+    teams = sorted({team_of[agent_id] for agent_id in ids})
+
+    def per_team(compute) -> dict[int, MetricValue]:
+        """A team's value, given to each of its agents (computed once per team)."""
+        by_team = {team_id: compute(team_id) for team_id in teams}
+        return {agent_id: by_team[team_of[agent_id]] for agent_id in ids}
+
+    values: dict[str, dict[int, MetricValue]] = {}
     for pm in plan_metrics:
         key = _line_key(pm.metric, pm.measure, pm.scope)
-        if pm.scope == Scope.TEAM:
-            values[key] = (
-                team_value(team_id, pm.metric, pm.params, year, month)
-                if pm.measure == PlanMetric.Measure.VALUE
-                else _team_improvement(team_id, pm.metric, pm.params, year, month, pm.baseline)
+        if pm.scope == Scope.TEAM and pm.measure == PlanMetric.Measure.VALUE:
+            values[key] = per_team(
+                lambda t, pm=pm: team_value(t, pm.metric, pm.params, year, month)
+            )
+        elif pm.scope == Scope.TEAM:
+            values[key] = per_team(
+                lambda t, pm=pm: _team_improvement(
+                    t, pm.metric, pm.params, year, month, pm.baseline
+                )
             )
         elif pm.measure == PlanMetric.Measure.VALUE:
             values[key] = metric_values(
@@ -338,13 +369,15 @@ def score_agents(
             )
     for gate in gates:
         key = _gate_key(gate.metric, gate.scope, gate.params)
-        if key not in values:
-            values[key] = (
-                team_value(team_id, gate.metric, gate.params, year, month)
-                if gate.scope == Scope.TEAM
-                else metric_values(
-                    gate.metric, agent_ids=ids, start=start, end=end, params=gate.params
-                )
+        if key in values:
+            continue
+        if gate.scope == Scope.TEAM:
+            values[key] = per_team(
+                lambda t, gate=gate: team_value(t, gate.metric, gate.params, year, month)
+            )
+        else:
+            values[key] = metric_values(
+                gate.metric, agent_ids=ids, start=start, end=end, params=gate.params
             )
     gate_rules = tuple(
         scoring.GateRule(
@@ -361,9 +394,8 @@ def score_agents(
                 f"{agent}: the plan pays a % of base pay and the agent has no base pay."
             )
             continue
-        measured = {
-            key: (v if isinstance(v, MetricValue) else v.get(agent.pk)) for key, v in values.items()
-        }
+        team_id = team_of[agent.pk]
+        measured = {key: v.get(agent.pk) for key, v in values.items()}
         rules, targets = [], []
         for pm in plan_metrics:
             t = _targets_for(pm, agent.pk, team_id, overrides)
@@ -420,7 +452,7 @@ def facts_fingerprint(measured: dict[str, MetricValue | None]) -> str:
 
 def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
     """Write the statements of the chunk's agents; returns (count, problems). Call inside the chunk's
-    transaction, holding its lock. One query per metric (and window) for all the team's agents.
+    transaction, holding its lock. One query per metric (and window) for all the chunk's agents.
 
     The plan version is the one in force on the month's last day (on a leaver's last working day),
     even if another applied earlier in the month: one month, one plan, as the agent reads it.
@@ -428,8 +460,9 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
     period = chunk.run.period
     year, month = period.year, period.month
     first_day, last_day = month_first_last_day(year, month)
-    team_id = chunk.team_id
-    agents = period_roster(first_day, last_day, team_id=team_id)[team_id]
+    roster = period_roster(first_day, last_day, team_ids=[team.pk for team in chunk.teams.all()])
+    team_of = {agent.pk: team_id for team_id, members in roster.items() for agent in members}
+    agents = [agent for members in roster.values() for agent in members]
     resolved = plan_resolve(agents, last_day)
     problems: list[str] = []
     by_version: dict[int, list[Agent]] = {}
@@ -458,7 +491,7 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
     written = 0
     for version_id, version_agents in by_version.items():
         scored = score_agents(
-            version=versions[version_id], agents=version_agents, team_id=team_id, year=year, month=month,
+            version=versions[version_id], agents=version_agents, team_of=team_of, year=year, month=month,
             overrides=overrides, problems=problems,
         )  # fmt: skip
         statements = []
@@ -466,7 +499,7 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
             result, own = one.result, adjustments.get(one.agent.pk, [])
             extra = sum((a.amount for a in own), Decimal(0))
             statements.append(Statement(
-                run=chunk.run, agent=one.agent, team_id=team_id, plan_version=one.version,
+                run=chunk.run, agent=one.agent, team_id=one.team_id, plan_version=one.version,
                 target_bonus=one.rules.target_bonus, currency=one.version.currency,
                 weighted_score=result.weighted_score, score_cap=result.score_cap,
                 tier_from=result.tier.from_score if result.tier else None,

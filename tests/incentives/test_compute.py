@@ -95,7 +95,7 @@ def test_two_requests_for_the_same_period_start_one_run(people, october):
 
 def test_a_chunk_delivered_twice_replaces_and_never_doubles(people, october):
     run = services.run_start(period=october)
-    chunk = RunChunk.objects.get(run=run, team=people.team_a)
+    chunk = RunChunk.objects.get(run=run, teams=people.team_a)
     services.run_chunk_execute(chunk_id=chunk.pk)
     # A re-delivery after the chunk's work committed but before the ack: nothing changes.
     services.run_chunk_execute(chunk_id=chunk.pk)
@@ -105,7 +105,7 @@ def test_a_chunk_delivered_twice_replaces_and_never_doubles(people, october):
     assert Statement.objects.filter(run=run, team=people.team_a).count() == 2
     run.refresh_from_db()
     assert run.status == Run.Status.RUNNING  # team B's chunk is not done yet
-    services.run_chunk_execute(chunk_id=RunChunk.objects.get(run=run, team=people.team_b).pk)
+    services.run_chunk_execute(chunk_id=RunChunk.objects.get(run=run, teams=people.team_b).pk)
     run.refresh_from_db()
     assert run.status == Run.Status.DONE
 
@@ -123,10 +123,10 @@ def test_agents_without_a_plan_or_with_two_are_reported_not_guessed(
     Agent.objects.filter(pk=people.agent_a2.pk).update(channel="outbound")
     run = _start(october, django_capture_on_commit_callbacks)
     assert (
-        RunChunk.objects.get(run=run, team=lonely).problem
+        RunChunk.objects.get(run=run, teams=lonely).problem
         == "Agent C1 (C1): no plan applies on 2026-10-31."
     )
-    problem = RunChunk.objects.get(run=run, team=people.team_a).problem
+    problem = RunChunk.objects.get(run=run, teams=people.team_a).problem
     assert problem.startswith("Agent A2 (A2): 2 plans apply on 2026-10-31")
     assert set(Statement.objects.filter(run=run).values_list("agent__employee_id", flat=True)) == {
         "A1",
@@ -178,3 +178,22 @@ def test_the_schedule_computes_the_month_that_just_ended(
     assert run.period == october
     run.refresh_from_db()
     assert run.status == Run.Status.DONE
+
+
+@pytest.mark.parametrize(
+    ("limit", "parts"),
+    [(1, [["team-a"], ["team-b"]]), (2, [["team-a"], ["team-b"]]), (3, [["team-a", "team-b"]])],
+)
+def test_a_run_packs_whole_teams_into_chunks_and_pays_the_same_whatever_their_size(
+    people, october, django_capture_on_commit_callbacks, settings, limit, parts
+):
+    settings.RUN_CHUNK_AGENTS = limit  # team A has 2 agents, team B 1
+    run = _start(october, django_capture_on_commit_callbacks)
+    assert [
+        sorted(c.teams.values_list("code", flat=True)) for c in run.chunks.order_by("pk")
+    ] == parts
+    paid = sorted(
+        Statement.objects.filter(run=run).values_list("agent__employee_id", "team__code", "amount")
+    )
+    assert paid == [("A1", "team-a", Decimal("1700.00")), ("A2", "team-a", Decimal("700.00")),
+                    ("B1", "team-b", Decimal("0.00"))]  # fmt: skip

@@ -109,7 +109,7 @@ def test_a_percent_of_base_pay_target_bonus(people, django_capture_on_commit_cal
     run = _compute(PeriodFactory(year=2026, month=10), django_capture_on_commit_callbacks)
     statement = Statement.objects.get(run=run, agent=people.agent_a)
     assert statement.target_bonus == D("800.00")
-    chunk = run.chunks.get(team=people.team_a)
+    chunk = run.chunks.get(teams=people.team_a)
     assert (
         "Agent A2 (A2): the plan pays a % of base pay and the agent has no base pay."
         in chunk.problem

@@ -53,7 +53,7 @@ def test_the_api_starts_a_run_and_reports_progress(
     assert created.status_code == 201
     progress = client.get(f"/api/v1/runs/{created.json()['id']}/").json()
     assert progress["status"] == "done" and progress["chunks_done"] == 2
-    assert {chunk["team"] for chunk in progress["chunks"]} == {"team-a", "team-b"}
+    assert [chunk["teams"] for chunk in progress["chunks"]] == [["team-a"], ["team-b"]]
 
 
 def test_the_openapi_schema_lists_the_api(client, people):
@@ -141,10 +141,10 @@ def test_the_overview_shows_a_runs_progress_team_by_team(client, people, october
     run = services.run_start(
         period=october
     )  # its chunks wait: the test's transaction never commits
-    services.run_chunk_execute(chunk_id=RunChunk.objects.get(run=run, team=people.team_a).pk)
+    services.run_chunk_execute(chunk_id=RunChunk.objects.get(run=run, teams=people.team_a).pk)
     client.force_login(people.hr)
     html = client.get("/hr/").content.decode()
-    assert "Latest run v1: Running" in html and "1 of 2 teams done" in html
+    assert "Latest run v1: Running" in html and "1 of 2 parts done" in html
 
 
 def test_an_approved_run_stays_as_approved_when_the_month_is_computed_again(
