@@ -12,9 +12,10 @@ HR chooses metrics and their parameters (``MetricDefinition.params``); code is n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -65,6 +66,23 @@ class MetricValue:
 
 
 Formula = Callable[[list[int], dt.datetime, dt.datetime, Mapping[str, int]], dict[int, Ratio]]
+Facts = Callable[[list[int], dt.datetime, dt.datetime], QuerySet]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A formula that is one conditional aggregate over one table: ``facts`` gives the agents' rows of the
+    period, ``terms`` the numerator and denominator expressions over them for the parameters.
+
+    Declared rather than written as a function so that ``metric_ratios_many`` can put every such metric
+    over the same ``facts`` into one grouped query; called on its own, it is that query with one pair.
+    """
+
+    facts: Facts
+    terms: Callable[[Mapping[str, int]], tuple[Any, Any]]
+
+    def __call__(self, ids, start, end, p) -> dict[int, Ratio]:
+        return _grouped(self.facts(ids, start, end), *self.terms(p))
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,11 @@ class MetricDefinition:
     maximum: Decimal | None
     definition_en: str
     params: tuple[Param, ...] = field(default=())
+
+    @property
+    def aggregate(self) -> Aggregate | None:
+        """The formula as a declared aggregate, or None when it needs more than one grouped query."""
+        return self.formula if isinstance(self.formula, Aggregate) else None
 
     @property
     def name(self) -> str:
@@ -115,13 +138,61 @@ def _calls(agent_ids: list[int], start: dt.datetime, end: dt.datetime) -> QueryS
     return Call.objects.filter(agent_id__in=agent_ids, started_at__gte=start, started_at__lt=end)
 
 
+def _survey_answers(agent_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet[Survey]:
+    """Answers of every kind: each survey metric filters its kind in its terms, so CSAT and NPS share a
+    query."""
+    return Survey.objects.filter(
+        agent_id__in=agent_ids, answered_at__gte=start, answered_at__lt=end
+    )
+
+
+def _conversions(
+    agent_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> QuerySet[Conversion]:
+    return Conversion.objects.filter(
+        agent_id__in=agent_ids, occurred_at__gte=start, occurred_at__lt=end
+    )
+
+
+def _assessments(
+    agent_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> QuerySet[QaAssessment]:
+    return QaAssessment.objects.filter(
+        agent_id__in=agent_ids, assessed_at__gte=start, assessed_at__lt=end
+    )
+
+
+def _over(facts: Facts) -> Callable[[Callable[[Mapping[str, int]], tuple[Any, Any]]], Aggregate]:
+    """Declares a formula as an aggregate over ``facts``: the decorated function gives, for the
+    parameters, the numerator and denominator expressions."""
+    return lambda terms: Aggregate(facts, terms)
+
+
 def _grouped(queryset: QuerySet, numerator, denominator) -> dict[int, Ratio]:
-    rows = queryset.values("agent_id").annotate(num=numerator, den=denominator)
-    return {
-        row["agent_id"]: Ratio(_decimal(row["num"]), _decimal(row["den"]))
-        for row in rows
-        if row["den"]
-    }
+    return _grouped_many(queryset, [(numerator, denominator)])[0]
+
+
+def _grouped_many(queryset: QuerySet, terms: Sequence[tuple[Any, Any]]) -> list[dict[int, Ratio]]:
+    """Per agent, a ratio for each (numerator, denominator) pair, all from one query grouped by agent;
+    an agent whose denominator is 0 is absent from that pair's ratios. An expression asked for twice
+    (offered calls are many metrics' denominator) is one column."""
+    columns: dict[tuple[Any, str], str] = {}
+
+    def column(expression) -> str:
+        # Expressions compare equal when their arguments do, and True == 1 in Python: the repr keeps a
+        # boolean condition apart from a numeric one.
+        return columns.setdefault((expression, repr(expression)), f"term{len(columns)}")
+
+    pairs = [(column(numerator), column(denominator)) for numerator, denominator in terms]
+    rows = list(
+        queryset.values("agent_id").annotate(
+            **{name: expression for (expression, _), name in columns.items()}
+        )
+    )
+    return [
+        {row["agent_id"]: Ratio(_decimal(row[num]), _decimal(row[den])) for row in rows if row[den]}
+        for num, den in pairs
+    ]
 
 
 def _decimal(value) -> Decimal:
@@ -139,41 +210,38 @@ CUSTOMER_ENDED = Q(ended_by=Call.EndedBy.CUSTOMER) | Q(ended_by="", outcome=Call
 
 
 # --- formulas: (agent ids, start, end, parameters) → {agent id: Ratio} ---------------------------
+# Most are one conditional aggregate over one table, declared with ``_over(facts)`` as
+# parameters → (numerator, denominator); the others are functions that query as they need.
 
 
-def _answer_rate(ids, start, end, p):
-    return _grouped(_calls(ids, start, end), Count("id", filter=ANSWERED), Count("id"))
+@_over(_calls)
+def _answer_rate(p):
+    return Count("id", filter=ANSWERED), Count("id")
 
 
-def _asa(ids, start, end, p):
+@_over(_calls)
+def _asa(p):
     # Speed of answer is a queue measure: inbound calls only (an outbound wait is the customer's ring).
     answered = INBOUND & ANSWERED
-    return _grouped(
-        _calls(ids, start, end), Sum("wait_seconds", filter=answered), Count("id", filter=answered)
-    )
+    return Sum("wait_seconds", filter=answered), Count("id", filter=answered)
 
 
-def _service_level(ids, start, end, p):
+@_over(_calls)
+def _service_level(p):
     within = INBOUND & ANSWERED & Q(wait_seconds__lte=p["answer_within_seconds"])
-    return _grouped(
-        _calls(ids, start, end), Count("id", filter=within), Count("id", filter=INBOUND)
-    )
+    return Count("id", filter=within), Count("id", filter=INBOUND)
 
 
-def _abandon_rate(ids, start, end, p):
+@_over(_calls)
+def _abandon_rate(p):
     short = UNANSWERED & Q(wait_seconds__lt=p["short_abandon_seconds"])
-    return _grouped(
-        _calls(ids, start, end),
-        Count("id", filter=INBOUND & UNANSWERED & ~short),
-        Count("id", filter=INBOUND & ~short),
-    )
+    return Count("id", filter=INBOUND & UNANSWERED & ~short), Count("id", filter=INBOUND & ~short)
 
 
-def _aht(ids, start, end, p):
+@_over(_calls)
+def _aht(p):
     handled = F("talk_seconds") + F("hold_seconds") + F("acw_seconds")
-    return _grouped(
-        _calls(ids, start, end), Sum(handled, filter=ANSWERED), Count("id", filter=ANSWERED)
-    )
+    return Sum(handled, filter=ANSWERED), Count("id", filter=ANSWERED)
 
 
 def _repeat_counts(ids, start, end, window_days) -> dict[int, tuple[int, int]]:
@@ -223,13 +291,10 @@ def _repeat_contact_rate(ids, start, end, p):
     return {a: Ratio(Decimal(r), Decimal(n)) for a, (n, r) in counts.items() if n}
 
 
-def _first_correct_transfer(ids, start, end, p):
+@_over(_calls)
+def _first_correct_transfer(p):
     known = Q(transfers__gt=0, transfer_correct__isnull=False)
-    return _grouped(
-        _calls(ids, start, end),
-        Count("id", filter=known & Q(transfer_correct=True)),
-        Count("id", filter=known),
-    )
+    return Count("id", filter=known & Q(transfer_correct=True)), Count("id", filter=known)
 
 
 def _conversion_rate(ids, start, end, p):
@@ -248,12 +313,8 @@ def _conversion_rate(ids, start, end, p):
 
 
 def _time_to_convert(ids, start, end, p):
-    conversions = Conversion.objects.filter(
-        agent_id__in=ids,
-        occurred_at__gte=start,
-        occurred_at__lt=end,
-        call__isnull=False,
-        kind__in=[Conversion.Kind.SALE, Conversion.Kind.APPOINTMENT],
+    conversions = _conversions(ids, start, end).filter(
+        call__isnull=False, kind__in=[Conversion.Kind.SALE, Conversion.Kind.APPOINTMENT]
     )
     delay = ExpressionWrapper(
         F("occurred_at") - F("call__started_at"), output_field=DurationField()
@@ -263,43 +324,36 @@ def _time_to_convert(ids, start, end, p):
     return {agent: Ratio(r.numerator / 3600, r.denominator) for agent, r in ratios.items()}
 
 
-def _invitation_success(ids, start, end, p):
-    invitations = Conversion.objects.filter(
-        agent_id__in=ids,
-        occurred_at__gte=start,
-        occurred_at__lt=end,
-        kind=Conversion.Kind.INVITATION,
+@_over(_conversions)
+def _invitation_success(p):
+    invitation = Q(kind=Conversion.Kind.INVITATION)
+    return Count("id", filter=invitation & Q(accepted=True)), Count("id", filter=invitation)
+
+
+@_over(_survey_answers)
+def _csat(p):
+    csat = Q(kind=Survey.Kind.CSAT)
+    return Sum("score", filter=csat), Count("id", filter=csat)
+
+
+@_over(_survey_answers)
+def _nps(p):
+    nps = Q(kind=Survey.Kind.NPS)
+    promoters_less_detractors = Count("id", filter=nps & Q(score__gte=9)) - Count(
+        "id", filter=nps & Q(score__lte=6)
     )
-    return _grouped(invitations, Count("id", filter=Q(accepted=True)), Count("id"))
+    return promoters_less_detractors, Count("id", filter=nps)
 
 
-def _surveys(ids, start, end, kind):
-    return Survey.objects.filter(
-        agent_id__in=ids, answered_at__gte=start, answered_at__lt=end, kind=kind
-    )
+@_over(_calls)
+def _complaint_rate(p):
+    return Count("id", filter=Q(complaint=True)), Count("id")
 
 
-def _csat(ids, start, end, p):
-    return _grouped(_surveys(ids, start, end, Survey.Kind.CSAT), Sum("score"), Count("id"))
-
-
-def _nps(ids, start, end, p):
-    answers = _surveys(ids, start, end, Survey.Kind.NPS)
-    promoters_less_detractors = Count("id", filter=Q(score__gte=9)) - Count(
-        "id", filter=Q(score__lte=6)
-    )
-    return _grouped(answers, promoters_less_detractors, Count("id"))
-
-
-def _complaint_rate(ids, start, end, p):
-    return _grouped(_calls(ids, start, end), Count("id", filter=Q(complaint=True)), Count("id"))
-
-
-def _early_hangup_rate(ids, start, end, p):
+@_over(_calls)
+def _early_hangup_rate(p):
     early = ANSWERED & CUSTOMER_ENDED & Q(talk_seconds__lt=p["early_hangup_seconds"])
-    return _grouped(
-        _calls(ids, start, end), Count("id", filter=early), Count("id", filter=ANSWERED)
-    )
+    return Count("id", filter=early), Count("id", filter=ANSWERED)
 
 
 def _effective_talk_ratio(ids, start, end, p):
@@ -323,11 +377,9 @@ def _effective_talk_ratio(ids, start, end, p):
     }
 
 
-def _qa_score(ids, start, end, p):
-    assessments = QaAssessment.objects.filter(
-        agent_id__in=ids, assessed_at__gte=start, assessed_at__lt=end
-    )
-    return _grouped(assessments, Sum("score"), Count("id"))
+@_over(_assessments)
+def _qa_score(p):
+    return Sum("score"), Count("id")
 
 
 # --- the catalogue --------------------------------------------------------------------------------
@@ -470,6 +522,65 @@ def metric_values(
     definition = metric(code)
     ratios = metric_ratios(code, agent_ids=agent_ids, start=start, end=end, params=params)
     return {agent: _value(definition, ratio) for agent, ratio in ratios.items()}
+
+
+Request = tuple[str, str, Mapping[str, int] | None]  # (the caller's key, metric code, parameters)
+_Wanted = tuple[str, tuple[tuple[str, int], ...]]  # (metric code, parameters with defaults, sorted)
+
+
+def metric_ratios_many(
+    requests: Sequence[Request],
+    *,
+    agent_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, dict[int, Ratio]]:
+    """``metric_ratios`` for many metrics at once, by the requests' keys. The metrics declared as an
+    aggregate over the same table share one grouped query (all the call-table rates and means, the
+    survey scores, …); the others run their own formula. A metric asked for twice with the same
+    parameters (the defaults filled in) is computed once. Codes and parameters are checked first."""
+    agent_ids = list(agent_ids)
+    keys: dict[str, _Wanted] = {}
+    params: dict[_Wanted, dict[str, int]] = {}
+    for key, code, given in requests:
+        if key in keys:
+            raise ValueError(f"Metric request key {key!r} given twice")
+        values = metric(code).param_values(given)
+        wanted = (code, tuple(sorted(values.items())))
+        keys[key] = wanted
+        params[wanted] = values
+    if not agent_ids:
+        return {key: {} for key in keys}
+    ratios: dict[_Wanted, dict[int, Ratio]] = {}
+    by_facts: dict[Facts, list[_Wanted]] = {}
+    for wanted, values in params.items():
+        definition = metric(wanted[0])
+        if definition.aggregate is None:
+            ratios[wanted] = definition.formula(agent_ids, start, end, values)
+        else:
+            by_facts.setdefault(definition.aggregate.facts, []).append(wanted)
+    for facts, group in by_facts.items():
+        terms = [metric(code).aggregate.terms(params[(code, p)]) for code, p in group]
+        ratios.update(zip(group, _grouped_many(facts(agent_ids, start, end), terms), strict=True))
+    return {key: dict(ratios[wanted]) for key, wanted in keys.items()}  # a dict of its own per key
+
+
+def metric_values_many(
+    requests: Sequence[Request],
+    *,
+    agent_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, dict[int, MetricValue]]:
+    """``metric_values`` for many metrics at once (see ``metric_ratios_many``): for each request's key,
+    exactly what ``metric_values(code, …, params=params)`` gives, with one query per table for the
+    metrics that are one aggregate over it. Agents with no data are absent."""
+    codes = {key: code for key, code, _ in requests}
+    ratios = metric_ratios_many(requests, agent_ids=agent_ids, start=start, end=end)
+    return {
+        key: {agent: _value(metric(codes[key]), ratio) for agent, ratio in by_agent.items()}
+        for key, by_agent in ratios.items()
+    }
 
 
 def rollup(code: str, ratios: Iterable[Ratio]) -> MetricValue:

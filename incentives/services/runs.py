@@ -24,7 +24,7 @@ from calls.metrics import (
     improvement,
     improvement_values,
     metric_ratios,
-    metric_values,
+    metric_values_many,
     rollup,
 )
 from calls.months import center_tz, month_bounds, month_first_last_day, previous_month
@@ -336,6 +336,21 @@ def score_agents(
         return {agent_id: by_team[team_of[agent_id]] for agent_id in ids}
 
     values: dict[str, dict[int, MetricValue]] = {}
+    # Every metric measured on the agents themselves, lines and gates alike, in one query per table.
+    requests = [
+        (_line_key(pm.metric, pm.measure, pm.scope), pm.metric, pm.params)
+        for pm in plan_metrics
+        if pm.scope != Scope.TEAM and pm.measure == PlanMetric.Measure.VALUE
+    ]
+    measured_keys = {(pm.metric, pm.scope, repr(sorted(pm.params.items()))) for pm in plan_metrics
+                     if pm.measure == PlanMetric.Measure.VALUE}  # fmt: skip
+    requests += [
+        (_gate_key(g.metric, g.scope, g.params), g.metric, g.params)
+        for g in gates
+        if g.scope != Scope.TEAM
+        and (g.metric, g.scope, repr(sorted(g.params.items()))) not in measured_keys
+    ]
+    values.update(metric_values_many(requests, agent_ids=ids, start=start, end=end))
     for pm in plan_metrics:
         key = _line_key(pm.metric, pm.measure, pm.scope)
         if pm.scope == Scope.TEAM and pm.measure == PlanMetric.Measure.VALUE:
@@ -348,11 +363,7 @@ def score_agents(
                     t, pm.metric, pm.params, year, month, pm.baseline
                 )
             )
-        elif pm.measure == PlanMetric.Measure.VALUE:
-            values[key] = metric_values(
-                pm.metric, agent_ids=ids, start=start, end=end, params=pm.params
-            )
-        else:
+        elif pm.measure != PlanMetric.Measure.VALUE:
             values[key] = improvement_values(
                 pm.metric,
                 agent_ids=ids,
@@ -369,15 +380,9 @@ def score_agents(
             )
     for gate in gates:
         key = _gate_key(gate.metric, gate.scope, gate.params)
-        if key in values:
-            continue
-        if gate.scope == Scope.TEAM:
+        if key not in values:  # a team-scope gate: the team's value, once per team
             values[key] = per_team(
                 lambda t, gate=gate: team_value(t, gate.metric, gate.params, year, month)
-            )
-        else:
-            values[key] = metric_values(
-                gate.metric, agent_ids=ids, start=start, end=end, params=gate.params
             )
     gate_rules = tuple(
         scoring.GateRule(
