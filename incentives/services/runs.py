@@ -428,22 +428,34 @@ def score_agents(
     return scored
 
 
-def _insert(model, objects: list) -> None:
-    """Insert many new rows: COPY on PostgreSQL (a month's lines are tens of thousands of rows, and
-    building one INSERT for them costs more than the database's work), ``bulk_create`` elsewhere."""
-    if connection.vendor != "postgresql" or not objects:
-        model.objects.bulk_create(objects)
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
-        for obj in objects:
-            copy.write_row([getattr(obj, f.attname) for f in fields])
+def _insert_rows(model, rows: list[dict]) -> list[int]:
+    """Insert new rows (dicts of column attribute → value, the same keys in each) and return their ids,
+    in order. On PostgreSQL: ids drawn from the table's sequence and the rows sent with COPY — a month
+    is tens of thousands of statement lines, and building model objects and one INSERT for them costs
+    more than the database's work. Elsewhere ``bulk_create``."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model.objects.bulk_create([model(**row) for row in rows])
+        return [obj.pk for obj in created]
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        names = list(rows[0])
+        # get_field knows a foreign key by its attname too ("statement_id").
+        columns = ", ".join(
+            connection.ops.quote_name(model._meta.get_field(n).column) for n in names
+        )
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(table)} (id, {columns}) FROM STDIN"
+        ) as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *(row[n] for n in names)])
+    return ids
 
 
 def facts_fingerprint(measured: dict[str, MetricValue | None]) -> str:
@@ -503,47 +515,50 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
         for one in scored:
             result, own = one.result, adjustments.get(one.agent.pk, [])
             extra = sum((a.amount for a in own), Decimal(0))
-            statements.append(Statement(
-                run=chunk.run, agent=one.agent, team_id=one.team_id, plan_version=one.version,
-                target_bonus=one.rules.target_bonus, currency=one.version.currency,
-                weighted_score=result.weighted_score, score_cap=result.score_cap,
-                tier_from=result.tier.from_score if result.tier else None,
-                tier_rate=result.tier.rate if result.tier else scoring.ZERO,
-                kicker=result.tier.kicker if result.tier else scoring.ZERO,
-                payout_factor=result.payout_factor, payout_cap=one.rules.payout_cap,
-                amount_before_cap=result.amount_before_cap.quantize(Decimal("0.000001")),
-                capped=result.capped, adjustments=extra, amount=result.amount + extra,
-                facts_fingerprint=facts_fingerprint(one.measured),
-            ))  # fmt: skip
-        Statement.objects.bulk_create(statements)
+            statements.append({
+                "run_id": chunk.run_id, "agent_id": one.agent.pk, "team_id": one.team_id,
+                "plan_version_id": one.version.pk, "target_bonus": one.rules.target_bonus,
+                "currency": one.version.currency, "weighted_score": result.weighted_score,
+                "tier_from": result.tier.from_score if result.tier else None,
+                "tier_rate": result.tier.rate if result.tier else scoring.ZERO,
+                "score_cap": result.score_cap, "payout_factor": result.payout_factor,
+                "payout_cap": one.rules.payout_cap,
+                "kicker": result.tier.kicker if result.tier else scoring.ZERO,
+                "amount_before_cap": result.amount_before_cap.quantize(Decimal("0.000001")),
+                "capped": result.capped, "adjustments": extra, "amount": result.amount + extra,
+                "facts_fingerprint": facts_fingerprint(one.measured),
+            })  # fmt: skip
+        ids = _insert_rows(Statement, statements)
         lines, gate_rows, adjustment_rows = [], [], []
-        for statement, one in zip(statements, scored, strict=True):
+        for statement_id, one in zip(ids, scored, strict=True):
             for line, pm, t in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
                 m = one.measured.get(line.rule.code)
-                lines.append(StatementLine(
-                    statement=statement, metric=pm.metric, scope=pm.scope, measure=pm.measure,
-                    value=line.value, numerator=m.numerator if m else 0,
-                    denominator=m.denominator if m else 0, direction=line.rule.direction,
-                    target_source=t.source, threshold=line.rule.threshold,
-                    threshold_payout=line.rule.threshold_payout, target=line.rule.target,
-                    excellence=line.rule.excellence, excellence_payout=line.rule.excellence_payout,
-                    weight=line.rule.weight, effective_weight=line.effective_weight, score=line.score,
-                    points=line.points, no_data=line.no_data,
-                ))  # fmt: skip
+                lines.append({
+                    "statement_id": statement_id, "metric": pm.metric, "value": line.value,
+                    "numerator": m.numerator if m else 0, "denominator": m.denominator if m else 0,
+                    "scope": pm.scope, "measure": pm.measure, "direction": line.rule.direction,
+                    "target_source": t.source, "threshold": line.rule.threshold,
+                    "threshold_payout": line.rule.threshold_payout, "target": line.rule.target,
+                    "excellence": line.rule.excellence, "excellence_payout": line.rule.excellence_payout,
+                    "weight": line.rule.weight, "effective_weight": line.effective_weight,
+                    "score": line.score, "points": line.points, "no_data": line.no_data,
+                })  # fmt: skip
             gate_by_key = {_gate_key(g.metric, g.scope, g.params): g for g in one.gates}
             for hit in one.result.gates_hit:
                 g = gate_by_key[hit.rule.code]
-                gate_rows.append(StatementGate(
-                    statement=statement, metric=g.metric, scope=g.scope, comparison=g.comparison,
-                    threshold=g.value, value=hit.value, effect=g.effect, factor=g.factor, score_cap=g.score_cap,
-                ))  # fmt: skip
+                gate_rows.append({
+                    "statement_id": statement_id, "metric": g.metric, "scope": g.scope, "comparison": g.comparison,
+                    "threshold": g.value, "value": hit.value, "effect": g.effect, "factor": g.factor,
+                    "score_cap": g.score_cap,
+                })  # fmt: skip
             for a in adjustments.get(one.agent.pk, []):
-                adjustment_rows.append(StatementAdjustment(
-                    statement=statement, adjustment=a, amount=a.amount, corrects=str(a.corrects), reason=a.reason,
-                ))  # fmt: skip
-        _insert(StatementLine, lines)
-        StatementGate.objects.bulk_create(gate_rows)
-        StatementAdjustment.objects.bulk_create(adjustment_rows)
+                adjustment_rows.append({
+                    "statement_id": statement_id, "adjustment_id": a.pk, "amount": a.amount,
+                    "corrects": str(a.corrects), "reason": a.reason,
+                })  # fmt: skip
+        _insert_rows(StatementLine, lines)
+        _insert_rows(StatementGate, gate_rows)
+        _insert_rows(StatementAdjustment, adjustment_rows)
         written += len(statements)
     return written, "\n".join(problems)
 
