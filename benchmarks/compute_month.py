@@ -411,7 +411,7 @@ def main() -> None:
         runs_delete([period, small])
         profiler = cProfile.Profile()
         profiler.runcall(ours_once, period)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
     runs_delete([period, small])
     print(f"compute_month: ratio={ours / baseline:.2f} (target {TARGET})")
 

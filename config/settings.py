@@ -216,7 +216,7 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", default="incent
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=3600, minimum=1)
 # A computation run is split into chunks of whole teams holding at most this many agents: each chunk
 # pays its queries once, so few large chunks are fast, while a big center still spreads over workers.
-RUN_CHUNK_AGENTS = env_int("RUN_CHUNK_AGENTS", default=500, minimum=1)
+RUN_CHUNK_AGENTS = env_int("RUN_CHUNK_AGENTS", default=2000, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis re-delivers an unacknowledged message (its worker died) after this many seconds; it must
 # exceed the longest task, or a slow task would be run twice at once. Only a test that kills a worker

@@ -71,7 +71,11 @@ def attribution_day(agent: Agent, last_day: dt.date) -> dt.date:
 
 
 def period_roster(
-    first_day: dt.date, last_day: dt.date, *, team_ids: Iterable[int] | None = None
+    first_day: dt.date,
+    last_day: dt.date,
+    *,
+    team_ids: Iterable[int] | None = None,
+    placements_out: dict[int, Placement] | None = None,
 ) -> dict[int, list[Agent]]:
     """The agents to pay for a month, by team: everyone employed on any day of it, in the team where
     they sat on their attribution day (the month's last day, or their last working day). With
@@ -99,6 +103,8 @@ def period_roster(
                 placement.valid_to is None or placement.valid_to >= day
             ):
                 roster.setdefault(placement.team_id, []).append(agent)
+                if placements_out is not None:  # the placement that attributes the month
+                    placements_out[agent.pk] = placement
                 break
     if team_ids is not None:
         return {team_id: roster.get(team_id, []) for team_id in team_ids}
@@ -199,31 +205,41 @@ def scope_applies(
     return not (channels and agent.channel not in channels)
 
 
+def _scope_of(version: PlanVersion) -> dict:
+    return {
+        "team_ids": {team.pk for team in version.teams.all()},
+        "group_ids": {group.pk for group in version.groups.all()},
+        "levels": version.levels,
+        "channels": version.channels,
+    }
+
+
 def version_applies(version: PlanVersion, agent: Agent, placement: Placement | None) -> bool:
-    return scope_applies(
-        team_ids={team.pk for team in version.teams.all()},
-        group_ids={group.pk for group in version.groups.all()},
-        levels=version.levels,
-        channels=version.channels,
-        agent=agent,
-        placement=placement,
-    )
+    return scope_applies(**_scope_of(version), agent=agent, placement=placement)
 
 
-def plan_resolve(agents: Iterable[Agent], day: dt.date) -> dict[int, list[PlanVersion]]:
+def plan_resolve(
+    agents: Iterable[Agent], day: dt.date, *, placements: dict[int, Placement] | None = None
+) -> dict[int, list[PlanVersion]]:
     """For each agent, the plan versions that apply on ``day`` (for a leaver, on their last working
     day if it came first). Exactly one is right; none or two or more is a problem for HR to fix
-    (``plan_problems``), never guessed."""
+    (``plan_problems``), never guessed. ``placements``: each agent's placement on that day, when the
+    caller has them already (``period_roster`` does)."""
     by_day: dict[dt.date, list[Agent]] = {}
     for agent in agents:
         by_day.setdefault(attribution_day(agent, day), []).append(agent)
     resolved = {}
+    versions_on: dict[dt.date, list[PlanVersion]] = {}
     for on, group in by_day.items():
-        versions = versions_in_force(on)
-        placements = placement_map([agent.pk for agent in group], on)
+        # Versions change on the 1st or a month's days, rarely: leavers' days mostly share them.
+        versions = versions_on.setdefault(on, versions_in_force(on))
+        if placements is None:
+            placements = placement_map([agent.pk for agent in group], on)
+        scopes = [(v, _scope_of(v)) for v in versions]
         for agent in group:
+            placement = placements.get(agent.pk)
             resolved[agent.pk] = [
-                v for v in versions if version_applies(v, agent, placements.get(agent.pk))
+                v for v, scope in scopes if scope_applies(**scope, agent=agent, placement=placement)
             ]
     return resolved
 

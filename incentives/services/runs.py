@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from calls.metrics import (
@@ -94,7 +94,7 @@ def run_start(*, period: Period, requested_by=None) -> Run:
                 period=period, number=number, requested_by=requested_by, code_version=code_version()
             )
             first_day, last_day = month_first_last_day(period.year, period.month)
-            chunks = _chunks_create(run, period_roster(first_day, last_day))
+            chunks = _chunks_create(run, _team_sizes(first_day, last_day))
             if not chunks:
                 _run_finish_if_complete(run_id=run.pk)
             _enqueue_chunks([chunk.pk for chunk in chunks])
@@ -107,15 +107,30 @@ def run_start(*, period: Period, requested_by=None) -> Run:
     return run
 
 
-def _chunks_create(run: Run, roster: dict[int, list[Agent]]) -> list[RunChunk]:
+def _team_sizes(first_day: dt.date, last_day: dt.date) -> dict[int, int]:
+    """Agents per team in a month, counted in the database, for packing chunks: every team anyone sat
+    in that month (a superset of the teams paid: a chunk's own roster decides who is paid where)."""
+    rows = (
+        Placement.objects.filter(valid_from__lte=last_day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first_day))
+        .filter(Q(agent__hire_date__isnull=True) | Q(agent__hire_date__lte=last_day))
+        .filter(Q(agent__leave_date__isnull=True) | Q(agent__leave_date__gte=first_day))
+        .values("team_id")
+        .annotate(agents=Count("agent_id", distinct=True))
+        .order_by()
+    )
+    return {row["team_id"]: row["agents"] for row in rows}
+
+
+def _chunks_create(run: Run, sizes: dict[int, int]) -> list[RunChunk]:
     """Whole teams, in code order, packed into chunks of at most ``RUN_CHUNK_AGENTS`` agents: each
     chunk pays for its queries once, so few large chunks are fast and many workers still share a big
     center. A team larger than the limit is a chunk of its own, never split."""
     limit = settings.RUN_CHUNK_AGENTS
     groups: list[list[int]] = []
     size = 0
-    for team in Team.objects.filter(pk__in=list(roster)).order_by("code"):
-        count = len(roster[team.pk])
+    for team in Team.objects.filter(pk__in=list(sizes)).order_by("code"):
+        count = sizes[team.pk]
         if not groups or size + count > limit:
             groups.append([])
             size = 0
@@ -391,6 +406,19 @@ def score_agents(
         )
         for g in gates
     )  # fmt: skip
+    per_metric = []
+    for pm in plan_metrics:
+        code, direction = (
+            _line_key(pm.metric, pm.measure, pm.scope),
+            metric_direction(pm.metric, pm.measure),
+        )
+        plan_targets = _Targets(pm.threshold, pm.target, pm.excellence, "plan")
+        plan_rule = scoring.MetricRule(
+            code=code, weight=pm.weight, direction=direction, threshold=pm.threshold,
+            threshold_payout=pm.threshold_payout, target=pm.target, excellence=pm.excellence,
+            excellence_payout=pm.excellence_payout if pm.excellence is not None else None, no_data=pm.no_data,
+        )  # fmt: skip
+        per_metric.append((pm, code, direction, plan_rule, plan_targets))
     scored = []
     for agent in agents:
         target_bonus = _target_bonus(version, agent)
@@ -402,12 +430,14 @@ def score_agents(
         team_id = team_of[agent.pk]
         measured = {key: v.get(agent.pk) for key, v in values.items()}
         rules, targets = [], []
-        for pm in plan_metrics:
-            t = _targets_for(pm, agent.pk, team_id, overrides)
+        for pm, code, direction, plan_rule, plan_targets in per_metric:
+            t = _targets_for(pm, agent.pk, team_id, overrides) if overrides else plan_targets
             targets.append(t)
+            if t is plan_targets:  # the plan's own ladder: one rule shared by all its agents
+                rules.append(plan_rule)
+                continue
             rules.append(scoring.MetricRule(
-                code=_line_key(pm.metric, pm.measure, pm.scope), weight=pm.weight,
-                direction=metric_direction(pm.metric, pm.measure), threshold=t.threshold,
+                code=code, weight=pm.weight, direction=direction, threshold=t.threshold,
                 threshold_payout=pm.threshold_payout, target=t.target,
                 excellence=t.excellence if t.excellence is not None else None,
                 excellence_payout=pm.excellence_payout if t.excellence is not None else None,
@@ -428,7 +458,7 @@ def score_agents(
     return scored
 
 
-def _insert_rows(model, rows: list[dict]) -> list[int]:
+def _insert_rows(model, rows: list[dict], *, ids: bool = True) -> list[int]:
     """Insert new rows (dicts of column attribute → value, the same keys in each) and return their ids,
     in order. On PostgreSQL: ids drawn from the table's sequence and the rows sent with COPY — a month
     is tens of thousands of statement lines, and building model objects and one INSERT for them costs
@@ -440,6 +470,17 @@ def _insert_rows(model, rows: list[dict]) -> list[int]:
         return [obj.pk for obj in created]
     table = model._meta.db_table
     with connection.cursor() as cursor:
+        if not ids:  # the identity column numbers them
+            names = list(rows[0])
+            columns = ", ".join(
+                connection.ops.quote_name(model._meta.get_field(n).column) for n in names
+            )
+            with cursor.cursor.copy(
+                f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row([row[n] for n in names])
+            return []
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
             [table, len(rows)],
@@ -477,10 +518,16 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
     period = chunk.run.period
     year, month = period.year, period.month
     first_day, last_day = month_first_last_day(year, month)
-    roster = period_roster(first_day, last_day, team_ids=[team.pk for team in chunk.teams.all()])
+    attributing: dict[int, Placement] = {}
+    roster = period_roster(
+        first_day,
+        last_day,
+        team_ids=[team.pk for team in chunk.teams.all()],
+        placements_out=attributing,
+    )
     team_of = {agent.pk: team_id for team_id, members in roster.items() for agent in members}
     agents = [agent for members in roster.values() for agent in members]
-    resolved = plan_resolve(agents, last_day)
+    resolved = plan_resolve(agents, last_day, placements=attributing)
     problems: list[str] = []
     by_version: dict[int, list[Agent]] = {}
     versions: dict[int, PlanVersion] = {}
@@ -499,12 +546,13 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
         by_version.setdefault(version.pk, []).append(agent)
     overrides = period_overrides(period)
     adjustments: dict[int, list[Adjustment]] = {}
-    for adjustment in Adjustment.objects.filter(period=period, agent__in=agents).select_related(
-        "corrects"
-    ):
+    agent_ids = [agent.pk for agent in agents]
+    for adjustment in Adjustment.objects.filter(
+        period=period, agent_id__in=agent_ids
+    ).select_related("corrects"):
         adjustments.setdefault(adjustment.agent_id, []).append(adjustment)
 
-    Statement.objects.filter(run=chunk.run, agent__in=agents).delete()
+    Statement.objects.filter(run=chunk.run, agent_id__in=agent_ids).delete()
     written = 0
     for version_id, version_agents in by_version.items():
         scored = score_agents(
@@ -556,9 +604,9 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                     "statement_id": statement_id, "adjustment_id": a.pk, "amount": a.amount,
                     "corrects": str(a.corrects), "reason": a.reason,
                 })  # fmt: skip
-        _insert_rows(StatementLine, lines)
-        _insert_rows(StatementGate, gate_rows)
-        _insert_rows(StatementAdjustment, adjustment_rows)
+        _insert_rows(StatementLine, lines, ids=False)
+        _insert_rows(StatementGate, gate_rows, ids=False)
+        _insert_rows(StatementAdjustment, adjustment_rows, ids=False)
         written += len(statements)
     return written, "\n".join(problems)
 
