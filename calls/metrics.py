@@ -134,8 +134,17 @@ class MetricDefinition:
 # --- helpers -------------------------------------------------------------------------------------
 
 
+def _of_agents(queryset: QuerySet, agent_ids: list[int]) -> QuerySet:
+    """Rows of these agents. On PostgreSQL many ids travel as one array parameter (``= ANY``): a
+    chunk's thousands of ids as as many placeholders cost more to send and parse than the grouping."""
+    if connection.vendor == "postgresql" and len(agent_ids) > 100:
+        table = connection.ops.quote_name(queryset.model._meta.db_table)
+        return queryset.extra(where=[f'{table}."agent_id" = ANY(%s)'], params=[list(agent_ids)])  # noqa: S610 (our table name; ids are a parameter)
+    return queryset.filter(agent_id__in=agent_ids)
+
+
 def _calls(agent_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet[Call]:
-    return Call.objects.filter(agent_id__in=agent_ids, started_at__gte=start, started_at__lt=end)
+    return _of_agents(Call.objects.filter(started_at__gte=start, started_at__lt=end), agent_ids)
 
 
 def _survey_answers(agent_ids: list[int], start: dt.datetime, end: dt.datetime) -> QuerySet[Survey]:

@@ -546,13 +546,13 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
         by_version.setdefault(version.pk, []).append(agent)
     overrides = period_overrides(period)
     adjustments: dict[int, list[Adjustment]] = {}
-    agent_ids = [agent.pk for agent in agents]
-    for adjustment in Adjustment.objects.filter(
-        period=period, agent_id__in=agent_ids
-    ).select_related("corrects"):
-        adjustments.setdefault(adjustment.agent_id, []).append(adjustment)
+    agent_ids = {agent.pk for agent in agents}
+    for adjustment in Adjustment.objects.filter(period=period).select_related("corrects"):
+        if adjustment.agent_id in agent_ids:  # a month's adjustments are few: no long list of ids
+            adjustments.setdefault(adjustment.agent_id, []).append(adjustment)
 
-    Statement.objects.filter(run=chunk.run, agent_id__in=agent_ids).delete()
+    # A statement belongs to the team its month is attributed to: the chunk's own teams.
+    Statement.objects.filter(run=chunk.run, team_id__in=list(roster)).delete()
     written = 0
     for version_id, version_agents in by_version.items():
         scored = score_agents(
