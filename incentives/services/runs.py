@@ -458,13 +458,27 @@ def score_agents(
     return scored
 
 
-def _insert_rows(model, rows: list[dict], *, ids: bool = True) -> list[int]:
-    """Insert new rows (dicts of column attribute → value, the same keys in each) and return their ids,
-    in order. On PostgreSQL: ids drawn from the table's sequence and the rows sent with COPY — a month
-    is tens of thousands of statement lines, and building model objects and one INSERT for them costs
-    more than the database's work. Elsewhere ``bulk_create``."""
+# A statement line as a tuple (a month has tens of thousands: no dict, no model object per line).
+LINE_COLUMNS = ("statement_id", "metric", "value", "numerator", "denominator", "scope", "measure",
+                "direction", "target_source", "threshold", "threshold_payout", "target", "excellence",
+                "excellence_payout", "weight", "effective_weight", "score", "points", "no_data")  # fmt: skip
+
+
+def _insert_rows(
+    model, rows: list, *, ids: bool = True, columns: tuple[str, ...] | None = None
+) -> list[int]:
+    """Insert new rows (dicts of column attribute → value, the same keys in each; or tuples in the
+    order of ``columns``) and return their ids, in order. On PostgreSQL: ids drawn from the table's
+    sequence and the rows sent with COPY — a month is tens of thousands of statement lines, and building
+    model objects and one INSERT for them costs more than the database's work. Elsewhere
+    ``bulk_create``."""
     if not rows:
         return []
+    if columns is not None:
+        if connection.vendor == "postgresql" and not ids:
+            _copy_tuples(model, columns, rows)
+            return []
+        rows = [dict(zip(columns, row, strict=True)) for row in rows]
     if connection.vendor != "postgresql":
         created = model.objects.bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in created]
@@ -497,6 +511,18 @@ def _insert_rows(model, rows: list[dict], *, ids: bool = True) -> list[int]:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row([pk, *(row[n] for n in names)])
     return ids
+
+
+def _copy_tuples(model, names: tuple[str, ...], rows: list[tuple]) -> None:
+    # get_field knows a foreign key by its attname too ("statement_id").
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def facts_fingerprint(measured: dict[str, MetricValue | None]) -> str:
@@ -581,16 +607,13 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
         for statement_id, one in zip(ids, scored, strict=True):
             for line, pm, t in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
                 m = one.measured.get(line.rule.code)
-                lines.append({
-                    "statement_id": statement_id, "metric": pm.metric, "value": line.value,
-                    "numerator": m.numerator if m else 0, "denominator": m.denominator if m else 0,
-                    "scope": pm.scope, "measure": pm.measure, "direction": line.rule.direction,
-                    "target_source": t.source, "threshold": line.rule.threshold,
-                    "threshold_payout": line.rule.threshold_payout, "target": line.rule.target,
-                    "excellence": line.rule.excellence, "excellence_payout": line.rule.excellence_payout,
-                    "weight": line.rule.weight, "effective_weight": line.effective_weight,
-                    "score": line.score, "points": line.points, "no_data": line.no_data,
-                })  # fmt: skip
+                rule = line.rule
+                lines.append((
+                    statement_id, pm.metric, line.value, m.numerator if m else 0, m.denominator if m else 0,
+                    pm.scope, pm.measure, rule.direction, t.source, rule.threshold, rule.threshold_payout,
+                    rule.target, rule.excellence, rule.excellence_payout, rule.weight, line.effective_weight,
+                    line.score, line.points, line.no_data,
+                ))  # fmt: skip
             gate_by_key = {_gate_key(g.metric, g.scope, g.params): g for g in one.gates}
             for hit in one.result.gates_hit:
                 g = gate_by_key[hit.rule.code]
@@ -604,7 +627,7 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                     "statement_id": statement_id, "adjustment_id": a.pk, "amount": a.amount,
                     "corrects": str(a.corrects), "reason": a.reason,
                 })  # fmt: skip
-        _insert_rows(StatementLine, lines, ids=False)
+        _insert_rows(StatementLine, lines, ids=False, columns=LINE_COLUMNS)
         _insert_rows(StatementGate, gate_rows, ids=False)
         _insert_rows(StatementAdjustment, adjustment_rows, ids=False)
         written += len(statements)
