@@ -270,7 +270,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(peopl
                 time.sleep(0.1)
             done = set(
                 RunChunk.objects.filter(run=run, status=RunChunk.Status.DONE).values_list(
-                    "team__code", flat=True
+                    "teams__code", flat=True
                 )
             )
             os.kill(first.pid, signal.SIGKILL)
