@@ -1,0 +1,96 @@
+"""The product in a real browser: HR's overview, an agent's statement and its privacy, and a lead taking
+an agent through the three-stage interview."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from incentives import services
+from incentives.models import Review, Statement, TargetOverride
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD, PeriodFactory
+from tests.incentives.test_compute import _calls, _start
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def approved_october(people, django_capture_on_commit_callbacks):
+    _calls(people.agent_a, 193, 200)  # 1,700.00
+    _calls(people.agent_a2, 85, 100)  # below the threshold: 0.00, flagged for the review
+    _calls(people.agent_b, 92, 100)
+    october = PeriodFactory(year=2026, month=10)
+    services.period_approve(period=october, run=_start(october, django_capture_on_commit_callbacks))
+    october.refresh_from_db()
+    return october
+
+
+def test_hr_logs_in_and_sees_the_overview(page, people, approved_october):
+    log_in(page, "hr_admin", PASSWORD)
+    page.goto("/hr/")
+    assert page.locator("h1").inner_text() == "Overview"
+    body = page.locator("main").inner_text()
+    assert "2026-10 · Approved" in body and "Team A" in body and "Payroll export" in body
+
+
+def test_an_agent_sees_their_statement_and_not_anothers_by_editing_the_url(
+    page, people, approved_october
+):
+    own = Statement.objects.get(agent=people.agent_a, run=approved_october.approved_run)
+    other = Statement.objects.get(agent=people.agent_b, run=approved_october.approved_run)
+    log_in(page, "a1", PASSWORD)
+    page.goto(f"/statements/{own.pk}/")
+    assert "1,700.00" in page.locator("main").inner_text()
+    response = page.goto(f"/statements/{other.pk}/")
+    assert response.status == 404 and "Agent B1" not in page.content()
+
+
+def test_a_lead_takes_an_agent_through_the_three_stages(page, people, approved_october):
+    review = Review.objects.get(agent=people.agent_a2, period=approved_october)
+    url = f"/reviews/{review.pk}/"
+    log_in(page, "lead_a", PASSWORD)
+    page.goto("/reviews/")
+    assert page.locator("table a").first.inner_text() == "Agent A2"  # flagged first
+    page.click("text=Agent A2")
+    page.select_option("select[name=category]", "staffing")
+    page.fill("textarea[name=note]", "Two colleagues off sick")
+    page.click("text=Add the root cause")
+    page.click("button:has-text('Sign off')")
+    assert "waiting for the agent" in page.locator("main").inner_text()
+
+    def agent_acknowledges():
+        log_in(page, "a2", PASSWORD)
+        page.goto(url)
+        page.click("button:has-text('Acknowledge')")
+        assert "Acknowledged." in page.locator("main").inner_text()
+        log_in(page, "lead_a", PASSWORD)
+        page.goto(url)
+
+    agent_acknowledges()
+    page.fill("input[name=what]", "Scenario drill: peak-hour pacing")
+    page.fill("input[name=due]", (timezone.localdate() + dt.timedelta(days=14)).isoformat())
+    page.select_option("select[name=kind]", "simulation")
+    page.click("text=Add the action")
+    page.click("button:has-text('Sign off')")
+    assert "map at least one strength and one weakness" in page.locator("main").inner_text()
+    for skill, side in (("Product knowledge", "strength"), ("Pace at peak hours", "weakness")):
+        page.fill("input[name=skill]", skill)
+        page.select_option("select[name=side]", side)
+        page.click("text=Add to the skills map")
+    page.click("button:has-text('Sign off')")
+    agent_acknowledges()
+    page.fill("input[name=target]", "88")
+    page.fill("input[name=threshold]", "80")
+    page.click("button:has-text('agree')")
+    page.fill("input[name=skill]", "Calming elderly callers")
+    page.click("text=Add to the expert list")
+    page.click("button:has-text('Sign off')")
+    log_in(page, "a2", PASSWORD)
+    page.goto(url)
+    page.click("button:has-text('Acknowledge')")
+    assert "Completed: read-only" in page.locator("main").inner_text()
+    review.refresh_from_db()
+    assert review.stage == Review.Stage.DONE
+    override = TargetOverride.objects.get(agent=people.agent_a2, period=review.target_period)
+    assert (override.threshold, override.target) == (80, 88)
