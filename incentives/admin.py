@@ -20,8 +20,10 @@ from calls.metrics import METRIC_CHOICES
 from incentives import services
 from incentives.explain import explain, worked_examples
 from incentives.models import (
+    ActionItem,
     Adjustment,
     Agent,
+    AgreedTarget,
     Channel,
     Group,
     Level,
@@ -34,8 +36,12 @@ from incentives.models import (
     PlanTier,
     PlanVersion,
     Region,
+    Review,
+    RootCause,
     Run,
     RunChunk,
+    SharedSkill,
+    SkillMark,
     TargetOverride,
     Team,
 )
@@ -586,3 +592,79 @@ class PeriodAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "approved_run", "approved_at"]
     list_filter = ["status"]
     readonly_fields = ["status", "approved_run", "approved_at", "approved_by"]
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RootCauseInline(_ReadOnlyInline):
+    model = RootCause
+
+
+class ActionItemInline(_ReadOnlyInline):
+    model = ActionItem
+
+
+class SkillMarkInline(_ReadOnlyInline):
+    model = SkillMark
+
+
+class AgreedTargetInline(_ReadOnlyInline):
+    model = AgreedTarget
+
+
+class SharedSkillInline(_ReadOnlyInline):
+    model = SharedSkill
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """The interviews, read-only: they are conducted on their pages (Reviews), where HR also reopens a
+    completed one. The history of each is in the audit trail."""
+
+    list_display = [
+        "period",
+        "agent",
+        "team",
+        "stage",
+        "flags",
+        "score_change",
+        "forward_acknowledged_at",
+    ]
+    list_filter = ["period", "stage", "team"]
+    search_fields = ["agent__employee_id", "agent__name"]
+    inlines = [
+        RootCauseInline,
+        ActionItemInline,
+        SkillMarkInline,
+        AgreedTargetInline,
+        SharedSkillInline,
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SharedSkill)
+class SharedSkillAdmin(admin.ModelAdmin):
+    """The internal expert list: skills worth sharing, agreed in the forward stage of a review."""
+
+    list_display = ["skill", "agent", "note", "review"]
+    search_fields = ["skill", "agent__name", "agent__employee_id"]
+
+    def has_add_permission(self, request):
+        return False

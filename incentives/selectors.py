@@ -26,6 +26,7 @@ from incentives.models import (
     PlanVersion,
     Review,
     Run,
+    SharedSkill,
     Statement,
     StatementLine,
     Team,
@@ -475,3 +476,13 @@ def review_context(review: Review, *, months: int = 3) -> ReviewContext:
             FollowThrough(a, then.get(a.metric), now.get(a.metric)) for a in previous.actions.all()
         ]
     return ReviewContext(review, statement, trends, longest, early, previous, follow)
+
+
+def experts() -> dict[str, list[Agent]]:
+    """The internal expert list: each skill worth sharing and the agents agreed to hold it."""
+    listed: dict[str, list[Agent]] = {}
+    for shared in SharedSkill.objects.select_related("agent").order_by("skill", "agent__name"):
+        agents = listed.setdefault(shared.skill, [])
+        if shared.agent not in agents:
+            agents.append(shared.agent)
+    return listed

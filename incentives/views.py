@@ -122,7 +122,7 @@ def review_list(request):
         "periods": periods, "period": chosen, "reviews": reviews,
         "due": selectors.actions_due(request.user) if roles & {HR, LEAD} else [],
         "progress": selectors.reviews_progress(chosen) if HR in roles and chosen else [],
-        "today": selectors.today(),
+        "today": selectors.today(), "experts": selectors.experts(),
     })  # fmt: skip
 
 
