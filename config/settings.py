@@ -217,6 +217,9 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=3600, minimum
 # A computation run is split into chunks of whole teams holding at most this many agents: each chunk
 # pays its queries once, so few large chunks are fast, while a big center still spreads over workers.
 RUN_CHUNK_AGENTS = env_int("RUN_CHUNK_AGENTS", default=2000, minimum=1)
+# Leaderboards (best agent of the month, quarterly top 3): with names, or anonymised — every agent then
+# sees only their own name and the others' ranks.
+LEADERBOARD_NAMED = env_bool("LEADERBOARD_NAMED", default=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis re-delivers an unacknowledged message (its worker died) after this many seconds; it must
 # exceed the longest task, or a slow task would be run twice at once. Only a test that kills a worker

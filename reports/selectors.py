@@ -307,3 +307,65 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
     return WhatIf(
         version=version, period=period, compared_with=compared, rows=rows, problems=problems
     )
+
+
+# --- leaderboards and recognition --------------------------------------------------------------------
+
+
+@dataclass
+class Ranked:
+    rank: int  # competition ranking: two agents tied for first are both 1, the next is 3
+    agent: Agent
+    team: Team
+    score: Decimal  # the weighted score, or its mean over the quarter's approved months
+    months: int = 1
+
+
+def _ranked(rows: list[tuple[Agent, Team, Decimal, int]]) -> list[Ranked]:
+    ordered = sorted(rows, key=lambda r: (-r[2], r[0].employee_id))
+    ranked, previous, rank = [], None, 0
+    for position, (agent, team, score, months) in enumerate(ordered, start=1):
+        if score != previous:
+            rank, previous = position, score
+        ranked.append(Ranked(rank, agent, team, score, months))
+    return ranked
+
+
+def best_of_month(period: Period) -> list[Ranked]:
+    """The best agent(s) of an approved month: the highest weighted score; a tie names each of them."""
+    if period.approved_run_id is None:
+        return []
+    statements = Statement.objects.filter(run_id=period.approved_run_id).select_related(
+        "agent", "team"
+    )
+    ranked = _ranked([(s.agent, s.team, s.weighted_score, 1) for s in statements])
+    return [r for r in ranked if r.rank == 1]
+
+
+def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
+    """The quarter's top agents by their mean weighted score over its approved months (every agent with
+    a statement in at least one of them); ties at the cut-off are all in."""
+    months = [3 * (quarter - 1) + m for m in (1, 2, 3)]
+    periods = Period.objects.filter(year=year, month__in=months, approved_run__isnull=False)
+    rows = (
+        Statement.objects.filter(run_id__in=periods.values("approved_run_id"))
+        .values("agent_id", "team_id")
+        .annotate(score=Avg("weighted_score"), months=Count("id"))
+        .order_by()
+    )
+    rows = list(rows)
+    agents = Agent.objects.in_bulk([r["agent_id"] for r in rows])
+    teams = Team.objects.in_bulk([r["team_id"] for r in rows])
+    # An agent who moved team within the quarter: one entry, under the team of most of their months.
+    merged: dict[int, list] = {}
+    for r in sorted(rows, key=lambda r: -r["months"]):
+        entry = merged.setdefault(
+            r["agent_id"], [agents[r["agent_id"]], teams[r["team_id"]], Decimal(0), 0]
+        )
+        entry[2] += Decimal(r["score"]) * r["months"]
+        entry[3] += r["months"]
+    ranked = _ranked([
+        (agent, team, (total / count).quantize(Decimal("0.0001")), count)
+        for agent, team, total, count in merged.values()
+    ])  # fmt: skip
+    return [r for r in ranked if r.rank <= top]

@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("hr/periods/<int:pk>/compare/", views.runs_compare, name="runs_compare"),
     path("hr/what-if/", views.whatif, name="whatif"),
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
 ]
 
 api_urlpatterns = [

@@ -1,5 +1,6 @@
 """The three homes: HR's overview, the lead's team, the agent's own page."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
@@ -118,3 +119,23 @@ def whatif(request):
             version=form.cleaned_data["version"], period=form.cleaned_data["period"]
         )
     return render(request, "reports/whatif.html", {"form": form, "result": result})
+
+
+@roles_required(HR, LEAD, AGENT)
+def leaderboard(request):
+    """Recognition from approved statements: the best agent(s) of each recent month and the quarter's
+    top 3, named or anonymised (``LEADERBOARD_NAMED``; an agent always sees their own name)."""
+    periods = list(
+        Period.objects.filter(approved_run__isnull=False).order_by("-year", "-month")[:6]
+    )
+    months = [(period, selectors.best_of_month(period)) for period in periods]
+    quarters = []
+    if periods:
+        latest = periods[0]
+        quarter = (latest.month - 1) // 3 + 1
+        quarters.append(((latest.year, quarter), selectors.quarter_top(latest.year, quarter)))
+    agent = incentive_selectors.agent_of_user(request.user)
+    return render(request, "reports/leaderboard.html", {
+        "months": months, "quarters": quarters, "named": settings.LEADERBOARD_NAMED,
+        "me": agent.pk if agent else None,
+    })  # fmt: skip

@@ -1,0 +1,63 @@
+"""Recognition: the best agent of the month and the quarter's top 3 from approved statements, ties
+shared, names shown or not as the company chooses."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from incentives import services
+from reports import selectors
+from tests.factories import AgentFactory, PeriodFactory
+from tests.incentives.test_compute import _calls, _start
+
+
+def _approve(month, capture):
+    period = PeriodFactory(year=2026, month=month)
+    services.period_approve(period=period, run=_start(period, capture))
+    period.refresh_from_db()
+    return period
+
+
+@pytest.fixture
+def quarter(people, django_capture_on_commit_callbacks):
+    """Q3 2026: A1 and A2 tie in August at 125 points; in July A1 scores 150, A2 100, B1 50."""
+    july = dt.datetime(2026, 7, 10, 2, tzinfo=dt.UTC)
+    august = dt.datetime(2026, 8, 10, 2, tzinfo=dt.UTC)
+    for agent, answered in ((people.agent_a, 98), (people.agent_a2, 95), (people.agent_b, 90)):
+        _calls(agent, answered, 100, when=july)
+    for agent in (people.agent_a, people.agent_a2):
+        _calls(agent, 193, 200, when=august)  # 96.5% → 125
+    _calls(people.agent_b, 0, 10, when=august)  # 0 points
+    return [_approve(month, django_capture_on_commit_callbacks) for month in (7, 8)]
+
+
+def test_the_best_of_the_month_names_every_agent_tied_first(people, quarter):
+    july, august = quarter
+    assert [(r.rank, r.agent.employee_id) for r in selectors.best_of_month(july)] == [(1, "A1")]
+    assert [(r.rank, r.agent.employee_id, r.score) for r in selectors.best_of_month(august)] == [
+        (1, "A1", D(125)), (1, "A2", D(125)),
+    ]  # fmt: skip
+
+
+def test_the_quarters_top_3_averages_the_approved_months_and_keeps_ties(people, quarter):
+    top = selectors.quarter_top(2026, 3)
+    # A1 (150 + 125) / 2 = 137.5; A2 (100 + 125) / 2 = 112.5; B1 (50 + 0) / 2 = 25.
+    assert [(r.rank, r.agent.employee_id, r.score, r.months) for r in top] == [
+        (1, "A1", D("137.5000"), 2), (2, "A2", D("112.5000"), 2), (3, "B1", D("25.0000"), 2),
+    ]  # fmt: skip
+    AgentFactory(employee_id="A3", name="Agent A3", team=people.team_a)
+    assert len(selectors.quarter_top(2026, 3, top=2)) == 2
+
+
+def test_the_page_names_or_anonymises_the_ranks(client, people, quarter, settings):
+    client.force_login(people.agent_b.user)
+    html = client.get("/leaderboard/").content.decode()
+    assert "Top 3 of 2026 Q3" in html and "Agent A1" in html
+    settings.LEADERBOARD_NAMED = False
+    html = client.get("/leaderboard/").content.decode()
+    assert (
+        "Agent A1" not in html and "an agent" in html and "Agent B1" in html
+    )  # one's own name stays
+    client.force_login(people.nobody)
+    assert client.get("/leaderboard/").status_code == 403
