@@ -255,6 +255,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "incentives.TargetOverride",
     "incentives.Period",
     "incentives.Adjustment",
+    "incentives.Dispute",
     # The interview: a reopening (HR only) and every change after it are on the record.
     "incentives.Review",
     "incentives.RootCause",

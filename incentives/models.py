@@ -937,3 +937,35 @@ class SharedSkill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent}: {self.skill}"
+
+
+class Dispute(models.Model):
+    """An agent questions a line of their approved statement; HR answers, and says what was corrected
+    (a correction is a new run, or an adjustment in an open month) or why nothing was. Both are kept."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="disputes")
+    line = models.ForeignKey(
+        StatementLine, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    question = models.TextField(_("question"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(_("answer"), blank=True)
+    correction = models.CharField(
+        _("correction"), max_length=300, blank=True,
+        help_text=_("What was corrected (e.g. run v3, an adjustment in 2026-11); empty when nothing was."),
+    )  # fmt: skip
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question on a statement")
+        verbose_name_plural = _("questions on statements")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.line.metric if self.line else '—'}"

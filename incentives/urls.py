@@ -11,6 +11,7 @@ urlpatterns = [
         "periods/<int:pk>/runs/<int:run_pk>/approve/", views.period_approve, name="period_approve"
     ),
     path("periods/<int:pk>/close/", views.period_close, name="period_close"),
+    path("questions/", views.disputes, name="disputes"),
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
     path("periods/<int:pk>/payroll.csv", views.period_payroll_csv, name="period_payroll_csv"),

@@ -1,6 +1,7 @@
 """Pages of the incentives floor: a statement, and HR's compute and approve actions."""
 
 from django.contrib import messages
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -8,13 +9,49 @@ from django.views.decorators.http import require_POST
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import csv_response, xlsx_response
 from incentives import forms, selectors, services
-from incentives.models import ActionItem, Period, Run
+from incentives.models import ActionItem, Dispute, Period, Run
 
 
 @roles_required(HR, LEAD, AGENT)
 def statement_detail(request, pk: int):
+    """A statement, its questions and their answers; its agent may question a line (POST)."""
     statement = selectors.statement_get_for_user(request.user, pk)
-    return render(request, "incentives/statement_detail.html", {"statement": statement})
+    if request.method == "POST":
+        line = get_object_or_404(statement.lines.all(), pk=request.POST.get("line"))
+        try:
+            services.dispute_raise(
+                line=line, user=request.user, question=request.POST.get("question", "")
+            )
+        except services.DisputeRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, _("Your question is sent to HR; the answer will appear here.")
+            )
+        return redirect("incentives:statement_detail", pk=statement.pk)
+    return render(request, "incentives/statement_detail.html", {
+        "statement": statement,
+        "disputes": statement.disputes.select_related("line", "answered_by").order_by("created_at"),
+        "can_question": statement.agent.user_id == request.user.pk
+        and statement.run.period.approved_run_id == statement.run_id,
+    })  # fmt: skip
+
+
+@roles_required(HR)
+def disputes(request):
+    """HR: the questions agents asked on their statements, open ones first, each answered here."""
+    if request.method == "POST":
+        dispute = get_object_or_404(Dispute, pk=request.POST.get("dispute"))
+        try:
+            services.dispute_answer(dispute=dispute, user=request.user, answer=request.POST.get("answer", ""),
+                                    correction=request.POST.get("correction", ""))  # fmt: skip
+        except services.DisputeRefused as exc:
+            messages.error(request, str(exc))
+        return redirect("incentives:disputes")
+    questions = Dispute.objects.select_related(
+        "statement__agent", "statement__run__period", "line"
+    ).order_by(F("answered_at").asc(nulls_first=True), "-created_at")[:200]
+    return render(request, "incentives/disputes.html", {"questions": questions})
 
 
 @require_POST

@@ -4,12 +4,13 @@ Public services check state and rules, then call private functions that mutate, 
 what they assume.
 """
 
-from incentives.services import adjustments, organisation, plans, reviews, runs, targets
+from incentives.services import adjustments, disputes, organisation, plans, reviews, runs, targets
 from incentives.services.adjustments import (
     AdjustmentRefused,
     adjustment_create,
     adjustment_delete,
 )
+from incentives.services.disputes import DisputeRefused, dispute_answer, dispute_raise
 from incentives.services.organisation import (
     OrganisationError,
     agent_create,
@@ -62,6 +63,7 @@ from incentives.services.targets import (
 
 __all__ = [
     "AdjustmentRefused",
+    "DisputeRefused",
     "OrganisationError",
     "PeriodStateError",
     "PlanInvalid",
@@ -77,6 +79,9 @@ __all__ = [
     "adjustments",
     "agent_create",
     "agent_place",
+    "dispute_answer",
+    "dispute_raise",
+    "disputes",
     "organisation",
     "period_approve",
     "period_close",

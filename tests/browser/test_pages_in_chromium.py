@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from incentives import services
-from incentives.models import Review, Statement, TargetOverride
+from incentives.models import Dispute, Review, Statement, TargetOverride
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, PeriodFactory
 from tests.incentives.test_compute import _calls, _start
@@ -34,7 +34,7 @@ def test_hr_logs_in_and_sees_the_overview(page, people, approved_october):
     assert "2026-10 · Approved" in body and "Team A" in body and "Payroll export" in body
 
 
-def test_an_agent_sees_their_statement_and_not_anothers_by_editing_the_url(
+def test_an_agent_sees_their_statement_questions_a_line_and_cannot_reach_anothers(
     page, people, approved_october
 ):
     own = Statement.objects.get(agent=people.agent_a, run=approved_october.approved_run)
@@ -42,6 +42,10 @@ def test_an_agent_sees_their_statement_and_not_anothers_by_editing_the_url(
     log_in(page, "a1", PASSWORD)
     page.goto(f"/statements/{own.pk}/")
     assert "1,700.00" in page.locator("main").inner_text()
+    page.fill("textarea[name=question]", "I answered 196 calls, not 193")
+    page.click("text=Send to HR")
+    assert "Waiting for HR's answer." in page.locator("main").inner_text()
+    assert Dispute.objects.get(statement=own).question == "I answered 196 calls, not 193"
     response = page.goto(f"/statements/{other.pk}/")
     assert response.status == 404 and "Agent B1" not in page.content()
 
