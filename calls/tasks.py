@@ -1,6 +1,6 @@
 """Celery entry points of the calls floor: thin; they take ids and call a service."""
 
-from celery import shared_task
+from celery import current_app, shared_task
 
 from calls import services
 
@@ -9,3 +9,7 @@ from calls import services
 def import_file(batch_id: int) -> None:
     """Import an uploaded file whose batch is waiting; progress goes to the cache for the page."""
     services.batch_run(batch_id=batch_id)
+    # New facts: the floor's alerts are evaluated again. By name, as the floors above are not imported here.
+    evaluate = current_app.tasks.get("reports.tasks.evaluate_alerts")
+    if evaluate is not None:
+        evaluate.delay()

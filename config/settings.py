@@ -236,6 +236,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incentives.tasks.compute_previous_month",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
+    # Alerts on the floor: today's and this hour's rules, also between imports.
+    "evaluate-alerts": {"task": "reports.tasks.evaluate_alerts", "schedule": crontab(minute="*/5")},
 }
 
 # The audit trail: every change HR makes to the organisation, plans and targets, with who, when, and

@@ -369,3 +369,14 @@ def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
         for agent, team, total, count in merged.values()
     ])  # fmt: skip
     return [r for r in ranked if r.rank <= top]
+
+
+def team_alerts(team: Team, *, acknowledged: int = 20) -> list:
+    """A team's open alerts, newest first, then its last acknowledged ones (kept, for the record)."""
+    from reports.models import Alert
+
+    alerts = Alert.objects.filter(team=team).select_related("rule", "acknowledged_by")
+    return [
+        *alerts.filter(acknowledged_at__isnull=True),
+        *alerts.filter(acknowledged_at__isnull=False)[:acknowledged],
+    ]

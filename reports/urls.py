@@ -16,6 +16,7 @@ urlpatterns = [
     path("hr/periods/<int:pk>/compare/", views.runs_compare, name="runs_compare"),
     path("hr/what-if/", views.whatif, name="whatif"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
 ]
 
 api_urlpatterns = [

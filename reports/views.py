@@ -2,11 +2,13 @@
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from incentives import selectors as incentive_selectors
 from incentives.models import Period, Run
-from reports import forms, selectors
+from reports import forms, selectors, services
+from reports.models import Alert
 
 
 @roles_required(HR, LEAD, AGENT)
@@ -54,11 +56,19 @@ def team(request, code: str | None = None):
         current = teams[0] if teams else None
     period = selectors.latest_approved_period()
     statements = selectors.team_statements(team_ids=[current.pk] if current else [], period=period)
-    return render(
-        request,
-        "reports/team.html",
-        {"teams": teams, "team": current, "period": period, "statements": statements},
-    )
+    return render(request, "reports/team.html", {
+        "teams": teams, "team": current, "period": period, "statements": statements,
+        "alerts": selectors.team_alerts(current) if current else [],
+        "is_team_lead": bool(current and current.leads.filter(pk=request.user.pk).exists()),
+    })  # fmt: skip
+
+
+@require_POST
+@roles_required(LEAD)
+def alert_acknowledge(request, pk: int):
+    alert = get_object_or_404(Alert.objects.select_related("team"), pk=pk, team__leads=request.user)
+    services.alert_acknowledge(alert=alert, user=request.user)
+    return redirect("reports:team_detail", code=alert.team.code)
 
 
 @roles_required(AGENT)
