@@ -81,11 +81,14 @@ def agent_home(request):
             .filter(agent=agent)
             .order_by("-run__period__year", "-run__period__month")[:12]
         )
-    return render(
-        request,
-        "reports/agent_home.html",
-        {"agent": agent, "statements": statements, "latest": statements[0] if statements else None},
-    )
+    history = [
+        {"month": str(s.run.period), "amount": float(s.amount), "score": float(s.weighted_score)}
+        for s in reversed(statements)
+    ]  # for the chart only: the page's figures are the Decimals themselves
+    return render(request, "reports/agent_home.html", {
+        "agent": agent, "statements": statements, "latest": statements[0] if statements else None,
+        "history": history,
+    })  # fmt: skip
 
 
 @roles_required(HR)

@@ -61,3 +61,14 @@ def test_the_page_names_or_anonymises_the_ranks(client, people, quarter, setting
     )  # one's own name stays
     client.force_login(people.nobody)
     assert client.get("/leaderboard/").status_code == 403
+
+
+def test_the_agents_page_charts_their_months_from_the_apps_own_static_files(
+    client, people, quarter
+):
+    client.force_login(people.agent_a.user)
+    html = client.get("/me/").content.decode()
+    assert '/static/vendor/chartjs-4.6.1/chart.umd.min.js"' in html and "cdn" not in html.lower()
+    assert (
+        '{"month": "2026-07", "amount": 2000.0, "score": 150.0}' in html
+    )  # 1,000 × 1.2 × 1.5 + 200
