@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from calls.months import month_first_last_day
+from calls.metrics import metric, metric_ratios_many, rollup
+from calls.months import center_tz, month_bounds, month_first_last_day
 from incentives import selectors as incentive_selectors
 from incentives import services
 from incentives.models import Adjustment, Agent, Period, PlanVersion, Run, RunChunk, Statement, Team
@@ -380,3 +382,105 @@ def team_alerts(team: Team, *, acknowledged: int = 20) -> list:
         *alerts.filter(acknowledged_at__isnull=True),
         *alerts.filter(acknowledged_at__isnull=False)[:acknowledged],
     ]
+
+
+# --- the lead's dashboard: team → group → agent → calls ----------------------------------------------
+
+
+WINDOWS = ("today", "week", "month")
+
+
+def window_bounds(window: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Today, this week (from Monday) or this month so far, on the center's clock."""
+    local = now.astimezone(center_tz())
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if window == "today":
+        return midnight, now
+    if window == "week":
+        return midnight - dt.timedelta(days=local.weekday()), now
+    return month_bounds(local.year, local.month)[0], now
+
+
+@dataclass
+class DashboardRow:
+    label: str
+    values: list  # a MetricValue per metric of the plan
+    agent: Agent | None = None
+    group_id: int | None = None
+
+
+@dataclass
+class Dashboard:
+    team: Team
+    window: str
+    metrics: list  # (code, name, target, direction) of the plan most of the team is on
+    team_row: DashboardRow
+    groups: list[DashboardRow]
+    agents: list[DashboardRow]
+
+
+def team_dashboard(
+    team: Team, *, window: str, now: dt.datetime, group_id: int | None = None
+) -> Dashboard:
+    """The team, its groups and its agents against the targets of their plan, over a window. One query
+    per fact table for all the team's agents; groups and the team add their agents' counts."""
+    today = now.astimezone(center_tz()).date()
+    placements = {
+        p.agent_id: p
+        for p in incentive_selectors.placements_on(today)
+        .filter(team=team, agent__in=Agent.objects.filter(incentive_selectors.employed_on(today)))
+        .select_related("agent", "group")
+    }
+    agents = [p.agent for p in placements.values()]
+    resolved = incentive_selectors.plan_resolve(agents, today, placements=placements)
+    versions = [found[0] for found in resolved.values() if len(found) == 1]
+    version = max(set(versions), key=versions.count) if versions else None
+    plan_metrics = [pm for pm in version.metrics.all() if pm.measure == "value"] if version else []
+    metrics = [
+        (pm.metric, metric(pm.metric).name, pm.target, metric(pm.metric).direction)
+        for pm in plan_metrics
+    ]
+    start, end = window_bounds(window, now)
+    ratios = metric_ratios_many(
+        [(pm.metric, pm.metric, pm.params) for pm in plan_metrics],
+        agent_ids=list(placements),
+        start=start,
+        end=end,
+    )
+
+    def row(label, ids, **extra) -> DashboardRow:
+        return DashboardRow(label, [rollup(pm.metric, [ratios[pm.metric][i] for i in ids if i in ratios[pm.metric]])
+                                    for pm in plan_metrics], **extra)  # fmt: skip
+
+    by_group: dict[int, list[int]] = {}
+    for agent_id, p in placements.items():
+        if p.group_id:
+            by_group.setdefault(p.group_id, []).append(agent_id)
+    names = {p.group_id: p.group.name for p in placements.values() if p.group_id}
+    shown = [a for a in placements if group_id is None or placements[a].group_id == group_id]
+    agent_rows = sorted(
+        (row(f"{placements[a].agent.name} ({placements[a].agent.employee_id})", [a], agent=placements[a].agent,
+             group_id=placements[a].group_id) for a in shown),
+        key=lambda r: r.agent.employee_id,
+    )  # fmt: skip
+    return Dashboard(
+        team=team,
+        window=window,
+        metrics=metrics,
+        team_row=row(team.name, list(placements)),
+        groups=[
+            row(names[g], ids, group_id=g)
+            for g, ids in sorted(by_group.items(), key=lambda x: names[x[0]])
+        ],
+        agents=agent_rows,
+    )
+
+
+def agent_calls(agent: Agent, *, window: str, now: dt.datetime, limit: int = 200):
+    """The agent's calls in the window, newest first: the bottom of the drill-down."""
+    from calls.models import Call
+
+    start, end = window_bounds(window, now)
+    return Call.objects.filter(agent=agent, started_at__gte=start, started_at__lt=end).order_by(
+        "-started_at"
+    )[:limit]

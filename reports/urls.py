@@ -7,6 +7,8 @@ urlpatterns = [
     path("hr/", views.hr_overview, name="hr_overview"),
     path("team/", views.team, name="team"),
     path("team/<slug:code>/", views.team, name="team_detail"),
+    path("team/<slug:code>/dashboard/", views.team_dashboard, name="team_dashboard"),
+    path("team/<slug:code>/agents/<int:agent_id>/calls/", views.agent_calls, name="agent_calls"),
     path("me/", views.agent_home, name="agent_home"),
     path(
         "hr/periods/<int:pk>/runs/<int:run_pk>/review/",

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
@@ -152,3 +153,39 @@ def leaderboard(request):
         "months": months, "quarters": quarters, "named": settings.LEADERBOARD_NAMED,
         "me": agent.pk if agent else None,
     })  # fmt: skip
+
+
+@roles_required(LEAD, HR)
+def team_dashboard(request, code: str):
+    """The lead's floor view: the team, its groups and its agents against target for today, this week
+    or this month, each agent leading to their calls."""
+    team = get_object_or_404(incentive_selectors.teams_visible_to(request.user), code=code)
+    window = (
+        request.GET.get("window") if request.GET.get("window") in selectors.WINDOWS else "today"
+    )
+    group = request.GET.get("group")
+    dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(),
+                                         group_id=int(group) if group and group.isdigit() else None)  # fmt: skip
+    return render(
+        request,
+        "reports/team_dashboard.html",
+        {"dashboard": dashboard, "windows": selectors.WINDOWS},
+    )
+
+
+@roles_required(LEAD, HR)
+def agent_calls(request, code: str, agent_id: int):
+    """The calls of one agent of the team in the window (the bottom of the drill-down)."""
+    team = get_object_or_404(incentive_selectors.teams_visible_to(request.user), code=code)
+    agent = get_object_or_404(
+        incentive_selectors.agents_in_teams_on([team.pk], incentive_selectors.today()), pk=agent_id
+    )
+    window = (
+        request.GET.get("window") if request.GET.get("window") in selectors.WINDOWS else "today"
+    )
+    calls = selectors.agent_calls(agent, window=window, now=timezone.now())
+    return render(
+        request,
+        "reports/agent_calls.html",
+        {"team": team, "agent": agent, "calls": calls, "window": window},
+    )
