@@ -408,6 +408,17 @@ class DashboardRow:
     agent: Agent | None = None
     group_id: int | None = None
 
+    @property
+    def cells(self) -> list[str]:
+        """Each value with the counts behind it, formatted once here: a 500-agent table is thousands of
+        cells, too many for template filters to format in time."""
+        return [
+            "—"
+            if v.value is None
+            else f"{v.value:.2f} ({v.numerator.normalize():f}/{v.denominator.normalize():f})"
+            for v in self.values
+        ]
+
 
 @dataclass
 class Dashboard:
