@@ -98,3 +98,28 @@ def test_a_lead_takes_an_agent_through_the_three_stages(page, people, approved_o
     assert review.stage == Review.Stage.DONE
     override = TargetOverride.objects.get(agent=people.agent_a2, period=review.target_period)
     assert (override.threshold, override.target) == (80, 88)
+
+
+def test_a_lead_drills_down_to_an_agents_calls_and_acknowledges_an_alert(page, people):
+    from reports.models import Alert, AlertRule
+    from reports.services import alerts_evaluate
+    from tests.factories import CallFactory
+
+    # Live-server tests empty every table between tests, the default rules too: this one is set again.
+    rule = {"metric": "early_hangup_rate", "comparison": "gt", "threshold": 30, "window": "today"}
+    AlertRule.objects.get_or_create(name="Early hang-ups above 30% today", defaults=rule)
+    now = timezone.now()
+    for i in range(20):  # 8 of 20 hung up by the customer within seconds: early hang-ups 40%
+        started = now - dt.timedelta(seconds=i + 1)
+        CallFactory(agent=people.agent_a, started_at=started, answered_at=started + dt.timedelta(seconds=2),
+                    talk_seconds=10 if i < 8 else 200, ended_by="customer" if i < 8 else "agent")  # fmt: skip
+    alerts_evaluate(now=now)
+    log_in(page, "lead_a", PASSWORD)
+    page.goto("/team/team-a/dashboard/?window=today")
+    page.click("text=Agent A1 (A1)")
+    assert page.locator("tbody tr").count() == 20  # the agent's calls
+    page.goto("/team/")
+    assert "Early hang-ups above 30% today" in page.locator("main").inner_text()
+    page.click("button:has-text('acknowledge')")
+    assert "acknowledged by lead_a" in page.locator("main").inner_text()
+    assert Alert.objects.get().acknowledged_by == people.lead_a
