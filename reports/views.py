@@ -1,15 +1,28 @@
 """The three homes: HR's overview, the lead's team, the agent's own page."""
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
+from calls.spreadsheets import csv_response, xlsx_response
 from incentives import selectors as incentive_selectors
 from incentives.models import Period, Run
 from reports import forms, selectors, services
 from reports.models import Alert
+
+
+def _export(request, name: str, header: list, rows) -> HttpResponse | None:
+    """``?export=csv`` or ``?export=xlsx`` on a page's table: the same rows as a download (cells safe
+    for spreadsheets, numbers as numbers); None when the page itself is asked for."""
+    kind = request.GET.get("export")
+    if kind == "csv":
+        return csv_response(f"{name}.csv", header, rows)
+    if kind == "xlsx":
+        return xlsx_response(f"{name}.xlsx", name[:31], header, rows)
+    return None
 
 
 @roles_required(HR, LEAD, AGENT)
@@ -57,6 +70,15 @@ def team(request, code: str | None = None):
         current = teams[0] if teams else None
     period = selectors.latest_approved_period()
     statements = selectors.team_statements(team_ids=[current.pk] if current else [], period=period)
+    if current is not None and period is not None:
+        header = ["rank", "employee_id", "agent", "weighted_score", "amount", "currency"]
+        rows = (
+            [n, s.agent.employee_id, s.agent.name, s.weighted_score, s.amount, s.currency]
+            for n, s in enumerate(statements, start=1)
+        )
+        exported = _export(request, f"{current.code}-{period}", header, rows)
+        if exported is not None:
+            return exported
     return render(request, "reports/team.html", {
         "teams": teams, "team": current, "period": period, "statements": statements,
         "alerts": selectors.team_alerts(current) if current else [],
@@ -166,6 +188,14 @@ def team_dashboard(request, code: str):
     group = request.GET.get("group")
     dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(),
                                          group_id=int(group) if group and group.isdigit() else None)  # fmt: skip
+    header = ["employee_id", "agent", *[code for code, *_ in dashboard.metrics]]
+    rows = (
+        [row.agent.employee_id, row.agent.name, *[v.value for v in row.values]]
+        for row in dashboard.agents
+    )
+    exported = _export(request, f"{team.code}-{window}", header, rows)
+    if exported is not None:
+        return exported
     return render(
         request,
         "reports/team_dashboard.html",

@@ -63,3 +63,22 @@ def test_the_page_drills_down_to_the_calls_with_a_fixed_number_of_queries(client
         client.get(f"/team/team-a/agents/{people.agent_b.pk}/calls/").status_code == 404
     )  # not in team A
     assert client.get("/team/team-b/dashboard/").status_code == 404  # not the lead's team
+
+
+def test_the_dashboards_and_the_teams_tables_export_to_csv_and_xlsx(client, people):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    people.agent_a.name = "=HYPERLINK(1)"
+    people.agent_a.save()
+    _calls_now(people.agent_a, 9, 10)
+    client.force_login(people.lead_a)
+    response = client.get("/team/team-a/dashboard/?window=today&export=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["employee_id", "agent", "answer_rate"]
+    assert rows[1] == ["A1", "'=HYPERLINK(1)", "90.0000"]  # a formula-like cell is made inert
+    response = client.get("/team/team-a/dashboard/?window=today&export=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [c.value for c in sheet[2]] == ["A1", "'=HYPERLINK(1)", 90]
