@@ -220,6 +220,8 @@ RUN_CHUNK_AGENTS = env_int("RUN_CHUNK_AGENTS", default=2000, minimum=1)
 # Leaderboards (best agent of the month, quarterly top 3): with names, or anonymised — every agent then
 # sees only their own name and the others' ranks.
 LEADERBOARD_NAMED = env_bool("LEADERBOARD_NAMED", default=True)
+# The agent's page shows their rank in the team for the month (where the company shows ranks).
+SHOW_RANKS = env_bool("SHOW_RANKS", default=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis re-delivers an unacknowledged message (its worker died) after this many seconds; it must
 # exceed the longest task, or a slow task would be run twice at once. Only a test that kills a worker

@@ -495,3 +495,10 @@ def agent_calls(agent: Agent, *, window: str, now: dt.datetime, limit: int = 200
     return Call.objects.filter(agent=agent, started_at__gte=start, started_at__lt=end).order_by(
         "-started_at"
     )[:limit]
+
+
+def team_rank(statement: Statement) -> tuple[int, int]:
+    """(rank, agents) of a statement in its team for its run by weighted score; agents tied share a rank."""
+    same = Statement.objects.filter(run_id=statement.run_id, team_id=statement.team_id)
+    ahead = same.filter(weighted_score__gt=statement.weighted_score).count()
+    return ahead + 1, same.count()

@@ -111,6 +111,7 @@ def agent_home(request):
     return render(request, "reports/agent_home.html", {
         "agent": agent, "statements": statements, "latest": statements[0] if statements else None,
         "history": history,
+        "rank": selectors.team_rank(statements[0]) if statements and settings.SHOW_RANKS else None,
     })  # fmt: skip
 
 

@@ -72,3 +72,13 @@ def test_the_agents_page_charts_their_months_from_the_apps_own_static_files(
     assert (
         '{"month": "2026-07", "amount": 2000.0, "score": 150.0}' in html
     )  # 1,000 × 1.2 × 1.5 + 200
+
+
+def test_the_agents_page_shows_their_rank_in_the_team_where_the_company_shows_ranks(
+    client, people, quarter, settings
+):
+    client.force_login(people.agent_a2.user)
+    html = client.get("/me/").content.decode()
+    assert "Rank 1 of 2 in Team A this month." in html  # August: A1 and A2 tied at 125
+    settings.SHOW_RANKS = False
+    assert "Rank " not in client.get("/me/").content.decode()
