@@ -34,6 +34,12 @@ class MetricRule:
     no_data: str = "zero"  # "zero" or "redistribute"
 
 
+def compare(actual: Decimal, comparison: str, threshold: Decimal) -> bool:
+    """``actual`` against ``threshold`` by "gt", "ge", "lt" or "le" (gates and alert rules alike)."""
+    return {"gt": actual > threshold, "ge": actual >= threshold, "lt": actual < threshold,
+            "le": actual <= threshold}[comparison]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class GateRule:
     code: str  # the key of its value in ``values``
@@ -47,12 +53,7 @@ class GateRule:
         """A gate with no data is not hit: a gate cuts pay on evidence, never on its absence."""
         if actual is None:
             return False
-        return {
-            "gt": actual > self.value,
-            "ge": actual >= self.value,
-            "lt": actual < self.value,
-            "le": actual <= self.value,
-        }[self.comparison]
+        return compare(actual, self.comparison, self.value)
 
 
 @dataclass(frozen=True)

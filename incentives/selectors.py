@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from calls.months import center_tz
+from calls.months import center_tz, shift_month
 from calls.roles import AGENT, HR, LEAD, user_roles
 from incentives.models import (
     ActionItem,
@@ -206,7 +206,8 @@ def scope_applies(
     return not (channels and agent.channel not in channels)
 
 
-def _scope_of(version: PlanVersion) -> dict:
+def version_scope(version: PlanVersion) -> dict:
+    """What ``scope_applies`` needs of a version, read once for many agents."""
     return {
         "team_ids": {team.pk for team in version.teams.all()},
         "group_ids": {group.pk for group in version.groups.all()},
@@ -216,7 +217,7 @@ def _scope_of(version: PlanVersion) -> dict:
 
 
 def version_applies(version: PlanVersion, agent: Agent, placement: Placement | None) -> bool:
-    return scope_applies(**_scope_of(version), agent=agent, placement=placement)
+    return scope_applies(**version_scope(version), agent=agent, placement=placement)
 
 
 def plan_resolve(
@@ -236,7 +237,7 @@ def plan_resolve(
         versions = versions_on.setdefault(on, versions_in_force(on))
         if placements is None:
             placements = placement_map([agent.pk for agent in group], on)
-        scopes = [(v, _scope_of(v)) for v in versions]
+        scopes = [(v, version_scope(v)) for v in versions]
         for agent in group:
             placement = placements.get(agent.pk)
             resolved[agent.pk] = [
@@ -426,6 +427,19 @@ class ReviewContext:
     follow_through: list[FollowThrough]
 
 
+def approved_statements_until(agent: Agent, period: Period, *, months: int) -> list[Statement]:
+    """The agent's approved statements of ``period`` and the months before it, newest first, at most
+    ``months`` of them, with their lines."""
+    y, m = period.year, period.month
+    return list(
+        Statement.objects.filter(agent=agent, run__period__approved_run=F("run"))
+        .filter(Q(run__period__year__lt=y) | Q(run__period__year=y, run__period__month__lte=m))
+        .select_related("run__period")
+        .prefetch_related("lines")
+        .order_by("-run__period__year", "-run__period__month")[:months]
+    )
+
+
 def review_context(review: Review, *, months: int = 3) -> ReviewContext:
     """The statement's lines with the agent's last ``months`` approved values and the team's value
     beside them, the calls behind the outliers (longest waits, early hang-ups), and last month's
@@ -436,13 +450,7 @@ def review_context(review: Review, *, months: int = 3) -> ReviewContext:
 
     statement = Statement.objects.prefetch_related("lines", "gates_hit").get(pk=review.statement_id)
     y, m = review.period.year, review.period.month
-    history = list(
-        Statement.objects.filter(agent=review.agent, run__period__approved_run=F("run"))
-        .filter(Q(run__period__year__lt=y) | Q(run__period__year=y, run__period__month__lte=m))
-        .select_related("run__period")
-        .prefetch_related("lines")
-        .order_by("-run__period__year", "-run__period__month")[:months]
-    )[::-1]
+    history = approved_statements_until(review.agent, review.period, months=months)[::-1]
     trends = []
     for line in statement.lines.all():
         values = []
@@ -461,7 +469,7 @@ def review_context(review: Review, *, months: int = 3) -> ReviewContext:
             answered_at__isnull=False, ended_by=Call.EndedBy.CUSTOMER, talk_seconds__lt=30
         ).order_by("talk_seconds", "started_at")[:5]
     )
-    py, pm = (y - 1, 12) if m == 1 else (y, m - 1)
+    py, pm = shift_month(y, m, -1)
     previous = (
         Review.objects.filter(agent=review.agent, period__year=py, period__month=pm)
         .select_related("statement", "period")

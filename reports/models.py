@@ -7,16 +7,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from calls.metrics import METRIC_CHOICES
+from incentives.models import PlanGate
+from incentives.scoring import compare
 
 
 class AlertRule(models.Model):
     """A metric compared with a threshold, for each agent, group or team, over a window."""
-
-    class Comparison(models.TextChoices):
-        GT = "gt", ">"
-        GE = "ge", "≥"
-        LT = "lt", "<"
-        LE = "le", "≤"
 
     class Level(models.TextChoices):
         AGENT = "agent", _("agent")
@@ -31,7 +27,9 @@ class AlertRule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
-    comparison = models.CharField(_("comparison"), max_length=2, choices=Comparison.choices)
+    comparison = models.CharField(
+        _("comparison"), max_length=2, choices=PlanGate.Comparison.choices
+    )
     threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=4)
     level = models.CharField(_("level"), max_length=5, choices=Level.choices, default=Level.AGENT)
     window = models.CharField(
@@ -50,8 +48,7 @@ class AlertRule(models.Model):
         return self.name
 
     def hit(self, value: Decimal) -> bool:
-        return {"gt": value > self.threshold, "ge": value >= self.threshold,
-                "lt": value < self.threshold, "le": value <= self.threshold}[self.comparison]  # fmt: skip
+        return compare(value, self.comparison, self.threshold)
 
 
 class Alert(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import Avg, Count, F, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from calls.metrics import metric, metric_ratios_many, rollup
-from calls.months import center_tz, month_bounds, month_first_last_day
+from calls.months import center_tz, month_bounds, month_first_last_day, shift_month
 from incentives import selectors as incentive_selectors
 from incentives import services
 from incentives.models import Adjustment, Agent, Period, PlanVersion, Run, RunChunk, Statement, Team
@@ -108,7 +108,7 @@ class Review:
 
 
 def _previous_period(period: Period) -> Period | None:
-    year, month = (period.year, period.month - 1) if period.month > 1 else (period.year - 1, 12)
+    year, month = shift_month(period.year, period.month, -1)
     return Period.objects.filter(year=year, month=month, approved_run__isnull=False).first()
 
 
@@ -290,11 +290,14 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
         placements.update(incentive_selectors.placement_map(ids, day))
     overrides = runs.period_overrides(period)
     problems: list[str] = []
+    scope = incentive_selectors.version_scope(version)  # read once, not per agent
     team_of = {
         agent.pk: team_id
         for team_id, agents in roster.items()
         for agent in agents
-        if incentive_selectors.version_applies(version, agent, placements.get(agent.pk))
+        if incentive_selectors.scope_applies(
+            **scope, agent=agent, placement=placements.get(agent.pk)
+        )
     }
     in_scope = [agent for agents in roster.values() for agent in agents if agent.pk in team_of]
     rows = []

@@ -14,6 +14,11 @@ from reports import forms, selectors, services
 from reports.models import Alert
 
 
+def _window(request) -> str:
+    """The dashboard's window from the query string: today, week or month (today when unknown)."""
+    return request.GET.get("window") if request.GET.get("window") in selectors.WINDOWS else "today"
+
+
 def _export(request, name: str, header: list, rows) -> HttpResponse | None:
     """``?export=csv`` or ``?export=xlsx`` on a page's table: the same rows as a download (cells safe
     for spreadsheets, numbers as numbers); None when the page itself is asked for."""
@@ -183,9 +188,7 @@ def team_dashboard(request, code: str):
     """The lead's floor view: the team, its groups and its agents against target for today, this week
     or this month, each agent leading to their calls."""
     team = get_object_or_404(incentive_selectors.teams_visible_to(request.user), code=code)
-    window = (
-        request.GET.get("window") if request.GET.get("window") in selectors.WINDOWS else "today"
-    )
+    window = _window(request)
     group = request.GET.get("group")
     dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(),
                                          group_id=int(group) if group and group.isdigit() else None)  # fmt: skip
@@ -211,9 +214,7 @@ def agent_calls(request, code: str, agent_id: int):
     agent = get_object_or_404(
         incentive_selectors.agents_in_teams_on([team.pk], incentive_selectors.today()), pk=agent_id
     )
-    window = (
-        request.GET.get("window") if request.GET.get("window") in selectors.WINDOWS else "today"
-    )
+    window = _window(request)
     calls = selectors.agent_calls(agent, window=window, now=timezone.now())
     return render(
         request,

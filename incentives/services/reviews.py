@@ -15,10 +15,10 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from calls.metrics import DOWN
+from calls.months import shift_month
 from calls.roles import HR, user_roles
 from incentives.models import (
     ActionItem,
@@ -30,6 +30,7 @@ from incentives.models import (
     SkillMark,
     Statement,
 )
+from incentives.selectors import approved_statements_until
 from incentives.services.targets import target_override_set, target_problem
 
 # A weighted score that fell by at least this many points since last month flags the agent.
@@ -39,14 +40,6 @@ ORDER = [Review.Stage.REVIEW, Review.Stage.CONSENSUS, Review.Stage.FORWARD, Revi
 
 class ReviewRefused(Exception):
     """The step is not allowed now or not by this person; the message says why."""
-
-
-def _next_month(period: Period) -> tuple[int, int]:
-    return (period.year + 1, 1) if period.month == 12 else (period.year, period.month + 1)
-
-
-def _previous_month(period: Period) -> tuple[int, int]:
-    return (period.year - 1, 12) if period.month == 1 else (period.year, period.month - 1)
 
 
 def review_flags(
@@ -76,7 +69,7 @@ def reviews_open(*, period: Period) -> int:
         .prefetch_related("lines", "gates_hit")
         .select_related("agent")
     )
-    year, month = _previous_month(period)
+    year, month = shift_month(period.year, period.month, -1)
     before = Period.objects.filter(year=year, month=month, approved_run__isnull=False).first()
     previous = {}
     if before is not None:
@@ -201,14 +194,7 @@ def targets_proposed(review: Review) -> list[AgreedTarget]:
         if line.measure == "value" and line.scope == "agent"
     ]
     history: dict[str, list[Decimal]] = {}
-    y, m = review.period.year, review.period.month
-    recent = (
-        Statement.objects.filter(agent=review.agent, run__period__approved_run=F("run"))
-        .filter(Q(run__period__year__lt=y) | Q(run__period__year=y, run__period__month__lte=m))
-        .order_by("-run__period__year", "-run__period__month")
-        .prefetch_related("lines")[:3]
-    )
-    for statement in recent:
+    for statement in approved_statements_until(review.agent, review.period, months=3):
         for line in statement.lines.all():
             if line.value is not None:
                 history.setdefault(line.metric, []).append(line.value)
@@ -331,12 +317,12 @@ def review_sign(*, review: Review, user) -> Review:
 def _first_open_month_after(period: Period) -> Period:
     """Next month — or, if HR has already approved it (a review finished late), the first month after
     it still open: agreed targets always land on a month whose computation is still to come."""
-    year, month = _next_month(period)
+    year, month = shift_month(period.year, period.month, 1)
     while True:
         candidate, _created = Period.objects.get_or_create(year=year, month=month)
         if candidate.status in (Period.Status.OPEN, Period.Status.COMPUTED):
             return candidate
-        year, month = _next_month(candidate)
+        year, month = shift_month(candidate.year, candidate.month, 1)
 
 
 @transaction.atomic

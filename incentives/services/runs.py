@@ -468,61 +468,43 @@ def _insert_rows(
     model, rows: list, *, ids: bool = True, columns: tuple[str, ...] | None = None
 ) -> list[int]:
     """Insert new rows (dicts of column attribute → value, the same keys in each; or tuples in the
-    order of ``columns``) and return their ids, in order. On PostgreSQL: ids drawn from the table's
-    sequence and the rows sent with COPY — a month is tens of thousands of statement lines, and building
-    model objects and one INSERT for them costs more than the database's work. Elsewhere
-    ``bulk_create``."""
+    order of ``columns``) and return their ids in order (none with ``ids=False``). On PostgreSQL the
+    rows go by COPY, their ids drawn first from the table's sequence when wanted — a month is tens of
+    thousands of statement lines, and building model objects and one INSERT for them costs more than
+    the database's work. Elsewhere ``bulk_create``."""
     if not rows:
         return []
-    if columns is not None:
-        if connection.vendor == "postgresql" and not ids:
-            _copy_tuples(model, columns, rows)
-            return []
-        rows = [dict(zip(columns, row, strict=True)) for row in rows]
+    if columns is None:
+        columns = tuple(rows[0])
+        rows = [tuple(row[name] for name in columns) for row in rows]
     if connection.vendor != "postgresql":
-        created = model.objects.bulk_create([model(**row) for row in rows])
+        created = model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        )
         return [obj.pk for obj in created]
     table = model._meta.db_table
     with connection.cursor() as cursor:
-        if not ids:  # the identity column numbers them
-            names = list(rows[0])
-            columns = ", ".join(
-                connection.ops.quote_name(model._meta.get_field(n).column) for n in names
+        if ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(rows)],
             )
-            with cursor.cursor.copy(
-                f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row([row[n] for n in names])
-            return []
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        names = list(rows[0])
-        # get_field knows a foreign key by its attname too ("statement_id").
-        columns = ", ".join(
-            connection.ops.quote_name(model._meta.get_field(n).column) for n in names
+            numbers = [row[0] for row in cursor.fetchall()]
+            columns, rows = (
+                ("id", *columns),
+                [(pk, *row) for pk, row in zip(numbers, rows, strict=True)],
+            )
+        # get_field knows a foreign key by its attname too ("statement_id"); otherwise the identity
+        # column numbers the rows.
+        names = ", ".join(
+            connection.ops.quote_name(model._meta.get_field(n).column) for n in columns
         )
         with cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(table)} (id, {columns}) FROM STDIN"
+            f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
         ) as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                copy.write_row([pk, *(row[n] for n in names)])
-    return ids
-
-
-def _copy_tuples(model, names: tuple[str, ...], rows: list[tuple]) -> None:
-    # get_field knows a foreign key by its attname too ("statement_id").
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
-    table = connection.ops.quote_name(model._meta.db_table)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
+            for row in rows:
+                copy.write_row(row)
+    return numbers if ids else []
 
 
 def facts_fingerprint(measured: dict[str, MetricValue | None]) -> str:

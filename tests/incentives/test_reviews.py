@@ -189,6 +189,9 @@ def test_next_month_shows_last_months_actions_and_how_their_metric_moved(
         period=november, run=_start(november, django_capture_on_commit_callbacks)
     )
     context = selectors.review_context(_review(people, people.agent_a2, november))
+    (trend,) = context.trends  # the answer rate over the agent's approved months, and the team's
+    assert trend.months == [("2026-10", D("85.0000")), ("2026-11", D("93.0000"))]
+    assert trend.month_on_month == D("8.0000") and trend.team_value is not None
     (follow,) = context.follow_through
     assert follow.action.done_at is not None
     assert (follow.then, follow.now, follow.change) == (D("85.0000"), D("93.0000"), D("8.0000"))
