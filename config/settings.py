@@ -5,6 +5,7 @@ run in process. Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRE
 ``ALLOWED_HOSTS``.
 """
 
+import os
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -217,6 +218,12 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=3600, minimum
 # A computation run is split into chunks of whole teams holding at most this many agents: each chunk
 # pays its queries once, so few large chunks are fast, while a big center still spreads over workers.
 RUN_CHUNK_AGENTS = env_int("RUN_CHUNK_AGENTS", default=2000, minimum=1)
+# Imports on PostgreSQL: a CSV file of at least IMPORT_PARALLEL_BYTES is loaded and checked in
+# IMPORT_WORKERS parts at once, one database session each (set it to the database server's cores; 1
+# turns it off). The final write sorts the rows by key in at most IMPORT_SORT_MEMORY of server memory.
+IMPORT_WORKERS = env_int("IMPORT_WORKERS", default=min(4, os.cpu_count() or 1), minimum=1)
+IMPORT_PARALLEL_BYTES = env_int("IMPORT_PARALLEL_BYTES", default=16 * 1024 * 1024, minimum=0)
+IMPORT_SORT_MEMORY = env_str("IMPORT_SORT_MEMORY", default="256MB")
 # Leaderboards (best agent of the month, quarterly top 3): with names, or anonymised — every agent then
 # sees only their own name and the others' ranks.
 LEADERBOARD_NAMED = env_bool("LEADERBOARD_NAMED", default=True)

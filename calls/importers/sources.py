@@ -79,9 +79,14 @@ class CsvSource(Source):
     def delimiter(self) -> str:
         return self.dialect.delimiter
 
+    @property
+    def data_start(self) -> int:
+        """Where the text starts: after the BOM, if any."""
+        return 3 if self.bom else 0
+
     def raw_chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
         """The file's bytes after any BOM, header included (COPY skips it)."""
-        self.stream.seek(3 if self.bom else 0)
+        self.stream.seek(self.data_start)
         while chunk := self.stream.read(size):
             yield chunk
 
