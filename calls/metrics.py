@@ -218,6 +218,13 @@ UNANSWERED = Q(answered_at__isnull=True)
 CUSTOMER_ENDED = Q(ended_by=Call.EndedBy.CUSTOMER) | Q(ended_by="", outcome=Call.Outcome.HUNG_UP)
 
 
+def effective_call(p: Mapping[str, int]) -> Q:
+    """An effective call (有效通话): answered, with at least ``effective_call_minutes`` of talk (the
+    parameters of ``effective_talk_ratio``). The ratio sums their talk; the floor's no-effective-call
+    alert looks for one."""
+    return ANSWERED & Q(talk_seconds__gte=p["effective_call_minutes"] * 60)
+
+
 # --- formulas: (agent ids, start, end, parameters) → {agent id: Ratio} ---------------------------
 # Most are one conditional aggregate over one table, declared with ``_over(facts)`` as
 # parameters → (numerator, denominator); the others are functions that query as they need.
@@ -366,7 +373,7 @@ def _early_hangup_rate(p):
 
 
 def _effective_talk_ratio(ids, start, end, p):
-    effective = ANSWERED & Q(talk_seconds__gte=p["effective_call_minutes"] * 60)
+    effective = effective_call(p)
     talk = {
         row["agent_id"]: _decimal(row["talk"])
         for row in _calls(ids, start, end)
