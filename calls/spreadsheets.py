@@ -81,6 +81,18 @@ def xlsx_response(
     return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 
 
+def table_export(request, name: str, header: Sequence, rows: Iterable[Sequence]):
+    """``?export=csv`` or ``?export=xlsx`` on a page's table: the same rows as a download (cells safe
+    for spreadsheets, numbers as numbers); None when the page itself is asked for. The caller passes
+    the rows its page shows, read through the same selector, so an export is scoped like its page."""
+    kind = request.GET.get("export")
+    if kind == "csv":
+        return csv_response(f"{name}.csv", header, rows)
+    if kind == "xlsx":
+        return xlsx_response(f"{name}.xlsx", name, header, rows)
+    return None
+
+
 class _Echo:
     """A file that hands back what is written to it, so csv.writer formats one row at a time."""
 

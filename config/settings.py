@@ -123,6 +123,10 @@ if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
         f"The environment variable LANGUAGE_CODE={LANGUAGE_CODE!r} is not one of zh-hans, en."
     )
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Numbers, money and dates follow the active language (Django's formats, with the few Chinese ones of
+# config/formats/zh_Hans). USE_THOUSAND_SEPARATOR stays off: it would group every number a template
+# prints, ids in links and years included; money is grouped where it is shown (the ``money`` filter).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 # The contact center's own time zone: months, days and hours of the floor are counted in it.

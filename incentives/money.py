@@ -6,6 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "TWD": 2, "CNY": 2, "HKD": 2, "USD": 2, "EUR": 2}
 
 
+def minor_unit(currency: str) -> int:
+    """Decimal places of the currency's minor unit (CNY: 2, fen; JPY: 0)."""
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit (CNY: 0.01, fen).
 
@@ -15,5 +20,5 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     """
     if not isinstance(amount, Decimal):
         raise TypeError(f"Money must be Decimal, got {type(amount).__name__}")
-    places = _MINOR_UNITS.get(currency.upper(), 2)
+    places = minor_unit(currency)
     return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
-from calls.spreadsheets import csv_response, xlsx_response
+from calls.spreadsheets import csv_response, table_export, xlsx_response
 from incentives import forms, selectors, services
 from incentives.models import ActionItem, Dispute, Period, Run
 
@@ -51,6 +51,18 @@ def disputes(request):
     questions = Dispute.objects.select_related(
         "statement__agent", "statement__run__period", "line"
     ).order_by(F("answered_at").asc(nulls_first=True), "-created_at")[:200]
+    exported = table_export(
+        request,
+        "questions",
+        ["employee_id", "agent", "period", "metric", "asked_at", "question", "answered_at", "answer", "correction"],
+        (
+            [d.statement.agent.employee_id, d.statement.agent.name, str(d.statement.run.period),
+             d.line.metric if d.line else "", d.created_at, d.question, d.answered_at, d.answer, d.correction]
+            for d in questions
+        ),
+    )  # fmt: skip
+    if exported is not None:
+        return exported
     return render(request, "incentives/disputes.html", {"questions": questions})
 
 
@@ -154,6 +166,17 @@ def review_list(request):
         if chosen
         else []
     )
+    exported = table_export(
+        request,
+        f"reviews-{chosen}" if chosen else "reviews",
+        ["employee_id", "agent", "team", "flags", "score_change", "stage"],
+        (
+            [r.agent.employee_id, r.agent.name, r.team.code, " ".join(r.flags), r.score_change, r.stage]
+            for r in reviews
+        ),
+    )  # fmt: skip
+    if exported is not None:
+        return exported
     roles = user_roles(request.user)
     return render(request, "incentives/review_list.html", {
         "periods": periods, "period": chosen, "reviews": reviews,

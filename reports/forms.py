@@ -36,3 +36,13 @@ class WhatIfForm(forms.Form):
         Period.objects.filter(runs__status=Run.Status.DONE).distinct().order_by("-year", "-month"),
         label=_("Over the data of"),
     )
+
+
+class PlanComparisonForm(forms.Form):
+    period = forms.ModelChoiceField(
+        Period.objects.filter(runs__status=Run.Status.DONE).distinct().order_by("-year", "-month"),
+        label=_("Month"),
+        required=False,
+        empty_label=_("the latest month with a finished run"),
+        help_text=_("The approved run of the month, or its latest finished run before approval."),
+    )

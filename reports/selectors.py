@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, F, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
-from calls.metrics import metric, metric_ratios_many, rollup
+from calls.metrics import Ratio, metric, metric_ratios_many, rollup
 from calls.months import center_tz, month_bounds, month_first_last_day, shift_month
 from incentives import selectors as incentive_selectors
 from incentives import services
-from incentives.models import Adjustment, Agent, Period, PlanVersion, Run, RunChunk, Statement, Team
+from incentives.models import (
+    Adjustment,
+    Agent,
+    Period,
+    PlanVersion,
+    Run,
+    RunChunk,
+    Statement,
+    StatementLine,
+    Team,
+)
+from incentives.money import round_money
 from incentives.services import runs
+
+SCORE_PLACES = Decimal("0.0001")  # as statements keep weighted scores
 
 
 def team_totals(runs: list[Run]) -> dict[int, list[dict]]:
@@ -27,6 +42,9 @@ def team_totals(runs: list[Run]) -> dict[int, list[dict]]:
     )
     totals: dict[int, list[dict]] = {}
     for row in rows:
+        # SQLite sums and averages decimals as floats: the money and the score as PostgreSQL gives them.
+        row["total"] = round_money(row["total"], row["currency"])
+        row["mean_score"] = row["mean_score"].quantize(SCORE_PLACES, ROUND_HALF_UP)
         totals.setdefault(row["run_id"], []).append(row)
     return totals
 
@@ -50,6 +68,16 @@ def latest_approved_period() -> Period | None:
     )
 
 
+def paying_run(period: Period) -> Run | None:
+    """The run that speaks for a month: the approved one, else the latest finished one (what-if, the
+    comparison of plans, the scores across months). Reads the period's runs from a prefetch
+    (``periods_with_runs``) when there is one."""
+    if period.approved_run_id is not None:
+        return period.approved_run
+    done = (run for run in period.runs.all() if run.status == Run.Status.DONE)
+    return max(done, key=lambda run: run.number, default=None)
+
+
 def team_statements(*, team_ids, period: Period | None) -> QuerySet[Statement]:
     """Approved statements of a period for the given teams, ranked by score within the team."""
     if period is None:
@@ -66,6 +94,35 @@ def team_statements(*, team_ids, period: Period | None) -> QuerySet[Statement]:
 SCORE_BANDS = ((Decimal(0), Decimal(60)), (Decimal(60), Decimal(85)), (Decimal(85), Decimal(100)),
                (Decimal(100), Decimal(120)), (Decimal(120), None))  # fmt: skip
 LARGEST_CHANGES = 10
+
+
+def band_label(low: Decimal, high: Decimal | None) -> str:
+    return f"{low:.0f}–{high:.0f}" if high is not None else f"≥ {low:.0f}"
+
+
+def score_distribution(runs: list[Run]) -> dict[int, list[tuple[str, int]]]:
+    """Per run, how many statements fall in each band of weighted score (``SCORE_BANDS``, a band
+    holding its lower bound): one query for all the runs, counted in the database."""
+    counts = {}
+    for n, (low, high) in enumerate(SCORE_BANDS):
+        condition = Q(weighted_score__gte=low)
+        if high is not None:
+            condition &= Q(weighted_score__lt=high)
+        counts[f"band{n}"] = Count("id", filter=condition)
+    found = {
+        row["run_id"]: row
+        for row in Statement.objects.filter(run__in=runs)
+        .values("run_id")
+        .annotate(**counts)
+        .order_by()
+    }
+    return {
+        run.pk: [
+            (band_label(low, high), found.get(run.pk, {}).get(f"band{n}", 0))
+            for n, (low, high) in enumerate(SCORE_BANDS)
+        ]
+        for run in runs
+    }
 
 
 @dataclass
@@ -105,6 +162,7 @@ class Review:
     no_data: list[Statement]
     problems: list[RunChunk]
     unpaid_adjustments: list[Adjustment]
+    currency: str  # of the run's statements (a company pays in one)
 
 
 def _previous_period(period: Period) -> Period | None:
@@ -127,15 +185,7 @@ def approval_review(*, period: Period, run: Run) -> Review:
         row = teams.setdefault(s.team_id, TeamTotal(s.team, 0, Decimal(0), s.team.monthly_budget))
         row.agents += 1
         row.total += s.amount
-    bands = []
-    for low, high in SCORE_BANDS:
-        label = f"{low:.0f}–{high:.0f}" if high is not None else f"≥ {low:.0f}"
-        count = sum(
-            1
-            for s in statements
-            if s.weighted_score >= low and (high is None or s.weighted_score < high)
-        )
-        bands.append((label, count))
+    bands = score_distribution([run])[run.pk]
     previous = _previous_period(period)
     before = (
         dict(
@@ -165,6 +215,7 @@ def approval_review(*, period: Period, run: Run) -> Review:
             a for a in Adjustment.objects.filter(period=period).select_related("agent", "corrects")
             if a.agent_id not in paid
         ],
+        currency=statements[0].currency if statements else settings.CURRENCY,
     )  # fmt: skip
 
 
@@ -176,6 +227,10 @@ class Difference:
     before: Statement | None
     after: Statement | None
     reasons: list[str] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        return (self.after or self.before).currency
 
     @property
     def delta(self) -> Decimal:
@@ -269,10 +324,7 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
     (the approved run, else the latest finished one). Scoring is the same function that writes
     statements; here its results are only shown."""
     first_day, last_day = month_first_last_day(period.year, period.month)
-    compared = (
-        period.approved_run
-        or period.runs.filter(status=Run.Status.DONE).order_by("-number").first()
-    )
+    compared = paying_run(period)
     real = {}
     if compared is not None:
         real = {
@@ -305,13 +357,144 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
         version=version, agents=in_scope, team_of=team_of, year=period.year, month=period.month,
         overrides=overrides, problems=problems,
     ):  # fmt: skip
-        simulated = Statement(agent=one.agent, team_id=one.team_id, plan_version=version,
+        simulated = Statement(agent=one.agent, team_id=one.team_id, plan_version=version, currency=version.currency,
                               weighted_score=one.result.weighted_score, amount=one.result.amount)  # fmt: skip
         rows.append(Difference(one.agent, real.get(one.agent.pk), simulated))
     rows.sort(key=lambda r: (-abs(r.delta), r.agent.employee_id))
     return WhatIf(
         version=version, period=period, compared_with=compared, rows=rows, problems=problems
     )
+
+
+# --- HR's overview across months: the scores, the plans compared -------------------------------------
+
+
+@dataclass
+class ScoreMonth:
+    period: Period
+    run: Run
+    bands: list[tuple[str, int]]  # (label, agents) per band of SCORE_BANDS
+
+    @property
+    def agents(self) -> int:
+        return sum(count for _label, count in self.bands)
+
+
+def score_months(periods: list[Period]) -> list[ScoreMonth]:
+    """The distribution of weighted scores month by month, oldest first: the approved run of each
+    period, or its latest finished one before approval; one query for all the months."""
+    runs = {period.pk: paying_run(period) for period in periods}
+    bands = score_distribution([run for run in runs.values() if run is not None])
+    months = [
+        ScoreMonth(period, runs[period.pk], bands[runs[period.pk].pk])
+        for period in periods
+        if runs[period.pk] is not None
+    ]
+    return sorted(months, key=lambda m: (m.period.year, m.period.month))
+
+
+@dataclass
+class PlanRow:
+    """The agents one plan version paid in a run, summed up."""
+
+    version: PlanVersion
+    currency: str
+    agents: int
+    teams: int
+    mean_score: Decimal
+    median_score: Decimal
+    mean_payout: Decimal
+    total: Decimal
+    values: list  # a MetricValue (or None: not measured on the agents) per metric of the comparison
+
+
+@dataclass
+class PlanComparison:
+    period: Period
+    run: Run | None
+    metrics: list[tuple[str, str]]  # (code, name) of the metrics the plans share
+    rows: list[PlanRow]
+
+
+def _medians(run: Run) -> dict[int, Decimal]:
+    """The median weighted score per plan version, in one query that returns only the middle one or
+    two statements of each version (rows numbered by score within the version, then the middle kept:
+    of n rows, those with n ≤ 2 × row ≤ n + 2), whatever the number of agents."""
+    middle = (
+        Statement.objects.filter(run=run)
+        .annotate(
+            position=Window(RowNumber(), partition_by=[F("plan_version_id")],
+                            order_by=[F("weighted_score").asc(), F("id").asc()]),
+            in_version=Window(Count("id"), partition_by=[F("plan_version_id")]),
+        )
+        .annotate(twice=F("position") * 2)
+        .filter(twice__gte=F("in_version"), twice__lte=F("in_version") + 2)
+        .values_list("plan_version_id", "weighted_score")
+    )  # fmt: skip
+    scores: dict[int, list[Decimal]] = {}
+    for version_id, score in middle:
+        scores.setdefault(version_id, []).append(score)
+    return {
+        version_id: (sum(found, Decimal(0)) / len(found)).quantize(SCORE_PLACES, ROUND_HALF_UP)
+        for version_id, found in scores.items()
+    }
+
+
+def plan_comparison(*, period: Period) -> PlanComparison:
+    """The plan versions that pay in a month's run (the approved one, else the latest finished one)
+    side by side: agents, teams, mean and median weighted score, mean and total payout, and the value
+    of each metric that more than one of them measures — so a pilot team on a new plan reads against
+    the others. A metric's value is the field's rule for a group, the sums of its agents' counts
+    (``calls.metrics.rollup``: 1,000 answered of 1,100 offered), never a mean of their rates; only
+    lines measured on the agent count, since a team-measured line carries the whole team's counts,
+    agents on other plans included. A fixed number of queries, whatever the number of agents."""
+    run = paying_run(period)
+    if run is None:
+        return PlanComparison(period, None, [], [])
+    totals = list(
+        Statement.objects.filter(run=run)
+        .values("plan_version_id", "currency")
+        .annotate(agents=Count("id"), teams=Count("team_id", distinct=True),
+                  score=Sum("weighted_score"), total=Sum("amount"))
+        .order_by()
+    )  # fmt: skip
+    versions = (
+        PlanVersion.objects.select_related("plan")
+        .prefetch_related("metrics")
+        .in_bulk([row["plan_version_id"] for row in totals])
+    )
+    measured: dict[str, int] = {}  # metric code → how many versions measure it
+    for version in versions.values():
+        for code in {pm.metric for pm in version.metrics.all()}:
+            measured[code] = measured.get(code, 0) + 1
+    shared = [code for code, n in measured.items() if n > 1 or len(versions) == 1]
+    shared.sort(key=lambda code: (-measured[code], metric(code).name))
+    sums = {
+        (row["statement__plan_version_id"], row["metric"]): Ratio(row["numerator"], row["denominator"])
+        for row in StatementLine.objects.filter(statement__run=run, scope="agent", metric__in=shared)
+        .values("statement__plan_version_id", "metric")
+        .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
+        .order_by()
+    }  # fmt: skip
+    medians = _medians(run)
+    rows = []
+    for row in totals:
+        version, n = versions[row["plan_version_id"]], row["agents"]
+        rows.append(PlanRow(
+            version=version, currency=row["currency"], agents=n, teams=row["teams"],
+            mean_score=(row["score"] / n).quantize(SCORE_PLACES, ROUND_HALF_UP),
+            median_score=medians[version.pk],
+            mean_payout=round_money(row["total"] / n, row["currency"]),
+            total=round_money(row["total"], row["currency"]),
+            values=[
+                rollup(code, [sums[version.pk, code]]) if (version.pk, code) in sums else None
+                for code in shared
+            ],
+        ))  # fmt: skip
+    rows.sort(
+        key=lambda r: (-r.agents, r.version.plan.code, r.version.number)
+    )  # the main plan first
+    return PlanComparison(period, run, [(code, metric(code).name) for code in shared], rows)
 
 
 # --- leaderboards and recognition --------------------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("hr/periods/<int:pk>/compare/", views.runs_compare, name="runs_compare"),
     path("hr/what-if/", views.whatif, name="whatif"),
+    path("hr/plans/", views.plan_comparison, name="plan_comparison"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
 ]

@@ -1,13 +1,14 @@
 """The three homes: HR's overview, the lead's team, the agent's own page."""
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
-from calls.spreadsheets import csv_response, xlsx_response
+from calls.spreadsheets import table_export
 from incentives import selectors as incentive_selectors
 from incentives.models import Period, Run
 from reports import forms, selectors, services
@@ -22,12 +23,19 @@ def _window(request) -> str:
 def _export(request, name: str, header: list, rows) -> HttpResponse | None:
     """``?export=csv`` or ``?export=xlsx`` on a page's table: the same rows as a download (cells safe
     for spreadsheets, numbers as numbers); None when the page itself is asked for."""
-    kind = request.GET.get("export")
-    if kind == "csv":
-        return csv_response(f"{name}.csv", header, rows)
-    if kind == "xlsx":
-        return xlsx_response(f"{name}.xlsx", name[:31], header, rows)
-    return None
+    return table_export(request, name, header, rows)
+
+
+def _export_tables(request, name: str, tables: dict) -> HttpResponse | None:
+    """The same for a page of several tables: ``&table=<key>`` picks one (the first by default).
+    ``tables`` maps each key to ``(header, rows)``, the rows lazy, so only the one asked for is read."""
+    if request.GET.get("export") is None:
+        return None
+    key = request.GET.get("table") or next(iter(tables))
+    if key not in tables:
+        raise Http404("No such table on this page.")
+    header, rows = tables[key]
+    return _export(request, f"{name}-{key}", header, rows)
 
 
 @roles_required(HR, LEAD, AGENT)
@@ -43,6 +51,8 @@ def home(request):
 
 @roles_required(HR)
 def hr_overview(request):
+    """Every period's status and latest run, its teams' totals, the distribution of scores month by
+    month; ``?export=`` gives the teams' totals (``&table=scores``: the distribution)."""
     periods = list(incentive_selectors.periods_with_runs()[:12])
     latest = {period.pk: next(iter(period.runs.all()), None) for period in periods}
     runs = [run for run in latest.values() if run is not None]
@@ -62,8 +72,57 @@ def hr_overview(request):
     ]
     for row in rows:
         row["chunks_done"] = sum(row["chunks"])
+    months = selectors.score_months(periods)
+    bands = [label for label, _count in months[0].bands] if months else []
+    exported = _export_tables(request, "hr-overview", {
+        "teams": (
+            ["period", "period_status", "run", "run_status", "team_code", "team", "agents", "mean_score", "total",
+             "currency"],
+            ([str(row["period"]), row["period"].status, row["latest"].number, row["latest"].status, t["team__code"],
+              t["team__name"], t["agents"], t["mean_score"], t["total"], t["currency"]]
+             for row in rows for t in row["totals"]),
+        ),
+        "scores": (
+            ["period", "run", *bands, "agents"],
+            ([str(m.period), m.run.number, *[count for _label, count in m.bands], m.agents] for m in months),
+        ),
+    })  # fmt: skip
+    if exported is not None:
+        return exported
+    chart = {
+        "months": [str(m.period) for m in months],
+        "bands": [{"label": label, "counts": [m.bands[n][1] for m in months]} for n, label in enumerate(bands)],
+    }  # fmt: skip
     problems = incentive_selectors.plan_problems(incentive_selectors.today())
-    return render(request, "reports/hr_overview.html", {"rows": rows, "plan_problems": problems})
+    return render(request, "reports/hr_overview.html", {
+        "rows": rows, "plan_problems": problems, "months": months, "bands": bands, "chart": chart,
+    })  # fmt: skip
+
+
+@roles_required(HR)
+def plan_comparison(request):
+    """The plan versions paying in a month side by side (a pilot team's plan against the others'):
+    the latest month with a finished run unless ``?period=`` chooses another."""
+    form = forms.PlanComparisonForm(request.GET)  # bound even when empty: no period is the latest
+    comparison = None
+    if form.is_valid():
+        period = form.cleaned_data["period"] or form.fields["period"].queryset.first()
+        if period is not None:
+            comparison = selectors.plan_comparison(period=period)
+    if comparison is not None:
+        codes = [code for code, _name in comparison.metrics]
+        exported = _export(request, f"plans-{comparison.period}", [
+            "plan_code", "plan", "version", "currency", "agents", "teams", "mean_score", "median_score",
+            "mean_payout", "total", *codes,
+        ], (
+            [r.version.plan.code, r.version.plan.name, r.version.number, r.currency, r.agents, r.teams,
+             r.mean_score, r.median_score, r.mean_payout, r.total,
+             *[v.value if v is not None else None for v in r.values]]
+            for r in comparison.rows
+        ))  # fmt: skip
+        if exported is not None:
+            return exported
+    return render(request, "reports/plan_comparison.html", {"form": form, "comparison": comparison})
 
 
 @roles_required(LEAD, HR)
@@ -126,6 +185,30 @@ def approval_review(request, pk: int, run_pk: int):
     period = get_object_or_404(Period, pk=pk)
     run = get_object_or_404(Run, pk=run_pk, period=period)
     review = selectors.approval_review(period=period, run=run)
+    exported = _export_tables(request, f"review-{period}-v{run.number}", {
+        "teams": (
+            ["team_code", "team", "agents", "total", "budget", "over_budget"],
+            ([t.team.code, t.team.name, t.agents, t.total, t.budget, t.over_budget] for t in review.teams),
+        ),
+        "scores": (["band", "agents"], ([label, count] for label, count in review.bands)),
+        "changes": (
+            ["employee_id", "agent", "team", "previous", "amount", "change"],
+            ([c.statement.agent.employee_id, c.statement.agent.name, c.statement.team.code, c.previous,
+              c.statement.amount, c.delta] for c in review.changes),
+        ),
+        "gates": (
+            ["employee_id", "agent", "team", "metric", "value", "comparison", "threshold", "effect"],
+            ([s.agent.employee_id, s.agent.name, s.team.code, g.metric, g.value, g.comparison, g.threshold,
+              g.effect] for s in review.gated for g in s.gates_hit.all()),
+        ),
+        "no_data": (
+            ["employee_id", "agent", "team", "metrics"],
+            ([s.agent.employee_id, s.agent.name, s.team.code,
+              " ".join(line.metric for line in s.lines.all() if line.no_data)] for s in review.no_data),
+        ),
+    })  # fmt: skip
+    if exported is not None:
+        return exported
     earlier = (
         period.runs.filter(number__lt=run.number, status=Run.Status.DONE)
         .order_by("-number")
@@ -141,9 +224,20 @@ def runs_compare(request, pk: int):
     form = forms.RunsCompareForm(period, request.GET or None)
     differences = None
     if form.is_valid():
-        differences = selectors.runs_compare(
-            before=form.cleaned_data["before"], after=form.cleaned_data["after"]
-        )
+        before, after = form.cleaned_data["before"], form.cleaned_data["after"]
+        differences = selectors.runs_compare(before=before, after=after)
+        exported = _export(
+            request,
+            f"compare-{period}-v{before.number}-v{after.number}",
+            ["employee_id", "agent", "before", "after", "change", "why"],
+            (
+                [d.agent.employee_id, d.agent.name, d.before.amount if d.before else None,
+                 d.after.amount if d.after else None, d.delta, "; ".join(d.reasons)]
+                for d in differences
+            ),
+        )  # fmt: skip
+        if exported is not None:
+            return exported
     return render(
         request,
         "reports/runs_compare.html",
@@ -160,6 +254,18 @@ def whatif(request):
         result = selectors.whatif(
             version=form.cleaned_data["version"], period=form.cleaned_data["period"]
         )
+        exported = _export(
+            request,
+            f"what-if-{result.version.plan.code}-v{result.version.number}-{result.period}",
+            ["employee_id", "agent", "paid", "under_version", "change", "weighted_score"],
+            (
+                [r.agent.employee_id, r.agent.name, r.before.amount if r.before else None,
+                 r.after.amount, r.delta, r.after.weighted_score]
+                for r in result.rows
+            ),
+        )  # fmt: skip
+        if exported is not None:
+            return exported
     return render(request, "reports/whatif.html", {"form": form, "result": result})
 
 
@@ -170,17 +276,42 @@ def leaderboard(request):
     periods = list(
         Period.objects.filter(approved_run__isnull=False).order_by("-year", "-month")[:6]
     )
-    months = [(period, selectors.best_of_month(period)) for period in periods]
+    agent = incentive_selectors.agent_of_user(request.user)
+    named, me = settings.LEADERBOARD_NAMED, agent.pk if agent else None
+
+    def shown(ranked: list) -> list:
+        """Each entry with whether this user may see who it is: everyone where the company names its
+        best agents, else only themselves (the page and its export alike)."""
+        return [(r, named or r.agent.pk == me) for r in ranked]
+
+    months = [(period, shown(selectors.best_of_month(period))) for period in periods]
     quarters = []
     if periods:
         latest = periods[0]
         quarter = (latest.month - 1) // 3 + 1
-        quarters.append(((latest.year, quarter), selectors.quarter_top(latest.year, quarter)))
-    agent = incentive_selectors.agent_of_user(request.user)
-    return render(request, "reports/leaderboard.html", {
-        "months": months, "quarters": quarters, "named": settings.LEADERBOARD_NAMED,
-        "me": agent.pk if agent else None,
+        quarters.append(
+            ((latest.year, quarter), shown(selectors.quarter_top(latest.year, quarter)))
+        )
+
+    def who(r, visible: bool) -> list:
+        return (
+            [r.agent.employee_id, r.agent.name, r.team.name] if visible else ["", _("an agent"), ""]
+        )
+
+    exported = _export_tables(request, "leaderboard", {
+        "months": (
+            ["period", "rank", "employee_id", "agent", "team", "score"],
+            ([str(period), r.rank, *who(r, visible), r.score] for period, best in months for r, visible in best),
+        ),
+        "quarter": (
+            ["year", "quarter", "rank", "employee_id", "agent", "team", "score", "months"],
+            ([year, q, r.rank, *who(r, visible), r.score, r.months]
+             for (year, q), ranked in quarters for r, visible in ranked),
+        ),
     })  # fmt: skip
+    if exported is not None:
+        return exported
+    return render(request, "reports/leaderboard.html", {"months": months, "quarters": quarters})
 
 
 @roles_required(LEAD, HR)
@@ -216,6 +347,18 @@ def agent_calls(request, code: str, agent_id: int):
     )
     window = _window(request)
     calls = selectors.agent_calls(agent, window=window, now=timezone.now())
+    exported = _export(
+        request,
+        f"{team.code}-{agent.employee_id}-{window}",
+        ["call", "started_at", "queue", "direction", "wait_seconds", "talk_seconds", "outcome", "ended_by"],
+        (
+            [c.external_id, c.started_at, c.queue, c.direction, c.wait_seconds,
+             c.talk_seconds if c.answered_at else None, c.outcome, c.ended_by]
+            for c in calls
+        ),
+    )  # fmt: skip
+    if exported is not None:
+        return exported
     return render(
         request,
         "reports/agent_calls.html",
