@@ -136,10 +136,16 @@ class MetricDefinition:
 
 def _of_agents(queryset: QuerySet, agent_ids: list[int]) -> QuerySet:
     """Rows of these agents. On PostgreSQL many ids travel as one array parameter (``= ANY``): a
-    chunk's thousands of ids as as many placeholders cost more to send and parse than the grouping."""
+    chunk's thousands of ids as as many placeholders cost more to send and parse than the grouping.
+
+    The array is cast to the column's type: psycopg sends small ids as ``int2[]``, and against an
+    array of another type PostgreSQL cannot hash the list, so it walks the agents' index one id at a
+    time instead of one parallel scan of the period (0.57 s against 0.32 s for 2,000 agents' month)."""
     if connection.vendor == "postgresql" and len(agent_ids) > 100:
         table = connection.ops.quote_name(queryset.model._meta.db_table)
-        return queryset.extra(where=[f'{table}."agent_id" = ANY(%s)'], params=[list(agent_ids)])  # noqa: S610 (our table name; ids are a parameter)
+        return queryset.extra(
+            where=[f'{table}."agent_id" = ANY(%s::bigint[])'], params=[list(agent_ids)]
+        )  # noqa: S610 (our table name; ids are a parameter)
     return queryset.filter(agent_id__in=agent_ids)
 
 
