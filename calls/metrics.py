@@ -143,9 +143,8 @@ def _of_agents(queryset: QuerySet, agent_ids: list[int]) -> QuerySet:
     time instead of one parallel scan of the period (0.57 s against 0.32 s for 2,000 agents' month)."""
     if connection.vendor == "postgresql" and len(agent_ids) > 100:
         table = connection.ops.quote_name(queryset.model._meta.db_table)
-        return queryset.extra(
-            where=[f'{table}."agent_id" = ANY(%s::bigint[])'], params=[list(agent_ids)]
-        )  # noqa: S610 (our table name; ids are a parameter)
+        where = f'{table}."agent_id" = ANY(%s::bigint[])'  # our table's name; the ids a parameter
+        return queryset.extra(where=[where], params=[list(agent_ids)])  # noqa: S610
     return queryset.filter(agent_id__in=agent_ids)
 
 

@@ -20,6 +20,7 @@ expressions, time zones and SHA-256. Memory stays flat: nothing holds the file, 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import uuid
@@ -27,6 +28,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import psycopg
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 from psycopg.errors import DataError as PsycopgDataError
@@ -37,6 +39,7 @@ from calls.importers.sources import FileError, Source
 from calls.models import Call, MonthLock, Queue
 from calls.privacy import customer_secret
 
+logger = logging.getLogger(__name__)
 MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
 ROW_BATCH = 1000  # rows per INSERT on SQLite: memory is bounded by this, not by the file
 PG_ENCODINGS = {"utf-8": "UTF8", "gb18030": "GB18030", "gbk": "GBK", "big5": "BIG5", "cp1252": "WIN1252",
@@ -337,7 +340,12 @@ def run(
         and not (date_format and f.kind in ("date", "datetime"))
     }
     parts = _parts(dialect, source)
-    sessions = parallel.Sessions(len(parts)) if parts else None
+    sessions = None
+    if parts:
+        try:
+            sessions = parallel.Sessions(len(parts))
+        except psycopg.OperationalError as exc:  # no connection to spare: the import's own will do
+            logger.warning("Importing %s in one session: %s", source.filename, exc)
     scratch: list[str] = []  # the sessions' tables, once the import's transaction has read them
     with connection.cursor() as cursor:
         try:
