@@ -370,11 +370,7 @@ def run(
             if not _first_row_exists(cursor, kind, mapped, source_name):
                 if sessions:
                     scratch += [sessions.table("rows", i) for i in range(len(parts))]
-                    import time as _t
-
-                    _t0 = _t.perf_counter()
                     rows = _clean_parts(sessions, len(parts), mapping, checks, tz)
-                    print("clean", _t.perf_counter() - _t0)
                 else:
                     rows = _clean_rows(kind, dialect, mapped, checks, tz, typed_fields)
                 # The parts' rows are each in key order already: read one after the other, the
