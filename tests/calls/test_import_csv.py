@@ -387,3 +387,12 @@ def test_a_bad_date_format_is_refused_when_the_mapping_is_saved(db, fmt, words):
     with pytest.raises(ValidationError) as refused:
         mapping.full_clean()
     assert words in str(refused.value.message_dict["date_format"])
+
+
+def test_a_number_without_digits_has_no_customer_key(people):
+    text = GOOD.replace("138 0000 0001", "anonymous", 1).replace("13800000002", "", 1)
+    batch = _import(text)
+    assert batch.rows_created == 3
+    keys = dict(Call.objects.values_list("external_id", "customer_key"))
+    assert keys["c1"] is None and keys["c2"] is None
+    assert keys["c3"] == customer_key("13800000003")
