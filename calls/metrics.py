@@ -19,21 +19,25 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
 from django.utils.functional import lazy
 from django.utils.translation import get_language
 
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
-from calls.months import local_day, month_bounds, shift_month
+from calls.months import center_tz, local_day, month_bounds, shift_month
 
 VALUE_PLACES = Decimal("0.0001")
 UP, DOWN = "up", "down"
@@ -176,6 +180,15 @@ def _assessments(
     )
 
 
+# The instant that places each kind of fact in a period, and on a day of the center's calendar.
+_WHEN = {
+    Call: "started_at",
+    Survey: "answered_at",
+    Conversion: "occurred_at",
+    QaAssessment: "assessed_at",
+}
+
+
 def _over(facts: Facts) -> Callable[[Callable[[Mapping[str, int]], tuple[Any, Any]]], Aggregate]:
     """Declares a formula as an aggregate over ``facts``: the decorated function gives, for the
     parameters, the numerator and denominator expressions."""
@@ -186,10 +199,9 @@ def _grouped(queryset: QuerySet, numerator, denominator) -> dict[int, Ratio]:
     return _grouped_many(queryset, [(numerator, denominator)])[0]
 
 
-def _grouped_many(queryset: QuerySet, terms: Sequence[tuple[Any, Any]]) -> list[dict[int, Ratio]]:
-    """Per agent, a ratio for each (numerator, denominator) pair, all from one query grouped by agent;
-    an agent whose denominator is 0 is absent from that pair's ratios. An expression asked for twice
-    (offered calls are many metrics' denominator) is one column."""
+def _columns(terms: Sequence[tuple[Any, Any]]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The aggregate columns for (numerator, denominator) pairs, by name, and each pair's two names.
+    An expression asked for twice (offered calls are many metrics' denominator) is one column."""
     columns: dict[tuple[Any, str], str] = {}
 
     def column(expression) -> str:
@@ -198,11 +210,14 @@ def _grouped_many(queryset: QuerySet, terms: Sequence[tuple[Any, Any]]) -> list[
         return columns.setdefault((expression, repr(expression)), f"term{len(columns)}")
 
     pairs = [(column(numerator), column(denominator)) for numerator, denominator in terms]
-    rows = list(
-        queryset.values("agent_id").annotate(
-            **{name: expression for (expression, _), name in columns.items()}
-        )
-    )
+    return {name: expression for (expression, _), name in columns.items()}, pairs
+
+
+def _grouped_many(queryset: QuerySet, terms: Sequence[tuple[Any, Any]]) -> list[dict[int, Ratio]]:
+    """Per agent, a ratio for each (numerator, denominator) pair, all from one query grouped by agent;
+    an agent whose denominator is 0 is absent from that pair's ratios."""
+    annotations, pairs = _columns(terms)
+    rows = list(queryset.values("agent_id").annotate(**annotations))
     return [
         {row["agent_id"]: Ratio(_decimal(row[num]), _decimal(row[den])) for row in rows if row[den]}
         for num, den in pairs
@@ -509,13 +524,21 @@ def metric(code: str) -> MetricDefinition:
         raise ValueError(f"Unknown metric {code!r}; known: {', '.join(METRICS)}") from None
 
 
+def _quantized(scale: Decimal, ratio: Ratio) -> Decimal:
+    return (ratio.numerator * scale / ratio.denominator).quantize(VALUE_PLACES, ROUND_HALF_UP)
+
+
 def _value(definition: MetricDefinition, ratio: Ratio | None) -> MetricValue:
     if ratio is None or ratio.denominator == 0:
         return MetricValue(None, Decimal(0), Decimal(0))
-    value = (ratio.numerator * definition.scale / ratio.denominator).quantize(
-        VALUE_PLACES, ROUND_HALF_UP
-    )
-    return MetricValue(value, ratio.numerator, ratio.denominator)
+    return MetricValue(_quantized(definition.scale, ratio), ratio.numerator, ratio.denominator)
+
+
+def ratio_values(code: str, ratios: Mapping[Any, Ratio]) -> dict[Any, Decimal]:
+    """Each ratio's value, by the same keys (an agent's days): what ``rollup(code, [ratio]).value``
+    gives, for many ratios at once and without the counts; a ratio over 0 is absent (no data)."""
+    scale = metric(code).scale
+    return {key: _quantized(scale, ratio) for key, ratio in ratios.items() if ratio.denominator}
 
 
 def metric_ratios(
@@ -549,6 +572,23 @@ Request = tuple[str, str, Mapping[str, int] | None]  # (the caller's key, metric
 _Wanted = tuple[str, tuple[tuple[str, int], ...]]  # (metric code, parameters with defaults, sorted)
 
 
+def _requests_checked(
+    requests: Sequence[Request],
+) -> tuple[dict[str, _Wanted], dict[_Wanted, dict[str, int]]]:
+    """Each request's key → what it wants (code and parameters, defaults filled in), and each distinct
+    want → its parameters; unknown codes, bad parameters and a key given twice refused."""
+    keys: dict[str, _Wanted] = {}
+    params: dict[_Wanted, dict[str, int]] = {}
+    for key, code, given in requests:
+        if key in keys:
+            raise ValueError(f"Metric request key {key!r} given twice")
+        values = metric(code).param_values(given)
+        wanted = (code, tuple(sorted(values.items())))
+        keys[key] = wanted
+        params[wanted] = values
+    return keys, params
+
+
 def metric_ratios_many(
     requests: Sequence[Request],
     *,
@@ -561,15 +601,7 @@ def metric_ratios_many(
     survey scores, …); the others run their own formula. A metric asked for twice with the same
     parameters (the defaults filled in) is computed once. Codes and parameters are checked first."""
     agent_ids = list(agent_ids)
-    keys: dict[str, _Wanted] = {}
-    params: dict[_Wanted, dict[str, int]] = {}
-    for key, code, given in requests:
-        if key in keys:
-            raise ValueError(f"Metric request key {key!r} given twice")
-        values = metric(code).param_values(given)
-        wanted = (code, tuple(sorted(values.items())))
-        keys[key] = wanted
-        params[wanted] = values
+    keys, params = _requests_checked(requests)
     if not agent_ids:
         return {key: {} for key in keys}
     ratios: dict[_Wanted, dict[int, Ratio]] = {}
@@ -604,9 +636,96 @@ def metric_values_many(
     }
 
 
+def _days(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
+    """The days of the center's calendar that ``[start, end)`` touches, each with its part of it."""
+    tz = center_tz()
+    days, day = [], local_day(start)
+    while True:
+        day_start = max(start, dt.datetime.combine(day, dt.time(), tz))
+        if day_start >= end:
+            return days
+        following = day + dt.timedelta(days=1)
+        days.append((day, day_start, min(end, dt.datetime.combine(following, dt.time(), tz))))
+        day = following
+
+
+def metric_ratios_by_day(
+    requests: Sequence[Request],
+    *,
+    agent_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, dict[int, dict[dt.date, Ratio]]]:
+    """``metric_ratios_many`` day by day (days of the center's calendar) over ``[start, end)``: per
+    request's key, per agent, per day with data; a day without data is absent, never a zero. Days add
+    up as agents do — every formula is a ratio of sums — so ``rollup`` makes a week of days, or a team
+    of agents on one day. The metrics declared as an aggregate over one table share one query grouped
+    by agent and day, whatever the number of agents and days (trends of a 500-agent team); the others
+    run their formula once per day, for all the agents at once."""
+    agent_ids = list(agent_ids)
+    keys, params = _requests_checked(requests)
+    if not agent_ids:
+        return {key: {} for key in keys}
+    ratios: dict[_Wanted, dict[int, dict[dt.date, Ratio]]] = {}
+    by_facts: dict[Facts, list[_Wanted]] = {}
+    for wanted, values in params.items():
+        definition = metric(wanted[0])
+        if definition.aggregate is not None:
+            by_facts.setdefault(definition.aggregate.facts, []).append(wanted)
+            continue
+        per_agent: dict[int, dict[dt.date, Ratio]] = {}
+        for day, day_start, day_end in _days(start, end):
+            for agent, ratio in definition.formula(agent_ids, day_start, day_end, values).items():
+                per_agent.setdefault(agent, {})[day] = ratio
+        ratios[wanted] = per_agent
+    days = _days(start, end)
+    for facts, group in by_facts.items():
+        queryset = facts(agent_ids, start, end)
+        # Each fact's day by the instants where the center's days end, computed here (zoneinfo, as
+        # month boundaries are): a call at 00:30 in Shanghai is that day's though the day before in
+        # UTC, and a day of 23 or 25 hours is right. Cheaper for the database than converting every
+        # row's time to the local date, and the same on PostgreSQL and SQLite.
+        when = _WHEN[queryset.model]
+        day = Case(
+            *[
+                When(**{f"{when}__lt": day_end}, then=Value(i))
+                for i, (*_, day_end) in enumerate(days)
+            ],
+            output_field=IntegerField(),
+        )
+        annotations, pairs = _columns(
+            [metric(code).aggregate.terms(params[(code, p)]) for code, p in group]
+        )
+        rows = (
+            queryset.annotate(day=day)
+            .values("agent_id", "day")
+            .annotate(**annotations)
+            .values_list("agent_id", "day", *annotations)
+        )
+        found: list[dict[int, dict[dt.date, Ratio]]] = [{} for _ in group]
+        position = {name: i for i, name in enumerate(annotations, start=2)}
+        columns = [
+            (per_agent, position[num], position[den])
+            for per_agent, (num, den) in zip(found, pairs, strict=True)
+        ]
+        dates = [date for date, *_ in days]
+        # Thousands of rows (500 agents × 14 days): read as tuples, into as few objects as will do.
+        for row in rows.iterator(chunk_size=2000):
+            agent, date = row[0], dates[row[1]]
+            for per_agent, num, den in columns:
+                if row[den]:
+                    per_agent.setdefault(agent, {})[date] = Ratio(
+                        _decimal(row[num]), _decimal(row[den])
+                    )
+        ratios.update(zip(group, found, strict=True))
+    return {key: dict(ratios[wanted]) for key, wanted in keys.items()}  # a dict of its own per key
+
+
 def rollup(code: str, ratios: Iterable[Ratio]) -> MetricValue:
     """One value for a group of agents (a team, a pilot group): sums of numerators and denominators."""
     ratios = list(ratios)
+    if len(ratios) == 1:  # one agent, one day: a dashboard asks thousands of these
+        return _value(metric(code), ratios[0])
     total = Ratio(
         sum((r.numerator for r in ratios), Decimal(0)),
         sum((r.denominator for r in ratios), Decimal(0)),

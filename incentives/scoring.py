@@ -6,6 +6,7 @@ weighted score, score gates, tier, amount, payout gates, overall cap, one roundi
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,10 +35,19 @@ class MetricRule:
     no_data: str = "zero"  # "zero" or "redistribute"
 
 
+_COMPARISONS = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
+
+
 def compare(actual: Decimal, comparison: str, threshold: Decimal) -> bool:
-    """``actual`` against ``threshold`` by "gt", "ge", "lt" or "le" (gates and alert rules alike)."""
-    return {"gt": actual > threshold, "ge": actual >= threshold, "lt": actual < threshold,
-            "le": actual <= threshold}[comparison]  # fmt: skip
+    """``actual`` against ``threshold`` by "gt", "ge", "lt" or "le" (gates, alert rules and the
+    dashboard's targets alike)."""
+    return _COMPARISONS[comparison](actual, threshold)
+
+
+def meets_target(value: Decimal, target: Decimal, direction: str) -> bool:
+    """At or beyond the target in the metric's own direction ("up" or "down"): where its score reaches
+    100% on the curve of ``metric_score``."""
+    return compare(value, "ge" if direction == "up" else "le", target)
 
 
 @dataclass(frozen=True)

@@ -339,14 +339,19 @@ def flagged_first(reviews: Iterable[Review]) -> list[Review]:
     )
 
 
-def actions_due(user, *, within_days: int = 7) -> list[ActionItem]:
-    """Open action items of the user's teams (HR: all) due within ``within_days`` or overdue."""
+def actions_due(
+    user, *, within_days: int = 7, team_ids: Iterable[int] | None = None
+) -> list[ActionItem]:
+    """Open action items of the user's teams (HR: all) due within ``within_days`` or overdue; with
+    ``team_ids``, only those teams' (a team's dashboard)."""
     today = timezone.localdate()
     items = ActionItem.objects.filter(
         done_at__isnull=True, due__lte=today + dt.timedelta(days=within_days)
     )
     if HR not in user_roles(user):
         items = items.filter(review__team__leads=user)
+    if team_ids is not None:
+        items = items.filter(review__team_id__in=list(team_ids))
     return list(
         items.select_related("review__agent", "review__period", "owner").order_by("due", "id")
     )
@@ -359,23 +364,24 @@ class ReviewProgress:
     overdue: int
 
 
-def reviews_progress(period: Period) -> list[ReviewProgress]:
-    """Per team: how many of the month's reviews are in each stage, and open actions past due."""
-    counts = (
-        Review.objects.filter(period=period)
-        .values("team_id", "stage")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def reviews_progress(
+    period: Period, *, team_ids: Iterable[int] | None = None
+) -> list[ReviewProgress]:
+    """Per team: how many of the month's reviews are in each stage, and open actions past due; with
+    ``team_ids``, only those teams."""
+    reviews = Review.objects.filter(period=period)
+    if team_ids is not None:
+        reviews = reviews.filter(team_id__in=list(team_ids))
+    counts = reviews.values("team_id", "stage").annotate(n=Count("id")).order_by()
     overdue = dict(
         ActionItem.objects.filter(
-            review__period=period, done_at__isnull=True, due__lt=timezone.localdate()
+            review__in=reviews, done_at__isnull=True, due__lt=timezone.localdate()
         )
         .values("review__team_id")
         .annotate(n=Count("id"))
         .values_list("review__team_id", "n")
     )
-    teams = {t.pk: t for t in Team.objects.filter(reviews__period=period).distinct()}
+    teams = {t.pk: t for t in Team.objects.filter(reviews__in=reviews).distinct()}
     rows: dict[int, ReviewProgress] = {}
     for row in counts:
         progress = rows.setdefault(

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from calls.metrics import Ratio, metric, metric_ratios_many, rollup
+from calls.metrics import (
+    Ratio,
+    metric,
+    metric_ratios_by_day,
+    metric_ratios_many,
+    ratio_values,
+    rollup,
+)
 from calls.months import center_tz, month_bounds, month_first_last_day, shift_month
 from incentives import selectors as incentive_selectors
 from incentives import services
@@ -26,8 +36,11 @@ from incentives.models import (
     StatementLine,
     Team,
 )
+from incentives.models import Review as PerformanceReview  # the dataclass Review is HR's check
 from incentives.money import round_money
+from incentives.scoring import meets_target
 from incentives.services import runs
+from reports.sparklines import Sparklines
 
 SCORE_PLACES = Decimal("0.0001")  # as statements keep weighted scores
 
@@ -574,6 +587,10 @@ def team_alerts(team: Team, *, acknowledged: int = 20) -> list:
 
 
 WINDOWS = ("today", "week", "month")
+TREND_DAYS = 14  # two weeks: each weekday is seen beside the same day a week before
+# A cell at or beyond its target in the metric's direction, or short of it.
+OK, BELOW = "ok", "below"
+MARKS = {OK: "✓", BELOW: "✗", "": "—"}  # shown with the colour: the mark alone must say it
 
 
 def window_bounds(window: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -588,22 +605,35 @@ def window_bounds(window: str, now: dt.datetime) -> tuple[dt.datetime, dt.dateti
 
 
 @dataclass
+class Trend:
+    """A row's daily values of the dashboard's trend metric, oldest day first (None: no data)."""
+
+    values: list[Decimal | None]
+    target: Decimal | None
+    lines: Sparklines  # shared by the table's rows: the days and the metric's name
+
+    @property
+    def svg(self) -> SafeString:
+        return self.lines.svg(self.values, target=self.target)
+
+
+@dataclass
 class DashboardRow:
     label: str
     values: list  # a MetricValue per metric of the plan
+    targets: list[Decimal]  # per metric: the plan's target, or this month's team or agent override
+    marks: list[str]  # per metric: OK, BELOW, or "" when there is no data
+    cells: list[tuple[str, str]]  # per metric: (CSS class, text), see ``_cells``
+    trend: Trend | None = None
     agent: Agent | None = None
     group_id: int | None = None
 
     @property
-    def cells(self) -> list[str]:
-        """Each value with the counts behind it, formatted once here: a 500-agent table is thousands of
-        cells, too many for template filters to format in time."""
-        return [
-            "—"
-            if v.value is None
-            else f"{v.value:.2f} ({v.numerator.normalize():f}/{v.denominator.normalize():f})"
-            for v in self.values
-        ]
+    def tds(self) -> SafeString:
+        """The cells as ``<td>`` elements, joined here rather than in a template loop: a 500-agent
+        table is 3,000 of them."""
+        # The texts are numbers, marks and the escaped words of ``_cells``; the classes OK, BELOW or "".
+        return mark_safe("".join(f'<td class="{css}">{text}</td>' for css, text in self.cells))  # noqa: S308
 
 
 @dataclass
@@ -614,14 +644,44 @@ class Dashboard:
     team_row: DashboardRow
     groups: list[DashboardRow]
     agents: list[DashboardRow]
+    trend_metric: str = ""  # the name of the metric the sparklines draw
+    days: list[dt.date] = field(default_factory=list)
+
+
+def _mark(value: Decimal | None, target: Decimal, direction: str) -> str:
+    if value is None:
+        return ""
+    return OK if meets_target(value, target, direction) else BELOW
+
+
+def _cells(values, marks, targets, column_targets, own: str) -> list[tuple[str, str]]:
+    """Each value with its mark and the counts behind it, and the row's own target where it is not
+    the column's (an agent's agreed target; ``own`` says so, translated and escaped once for the
+    table): numbers and words that are safe in HTML as they are. Formatted once here: a 500-agent
+    table is thousands of cells, too many for template filters to format in time."""
+    cells = []
+    for v, mark, target, column in zip(values, marks, targets, column_targets, strict=True):
+        if v.value is None:
+            cells.append(("", MARKS[""]))
+            continue
+        text = f"{MARKS[mark]} {v.value:.2f} ({v.numerator.normalize():f}/{v.denominator.normalize():f})"
+        if target != column:
+            text += " · " + own % {"target": f"{target.normalize():f}"}
+        cells.append((mark, text))
+    return cells
 
 
 def team_dashboard(
     team: Team, *, window: str, now: dt.datetime, group_id: int | None = None
 ) -> Dashboard:
-    """The team, its groups and its agents against the targets of their plan, over a window. One query
-    per fact table for all the team's agents; groups and the team add their agents' counts."""
-    today = now.astimezone(center_tz()).date()
+    """The team, its groups and its agents against the targets of their plan, over a window, each with
+    the last ``TREND_DAYS`` days of the plan's heaviest metric. One query per fact table for all the
+    team's agents, and one for their days; groups and the team add their agents' counts.
+
+    Targets are this month's: the plan's, unless HR (or an agreed review) set the team's or an agent's
+    for the month — the targets its statements will be scored against."""
+    local = now.astimezone(center_tz())
+    today = local.date()
     placements = {
         p.agent_id: p
         for p in incentive_selectors.placements_on(today)
@@ -633,9 +693,13 @@ def team_dashboard(
     versions = [found[0] for found in resolved.values() if len(found) == 1]
     version = max(set(versions), key=versions.count) if versions else None
     plan_metrics = [pm for pm in version.metrics.all() if pm.measure == "value"] if version else []
+    period = Period.objects.filter(year=local.year, month=local.month).first()
+    overrides = runs.period_overrides(period, team_id=team.pk) if period and plan_metrics else {}
+    directions = [metric(pm.metric).direction for pm in plan_metrics]
+    team_targets = [runs.targets_for(pm, None, team.pk, overrides).target for pm in plan_metrics]
     metrics = [
-        (pm.metric, metric(pm.metric).name, pm.target, metric(pm.metric).direction)
-        for pm in plan_metrics
+        (pm.metric, metric(pm.metric).name, target, direction)
+        for pm, target, direction in zip(plan_metrics, team_targets, directions, strict=True)
     ]
     start, end = window_bounds(window, now)
     ratios = metric_ratios_many(
@@ -644,32 +708,105 @@ def team_dashboard(
         start=start,
         end=end,
     )
+    # The sparklines draw the metric that weighs most in the plan (the first of equals).
+    heaviest = max(plan_metrics, key=lambda pm: pm.weight, default=None)
+    trend_index = plan_metrics.index(heaviest) if heaviest else None
+    days = [today - dt.timedelta(days=back) for back in range(TREND_DAYS - 1, -1, -1)]
+    daily, lines = {}, None
+    if heaviest is not None:
+        lines = Sparklines(days, name=metric(heaviest.metric).name)
+        daily = metric_ratios_by_day(
+            [("trend", heaviest.metric, heaviest.params)],
+            agent_ids=list(placements),
+            start=dt.datetime.combine(days[0], dt.time(), center_tz()),
+            end=now,
+        )["trend"]
 
-    def row(label, ids, **extra) -> DashboardRow:
-        return DashboardRow(label, [rollup(pm.metric, [ratios[pm.metric][i] for i in ids if i in ratios[pm.metric]])
-                                    for pm in plan_metrics], **extra)  # fmt: skip
+    own = html.escape(_("own target %(target)s"))
+
+    def row(label, ids, *, targets, **extra) -> DashboardRow:
+        values = [
+            rollup(pm.metric, [ratios[pm.metric][i] for i in ids if i in ratios[pm.metric]])
+            for pm in plan_metrics
+        ]
+        marks = [
+            _mark(v.value, target, direction)
+            for v, target, direction in zip(values, targets, directions, strict=True)
+        ]
+        trend = None
+        if heaviest is not None:
+            code, by_agent = heaviest.metric, [daily[i] for i in ids if i in daily]
+            if len(ids) == 1:  # an agent's row: each day's own value, or a gap
+                own_days = ratio_values(code, by_agent[0]) if by_agent else {}
+                trend_values = [own_days.get(d) for d in days]
+            else:
+                trend_values = [
+                    rollup(code, [a[d] for a in by_agent if d in a]).value for d in days
+                ]
+            trend = Trend(trend_values, targets[trend_index], lines)
+        cells = _cells(values, marks, targets, team_targets, own)
+        return DashboardRow(label, values, targets, marks, cells, trend, **extra)
 
     by_group: dict[int, list[int]] = {}
     for agent_id, p in placements.items():
         if p.group_id:
             by_group.setdefault(p.group_id, []).append(agent_id)
     names = {p.group_id: p.group.name for p in placements.values() if p.group_id}
-    shown = [a for a in placements if group_id is None or placements[a].group_id == group_id]
-    agent_rows = sorted(
-        (row(f"{placements[a].agent.name} ({placements[a].agent.employee_id})", [a], agent=placements[a].agent,
-             group_id=placements[a].group_id) for a in shown),
-        key=lambda r: r.agent.employee_id,
-    )  # fmt: skip
+    shown = sorted(
+        (a for a in placements if group_id is None or placements[a].group_id == group_id),
+        key=lambda a: placements[a].agent.employee_id,
+    )
+    # The keys of period_overrides are (metric, "agent" | "team", id): who has a target of their own.
+    with_own = {key[2] for key in overrides if key[1] == "agent"}
+    agent_rows = []
+    for a in shown:
+        agent = placements[a].agent
+        targets = team_targets
+        if a in with_own:
+            targets = [runs.targets_for(pm, a, team.pk, overrides).target for pm in plan_metrics]
+        agent_rows.append(
+            row(f"{agent.name} ({agent.employee_id})", [a], targets=targets, agent=agent,
+                group_id=placements[a].group_id)
+        )  # fmt: skip
     return Dashboard(
         team=team,
         window=window,
         metrics=metrics,
-        team_row=row(team.name, list(placements)),
+        team_row=row(team.name, list(placements), targets=team_targets),
         groups=[
-            row(names[g], ids, group_id=g)
+            row(names[g], ids, targets=team_targets, group_id=g)
             for g, ids in sorted(by_group.items(), key=lambda x: names[x[0]])
         ],
         agents=agent_rows,
+        trend_metric=metric(heaviest.metric).name if heaviest else "",
+        days=days,
+    )
+
+
+@dataclass
+class TeamReviews:
+    """Where a team's interviews about the latest approved month stand, and its open actions."""
+
+    period: Period | None
+    stages: list[tuple[str, int]]  # (stage's label, reviews in it), in the interview's order
+    overdue: int  # open actions past their date, of any month's review
+    due_soon: int  # open actions due from today to ``within_days`` on
+    within_days: int
+
+
+def team_reviews(team: Team, *, user, within_days: int = 7) -> TeamReviews:
+    """The review progress on a team's dashboard: the selectors HR's review page reads, for one team."""
+    period = latest_approved_period()
+    progress = incentive_selectors.reviews_progress(period, team_ids=[team.pk]) if period else []
+    counts = progress[0].stages if progress else {}
+    actions = incentive_selectors.actions_due(user, within_days=within_days, team_ids=[team.pk])
+    today = timezone.localdate()
+    return TeamReviews(
+        period=period,
+        stages=[(label, counts.get(stage, 0)) for stage, label in PerformanceReview.Stage.choices],
+        overdue=sum(1 for action in actions if action.due < today),
+        due_soon=sum(1 for action in actions if action.due >= today),
+        within_days=within_days,
     )
 
 

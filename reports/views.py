@@ -317,12 +317,13 @@ def leaderboard(request):
 @roles_required(LEAD, HR)
 def team_dashboard(request, code: str):
     """The lead's floor view: the team, its groups and its agents against target for today, this week
-    or this month, each agent leading to their calls."""
+    or this month, with their last two weeks as sparklines and the team's review progress; each
+    agent leads to their calls."""
     team = get_object_or_404(incentive_selectors.teams_visible_to(request.user), code=code)
     window = _window(request)
-    group = request.GET.get("group")
-    dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(),
-                                         group_id=int(group) if group and group.isdigit() else None)  # fmt: skip
+    group = request.GET.get("group", "")
+    group_id = int(group) if group.isdigit() else None
+    dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(), group_id=group_id)
     header = ["employee_id", "agent", *[code for code, *_ in dashboard.metrics]]
     rows = (
         [row.agent.employee_id, row.agent.name, *[v.value for v in row.values]]
@@ -331,11 +332,10 @@ def team_dashboard(request, code: str):
     exported = _export(request, f"{team.code}-{window}", header, rows)
     if exported is not None:
         return exported
-    return render(
-        request,
-        "reports/team_dashboard.html",
-        {"dashboard": dashboard, "windows": selectors.WINDOWS},
-    )
+    return render(request, "reports/team_dashboard.html", {
+        "dashboard": dashboard, "windows": selectors.WINDOWS,
+        "reviews": selectors.team_reviews(team, user=request.user), "group": group_id,
+    })  # fmt: skip
 
 
 @roles_required(LEAD, HR)

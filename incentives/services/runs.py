@@ -234,9 +234,10 @@ class _Targets:
     source: str
 
 
-def _targets_for(pm: PlanMetric, agent_id: int, team_id: int, overrides) -> _Targets:
+def targets_for(pm: PlanMetric, agent_id: int | None, team_id: int, overrides) -> _Targets:
     """Plan targets, unless HR set this period's targets for the agent (first) or the team. Overrides
-    apply to a metric's value, not to its improvement (which has its own scale)."""
+    apply to a metric's value, not to its improvement (which has its own scale). Without an agent, the
+    team's (the lead's dashboard reads a team's and its groups' rows against them)."""
     if pm.measure == PlanMetric.Measure.VALUE:
         for key, source in (
             ((pm.metric, "agent", agent_id), "agent"),
@@ -317,10 +318,18 @@ class Scored:
     gates: list
 
 
-def period_overrides(period: Period) -> dict:
-    """The period's target overrides keyed by (metric, "agent" | "team", id): read once per chunk."""
+def period_overrides(period: Period, *, team_id: int | None = None) -> dict:
+    """The period's target overrides keyed by (metric, "agent" | "team", id): read once per chunk.
+    With ``team_id``, only that team's and those of the agents placed in it on any day of the period."""
+    found = TargetOverride.objects.filter(period=period)
+    if team_id is not None:
+        first_day, last_day = month_first_last_day(period.year, period.month)
+        placed = Placement.objects.filter(team_id=team_id, valid_from__lte=last_day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=first_day)
+        )
+        found = found.filter(Q(team_id=team_id) | Q(agent_id__in=placed.values("agent_id")))
     overrides = {}
-    for override in TargetOverride.objects.filter(period=period):
+    for override in found:
         key = (
             (override.metric, "agent", override.agent_id)
             if override.agent_id
@@ -431,7 +440,7 @@ def score_agents(
         measured = {key: v.get(agent.pk) for key, v in values.items()}
         rules, targets = [], []
         for pm, code, direction, plan_rule, plan_targets in per_metric:
-            t = _targets_for(pm, agent.pk, team_id, overrides) if overrides else plan_targets
+            t = targets_for(pm, agent.pk, team_id, overrides) if overrides else plan_targets
             targets.append(t)
             if t is plan_targets:  # the plan's own ladder: one rule shared by all its agents
                 rules.append(plan_rule)

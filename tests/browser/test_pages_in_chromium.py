@@ -2,6 +2,7 @@
 an agent through the three-stage interview."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -116,6 +117,13 @@ def test_a_lead_drills_down_to_an_agents_calls_and_acknowledges_an_alert(page, p
     alerts_evaluate(now=now)
     log_in(page, "lead_a", PASSWORD)
     page.goto("/team/team-a/dashboard/?window=today")
+    # Against target with a mark, not colour alone (20 of 20 answered: 100%), and a sparkline per row
+    # whose accessible name gives the days' values.
+    assert "✓ 100.00 (20/20)" in page.locator("table.dashboard").first.inner_text()
+    lines = page.get_by_role(
+        "img", name=re.compile(r"^Answer rate by day: .* no data; .*; target 95$")
+    )
+    assert lines.count() == 3 and lines.first.is_visible()  # the team, A1 and A2 (no call: no data)
     page.click("text=Agent A1 (A1)")
     assert page.locator("tbody tr").count() == 20  # the agent's calls
     page.goto("/team/")

@@ -15,13 +15,20 @@ import itertools
 import random
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from calls.generator import csv_lines, generate_calls
-from calls.metrics import CATALOGUE, metric_values, metric_values_many
+from calls.metrics import (
+    CATALOGUE,
+    metric_ratios,
+    metric_ratios_by_day,
+    metric_values,
+    metric_values_many,
+)
 from calls.models import Call, Conversion, ImportBatch, QaAssessment, Survey, WorkTime
 from calls.months import center_tz, month_bounds
 from calls.services import facts_import
@@ -266,3 +273,59 @@ def test_requests_are_checked_before_anything_is_computed(db):
         metric_values_many(
             [("k", "asa", None), ("k", "aht", None)], agent_ids=[1], start=OCT_START, end=OCT_END
         )
+
+
+# --- day by day: the dashboards' trends ------------------------------------------------------------
+
+# 29 October to the middle of 2 November: across the month's end, the last day cut short.
+TREND_START = dt.datetime(2026, 10, 29, tzinfo=center_tz())
+TREND_END = dt.datetime(2026, 11, 2, 13, 30, tzinfo=center_tz())
+
+
+def test_day_by_day_is_each_days_own_value(month):
+    requests = [(d.code, d.code, None) for d in CATALOGUE]
+    by_day = metric_ratios_by_day(requests, agent_ids=month, start=TREND_START, end=TREND_END)
+    days = [(dt.date(2026, 10, 29) + dt.timedelta(days=n)) for n in range(5)]
+    for key, code, _ in requests:
+        seen = set()
+        for n, day in enumerate(days):
+            day_start = TREND_START + dt.timedelta(days=n)  # Shanghai keeps no summer time
+            day_end = min(TREND_END, day_start + dt.timedelta(days=1))
+            alone = metric_ratios(code, agent_ids=month, start=day_start, end=day_end)
+            got = {a: ratios[day] for a, ratios in by_day[key].items() if day in ratios}
+            assert got == alone, (key, day)
+            seen |= set(alone)
+        assert set(by_day[key]) == seen, key  # no agent without a day of data
+    assert by_day["answer_rate"] and month[-1] not in by_day["answer_rate"]  # Z9: no data, no days
+
+
+def test_day_by_day_is_one_query_per_table_for_the_aggregates(month):
+    requests = [(d.code, d.code, None) for d in CATALOGUE if d.aggregate is not None]
+    with CaptureQueriesContext(connection) as captured:
+        metric_ratios_by_day(requests, agent_ids=month, start=TREND_START, end=TREND_END)
+    tables = sorted(
+        re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in captured.captured_queries
+    )
+    assert tables == ["calls_call", "calls_conversion", "calls_qaassessment", "calls_survey"]
+
+
+def test_a_day_is_the_centers_day_through_a_change_of_clocks(people, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # summer time ends on 25 October 2026: a day of 25 hours
+    berlin = ZoneInfo("Europe/Berlin")
+    for when in (
+        dt.datetime(2026, 10, 25, 0, 30, tzinfo=berlin),  # 22:30 UTC on the 24th
+        dt.datetime(
+            2026, 10, 25, 23, 30, tzinfo=berlin
+        ),  # 22:30 UTC on the 25th, 47 h after the start
+        dt.datetime(2026, 10, 26, 0, 30, tzinfo=berlin),
+    ):
+        CallFactory(agent=people.agent_a, started_at=when)
+    start = dt.datetime(2026, 10, 24, tzinfo=berlin)
+    end = dt.datetime(2026, 10, 27, tzinfo=berlin)
+    by_day = metric_ratios_by_day(
+        [("n", "answer_rate", None)], agent_ids=[people.agent_a.pk], start=start, end=end
+    )["n"][people.agent_a.pk]
+    assert {day: ratio.denominator for day, ratio in by_day.items()} == {
+        dt.date(2026, 10, 25): 2,
+        dt.date(2026, 10, 26): 1,
+    }
