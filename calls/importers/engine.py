@@ -372,11 +372,9 @@ def run(
             if not _first_row_exists(cursor, kind, mapped, source_name):
                 if sessions:
                     scratch += [sessions.table("rows", i) for i in range(len(parts))]
-                    rows = _clean_parts(sessions, len(parts), mapping, checks, tz)
+                    rows = _clean_parts(cursor, sessions, len(parts), mapping, checks, tz, period)
                 else:
                     rows = _clean_rows(kind, dialect, mapped, checks, tz, typed_fields)
-                # The parts' rows are each in key order already: read one after the other, the
-                # index mostly grows at its end (see _insert_if_clean).
                 if _insert_if_clean(
                     cursor,
                     kind,
@@ -386,7 +384,7 @@ def run(
                     source_name,
                     batch_id,
                     total,
-                    ordered=not sessions,
+                    final=bool(sessions),
                 ):
                     outcome.created = total
                     return outcome
@@ -487,19 +485,47 @@ def _load_parts(cursor, dialect, sessions, parts, stage, file_columns, source, c
     return sum(counts), typed, tables
 
 
-def _clean_parts(sessions, count, mapping, checks, tz) -> str:
-    """Each session computes ``_clean_rows`` for its part into a table; returns the SELECT of them all."""
+def _clean_parts(cursor, sessions, count, mapping, checks, tz, period) -> str:
+    """Each session computes its part's final rows (``_clean_rows`` then ``_final_rows``) into a table,
+    in key order; returns the SELECT of them all, part after part.
+
+    The sessions see only what is committed, so the agents and queues, as the import's transaction
+    sees them, are copied to each session first (thousands of rows, against a million calls)."""
     kind, dialect, *_rest = mapping
     typed_fields = mapping[4]
+    cursor.execute(f"SELECT employee_id, id FROM {_agent_table()}")
+    agents = cursor.fetchall()
+    queues = list(Queue.objects.values_list("code", flat=True))
+
+    # The statements are written here: what they read of our tables (closed months, whether queues
+    # are listed) is read by the import's transaction, not by a thread's connection of its own.
+    statements = [
+        _final_rows(
+            kind,
+            dialect,
+            _clean_rows(kind, dialect, sessions.table("map", i), checks, tz, typed_fields),
+            period,
+            sessions.table("ag", i),
+            sessions.table("queue", i),
+        )
+        for i in range(count)
+    ]
 
     def work(i, side):
-        mapped = sessions.table("map", i)
+        mapped, agent_copy, queue_copy = (sessions.table(n, i) for n in ("map", "ag", "queue"))
+        side.execute(f"CREATE TEMP TABLE {agent_copy} (employee_id text, id bigint)")
+        with side.copy(f"COPY {agent_copy} (employee_id, id) FROM STDIN") as copy:
+            for row in agents:
+                copy.write_row(row)
+        side.execute(f"CREATE TEMP TABLE {queue_copy} (code text)")
+        with side.copy(f"COPY {queue_copy} (code) FROM STDIN") as copy:
+            for code in queues:
+                copy.write_row((code,))
+        side.execute(f"ANALYZE {agent_copy}")
         _create_mapped_view(side, sessions.table("stage", i), mapped, *mapping)
-        side.execute(
-            f"CREATE UNLOGGED TABLE {sessions.table('rows', i)} AS "
-            + _clean_rows(kind, dialect, mapped, checks, tz, typed_fields)
-            + f" ORDER BY {_key_order(kind, dialect, agent='t.lk_' + _agent_field(kind))}"
-        )
+        final, params = statements[i]
+        side.execute(f"SET work_mem = {_quote(settings.IMPORT_SORT_MEMORY)}")
+        side.execute(f"CREATE UNLOGGED TABLE {sessions.table('rows', i)} AS {final}", params)
         side.execute(f"DROP VIEW {mapped}")
 
     sessions.each(work)
@@ -742,19 +768,22 @@ def _agent_table():
     return agent_model._meta.db_table
 
 
-def _lookups(kind: FactKind) -> list[tuple[str, str, str]]:
-    """(column, SQL listing the known values, reason) for the fields checked against our own tables."""
+def _lookups(
+    kind: FactKind, agents: str | None = None, queues: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(column, SQL listing the known values, reason) for the fields checked against our own tables
+    (or copies of them, ``agents`` and ``queues``, in a session of a parallel load)."""
     lookups = [
         (
             f.name,
-            f"SELECT employee_id FROM {_agent_table()}",
+            f"SELECT employee_id FROM {agents or _agent_table()}",
             "unknown agent: no agent has this employee id",
         )
         for f in kind.fields
         if f.kind == "agent"
     ]
     if kind.code == "calls" and Queue.objects.exists():
-        lookups.append(("queue", f"SELECT code FROM {Queue._meta.db_table}",
+        lookups.append(("queue", f"SELECT code FROM {queues or Queue._meta.db_table}",
                         "unknown queue: not among the queues set up in the administration"))  # fmt: skip
     return lookups
 
@@ -797,13 +826,13 @@ def _looked_up(kind: FactKind) -> list[str]:
     )
 
 
-def _key_order(kind, dialect, agent="ag.id") -> str:
-    """The order of the facts' unique key (the agent by ``agent``)."""
+def _key_order(kind, dialect) -> str:
+    """The order of the facts' unique key."""
     columns = []
     for name in kind.key:
         f = kind.field(name)
         if f.kind == "agent":
-            columns.append(agent)
+            columns.append("ag.id")
         else:
             columns.append(dialect.binary(f"t.{f.target}") if f.kind == "text" else f"t.{f.target}")
     return ", ".join(columns)
@@ -822,44 +851,57 @@ def _first_row_exists(cursor, kind, mapped, source_name) -> bool:
     return cursor.fetchone() is not None
 
 
-def _insert_if_clean(
-    cursor, kind, dialect, rows, period, source_name, batch_id, total, ordered=True
-) -> bool:
-    """Insert every row in one statement if every row is valid and new; else change nothing.
-
-    ``rows`` (a SELECT, see ``_clean_rows``) holds the rows that passed the rules of the file alone;
-    here the agents and queues are looked up and the closed months refused. The unique key of the facts
-    refuses a row already imported or a duplicate within the file, and the row count says whether
-    anything was left out. The rows go in the order of that key: the index then grows at its end, page
-    after page, instead of at a million scattered places (half the time of the write on PostgreSQL).
-    """
-    table = kind.table
+def _final_rows(kind, dialect, rows, period, agents=None, queues=None) -> tuple[str, list]:
+    """(SELECT, parameters) of the fact's columns for ``rows`` (see ``_clean_rows``) that name a known
+    agent and queue and fall in no closed month (nor outside ``period``), in the order of the facts'
+    unique key: the index then grows at its end, page after page, instead of at a million scattered
+    places (half the time of the write on PostgreSQL)."""
     false = dialect.false()
-    agent_fields = [f for f in kind.fields if f.kind == "agent"]
+    agent_field = _agent_field(kind)
     join = (
-        f"LEFT JOIN {_agent_table()} ag ON ag.employee_id = t.lk_{agent_fields[0].name}"
-        if agent_fields
+        f"LEFT JOIN {agents or _agent_table()} ag ON ag.employee_id = t.lk_{agent_field}"
+        if agent_field
         else ""
     )
     where = [
         f"NOT COALESCE((t.lk_{column} <> '' AND t.lk_{column} NOT IN ({known})), {false})"
-        for column, known, _r in _lookups(kind)
+        for column, known, _r in _lookups(kind, agents, queues)
     ]
     column = kind.field(kind.period_field).target
-    params: list = [source_name, batch_id]
+    params: list = []
     for lock in MonthLock.objects.all():
         where.append(f"NOT COALESCE((t.{column} >= %s AND t.{column} < %s), {false})")
         params += [_db_time(m) for m in kind.month_range(lock.year, lock.month)]
     if period is not None:
         where.append(f"NOT COALESCE((t.{column} < %s OR t.{column} >= %s), {false})")
         params += [_db_time(m) for m in kind.month_range(*period)]
-    targets = [f.target for f in kind.fields if f.target]
-    values = ["ag.id" if f.kind == "agent" else f"t.{f.target}" for f in kind.fields if f.target]
-    order = f"ORDER BY {_key_order(kind, dialect)}" if ordered else ""
+    values = [
+        f"{'ag.id' if f.kind == 'agent' else 't.' + f.target} AS {f.target}"
+        for f in kind.fields
+        if f.target
+    ]
     sql = (
-        f"INSERT INTO {table} (source, batch_id, {', '.join(targets)}) "
-        f"SELECT %s, %s, {', '.join(values)} FROM ({rows}) t {join} "
-        f"WHERE {' AND '.join(where) or '1 = 1'} {order}"
+        f"SELECT {', '.join(values)} FROM ({rows}) t {join} "
+        f"WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {_key_order(kind, dialect)}"
+    )
+    return sql, params
+
+
+def _insert_if_clean(
+    cursor, kind, dialect, rows, period, source_name, batch_id, total, final=False
+) -> bool:
+    """Insert every row in one statement if every row is valid and new; else change nothing.
+
+    ``rows`` holds the rows that passed the rules of the file alone (``_clean_rows``), or with
+    ``final`` the parts' ``_final_rows`` already computed, each part in order. The unique key of the facts
+    refuses a row already imported or a duplicate within the file, and the row count says whether
+    anything was left out.
+    """
+    targets = [f.target for f in kind.fields if f.target]
+    select, params = (rows, []) if final else _final_rows(kind, dialect, rows, period)
+    sql = (
+        f"INSERT INTO {kind.table} (source, batch_id, {', '.join(targets)}) "
+        f"SELECT %s, %s, {', '.join('f.' + t for t in targets)} FROM ({select}) f"
     )
     try:
         with transaction.atomic():  # a savepoint: anything left out undoes the whole statement
@@ -867,7 +909,7 @@ def _insert_if_clean(
                 cursor.execute(
                     "SELECT set_config('work_mem', %s, true)", [settings.IMPORT_SORT_MEMORY]
                 )
-            cursor.execute(sql, params)
+            cursor.execute(sql, [source_name, batch_id, *params])
             if cursor.rowcount != total:
                 raise _NotClean
     except (_NotClean, IntegrityError, DataError):

@@ -47,7 +47,7 @@ def _scratch_tables() -> set[str]:
     rolled-back transactions, are back: the comparison is with the state before)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE 'imp\\_par\\_%%'"
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' AND relname LIKE 'imp\\_par\\_%%'"
         )
         return {name for (name,) in cursor.fetchall()}
 
@@ -116,3 +116,21 @@ def test_a_small_file_is_loaded_by_the_import_alone(people, settings):
         batch = _import(HEADER + _rows(40))
     assert batch.rows_created == 40
     assert not [q for q in queries.captured_queries if "imp_par_" in q["sql"]]
+
+
+def test_the_parts_check_queues_and_closed_months_as_the_imports_transaction_sees_them(
+    people, in_parts
+):
+    # Both are written by this test's transaction, which the parts' sessions cannot see: they get them
+    # from the import's transaction.
+    from calls.models import MonthLock, Queue
+
+    Queue.objects.create(code="general")
+    text = HEADER + _rows(30) + _rows(1, start=31).replace("general", "billing") + _rows(9, start=32)
+    batch = _import(text)
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert [(e["line"], e["column"]) for e in batch.errors] == [(32, "queue")]
+    MonthLock.objects.create(year=2026, month=10)
+    batch = _import(HEADER + _rows(40), source="other")
+    assert batch.status == ImportBatch.Status.REJECTED and batch.rows_rejected == 40
+    assert Call.objects.count() == 0
