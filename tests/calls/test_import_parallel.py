@@ -47,7 +47,8 @@ def _scratch_tables() -> set[str]:
     rolled-back transactions, are back: the comparison is with the state before)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' AND relname LIKE 'imp\\_par\\_%%'"
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' "
+            "AND relname LIKE 'imp\\_par\\_%%'"
         )
         return {name for (name,) in cursor.fetchall()}
 
@@ -126,7 +127,9 @@ def test_the_parts_check_queues_and_closed_months_as_the_imports_transaction_see
     from calls.models import MonthLock, Queue
 
     Queue.objects.create(code="general")
-    text = HEADER + _rows(30) + _rows(1, start=31).replace("general", "billing") + _rows(9, start=32)
+    text = (
+        HEADER + _rows(30) + _rows(1, start=31).replace("general", "billing") + _rows(9, start=32)
+    )
     batch = _import(text)
     assert batch.status == ImportBatch.Status.REJECTED
     assert [(e["line"], e["column"]) for e in batch.errors] == [(32, "queue")]
