@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
+from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -572,6 +572,50 @@ def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
     return [r for r in ranked if r.rank <= top]
 
 
+@dataclass
+class Recognition:
+    period: str  # "2026-10" or "2026 Q4"
+    rank: int
+    kind: str  # "month": best agent of the month; "quarter": the quarter's top 3
+    order: tuple = ()  # (year, month): a quarter after its last month
+
+
+def recognitions(agent: Agent, *, months: int = 12) -> list[Recognition]:
+    """The agent's places on the leaderboards of the last ``months`` approved months, newest first:
+    best agent of a month (ties share it), and the top 3 of a quarter (from its approved months)."""
+    periods = list(
+        Period.objects.filter(approved_run__isnull=False).order_by("-year", "-month")[:months]
+    )
+    runs_of = [p.approved_run_id for p in periods]
+    best = dict(
+        Statement.objects.filter(run_id__in=runs_of)
+        .values("run_id")
+        .annotate(top=Max("weighted_score"))
+        .values_list("run_id", "top")
+    )
+    mine = dict(
+        Statement.objects.filter(run_id__in=runs_of, agent=agent).values_list(
+            "run_id", "weighted_score"
+        )
+    )
+    found = []
+    quarters: dict[tuple[int, int], None] = {}
+    for p in periods:
+        if p.approved_run_id in mine:
+            quarters[(p.year, (p.month - 1) // 3 + 1)] = None
+            if mine[p.approved_run_id] == best.get(p.approved_run_id):
+                found.append(Recognition(str(p), 1, "month", (p.year, p.month, 0)))
+    for year, quarter in quarters:  # a handful: at most one per three months shown
+        for ranked in quarter_top(year, quarter):
+            if ranked.agent.pk == agent.pk:
+                found.append(
+                    Recognition(
+                        f"{year} Q{quarter}", ranked.rank, "quarter", (year, quarter * 3, 1)
+                    )
+                )
+    return sorted(found, key=lambda r: r.order, reverse=True)
+
+
 def team_alerts(team: Team, *, acknowledged: int = 20) -> list:
     """A team's open alerts, newest first, then its last acknowledged ones (kept, for the record)."""
     from reports.models import Alert
@@ -818,6 +862,81 @@ def agent_calls(agent: Agent, *, window: str, now: dt.datetime, limit: int = 200
     return Call.objects.filter(agent=agent, started_at__gte=start, started_at__lt=end).order_by(
         "-started_at"
     )[:limit]
+
+
+@dataclass
+class SoFarLine:
+    name: str
+    value: Decimal | None
+    numerator: Decimal
+    denominator: Decimal
+    direction: str
+    target: Decimal
+    score: Decimal
+    weight: Decimal
+    points: Decimal
+    no_data: bool
+
+
+@dataclass
+class MonthSoFar:
+    """The agent's month as the data imported so far would pay it: provisional, never stored."""
+
+    year: int
+    month: int
+    through: dt.date
+    version: PlanVersion | None = None
+    lines: list[SoFarLine] = field(default_factory=list)
+    weighted_score: Decimal | None = None
+    amount: Decimal | None = None
+    currency: str = ""
+    problem: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+def month_so_far(agent: Agent, *, day: dt.date) -> MonthSoFar | None:
+    """The month of ``day`` scored live for one agent, with the plan and targets in force that day and
+    the facts imported so far (the same scoring as a run, writing nothing). None once the month is
+    approved: its statement says it all."""
+    period = Period.objects.filter(year=day.year, month=day.month).first()
+    if period is not None and period.approved_run_id is not None:
+        return None
+    so_far = MonthSoFar(year=day.year, month=day.month, through=day)
+    placement = incentive_selectors.placement_map([agent.pk], day).get(agent.pk)
+    if placement is None:
+        so_far.problem = _("You are not placed in a team today.")
+        return so_far
+    versions = incentive_selectors.plan_resolve([agent], day, placements={agent.pk: placement})
+    found = versions.get(agent.pk, [])
+    if len(found) != 1:
+        so_far.problem = _("No single plan applies to you today; HR has been told.")
+        return so_far
+    version = found[0]
+    problems: list[str] = []
+    overrides = runs.period_overrides(period, team_id=placement.team_id) if period else {}
+    scored = services.score_agents(
+        version=version, agents=[agent], team_of={agent.pk: placement.team_id}, year=day.year,
+        month=day.month, overrides=overrides, problems=problems,
+    )  # fmt: skip
+    if not scored:
+        so_far.problem = " ".join(problems)
+        return so_far
+    one = scored[0]
+    so_far.version, so_far.currency = version, version.currency
+    so_far.weighted_score, so_far.amount = one.result.weighted_score, one.result.amount
+    for line, pm, targets in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
+        measured = one.measured.get(line.rule.code)
+        so_far.lines.append(SoFarLine(
+            name=metric(pm.metric).name, value=line.value,
+            numerator=measured.numerator if measured else Decimal(0),
+            denominator=measured.denominator if measured else Decimal(0),
+            direction=line.rule.direction, target=targets.target, score=line.score,
+            weight=line.effective_weight, points=line.points, no_data=line.no_data,
+        ))  # fmt: skip
+    return so_far
 
 
 def team_rank(statement: Statement) -> tuple[int, int]:

@@ -176,6 +176,8 @@ def agent_home(request):
         "agent": agent, "statements": statements, "latest": statements[0] if statements else None,
         "history": history,
         "rank": selectors.team_rank(statements[0]) if statements and settings.SHOW_RANKS else None,
+        "so_far": selectors.month_so_far(agent, day=incentive_selectors.today()) if agent else None,
+        "recognitions": selectors.recognitions(agent) if agent else [],
     })  # fmt: skip
 
 

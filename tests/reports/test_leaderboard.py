@@ -82,3 +82,24 @@ def test_the_agents_page_shows_their_rank_in_the_team_where_the_company_shows_ra
     assert "Rank 1 of 2 in Team A this month." in html  # August: A1 and A2 tied at 125
     settings.SHOW_RANKS = False
     assert "Rank " not in client.get("/me/").content.decode()
+
+
+def test_the_agents_page_lists_their_recognitions(client, people, quarter):
+    # A1: best of July (150) and of August (tied at 125), first of Q3; A2: best of August, second of Q3;
+    # B1: third of Q3 only.
+    found = {
+        a.employee_id: selectors.recognitions(a)
+        for a in (people.agent_a, people.agent_a2, people.agent_b)
+    }
+    assert [(r.kind, r.period, r.rank) for r in found["A1"]] == [
+        ("quarter", "2026 Q3", 1), ("month", "2026-08", 1), ("month", "2026-07", 1),
+    ]  # fmt: skip
+    assert [(r.kind, r.period, r.rank) for r in found["A2"]] == [
+        ("quarter", "2026 Q3", 2), ("month", "2026-08", 1),
+    ]  # fmt: skip
+    assert [(r.kind, r.rank) for r in found["B1"]] == [("quarter", 3)]
+    client.force_login(people.agent_a2.user)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/me/"})
+    html = client.get("/me/").content.decode()
+    assert "Best agent of 2026-08" in html and "No. 2 of the quarter 2026 Q3" in html
+    assert "2026-07" not in html.split("Recognitions")[1].split("</section>")[0]
