@@ -7,6 +7,7 @@ mutates; the private functions' docstrings state what they assume.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -517,12 +518,25 @@ def _insert_rows(
 
 
 def facts_fingerprint(measured: dict[str, MetricValue | None]) -> str:
-    """SHA-256 of what the facts contributed to a statement: each line's and gate's sums."""
-    canonical = [
-        [key, None if m is None else [str(m.numerator), str(m.denominator), str(m.value)]]
-        for key, m in sorted(measured.items())
-    ]
-    return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
+    """SHA-256 of what the facts contributed to a statement: each line's and gate's sums.
+
+    The hashed text is the compact JSON of ``[[key, [numerator, denominator, value] or null], …]``
+    sorted by key, written here piece by piece: the keys through ``json.dumps`` (a gate's key holds
+    its parameters' repr, quotes and all), the numbers as ``str`` gives them, which JSON leaves as they
+    are. Two thousand statements a run: a third of the time of dumping each list whole."""
+    parts = []
+    for key, m in sorted(measured.items()):
+        name = _json_key(key)
+        if m is None:
+            parts.append(f"[{name},null]")
+        else:
+            parts.append(f'[{name},["{m.numerator}","{m.denominator}","{m.value}"]]')
+    return hashlib.sha256(("[" + ",".join(parts) + "]").encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_key(key: str) -> str:
+    return json.dumps(key)
 
 
 def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:

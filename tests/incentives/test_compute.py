@@ -197,3 +197,28 @@ def test_a_run_packs_whole_teams_into_chunks_and_pays_the_same_whatever_their_si
     )
     assert paid == [("A1", "team-a", Decimal("1700.00")), ("A2", "team-a", Decimal("700.00")),
                     ("B1", "team-b", Decimal("0.00"))]  # fmt: skip
+
+
+def test_the_facts_fingerprint_is_the_sha256_of_the_sums_as_compact_json():
+    """Written piece by piece for speed, it must stay the hash of the same text as before: a changed
+    fingerprint would say every agent's data changed between runs computed either side of a release."""
+    import hashlib
+    import json
+
+    from calls.metrics import MetricValue
+    from incentives.services.runs import facts_fingerprint
+
+    measured = {
+        "gate:complaint_rate:agent:[('early_hangup_seconds', 30)]": MetricValue(
+            Decimal("1.5"), Decimal(3), Decimal(200)
+        ),
+        "answer_rate:value:agent": MetricValue(Decimal("95.00"), Decimal(19), Decimal(20)),
+        "asa:value:agent": None,
+        "nps:value:team": MetricValue(Decimal("-12.5E+1"), Decimal("-0.5"), Decimal(4)),
+    }
+    canonical = [
+        [k, None if m is None else [str(m.numerator), str(m.denominator), str(m.value)]]
+        for k, m in sorted(measured.items())
+    ]
+    expected = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
+    assert facts_fingerprint(measured) == expected
