@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -36,6 +37,17 @@ def _export_tables(request, name: str, tables: dict) -> HttpResponse | None:
         raise Http404("No such table on this page.")
     header, rows = tables[key]
     return _export(request, f"{name}-{key}", header, rows)
+
+
+def _alerts(team, user) -> dict:
+    """The team's alerts for ``reports/_alerts.html`` (the team page and the dashboard), and whether
+    this user leads the team, so may acknowledge them (HR sees them, a lead of the team acts)."""
+    if team is None:
+        return {"alerts": [], "is_team_lead": False}
+    return {
+        "alerts": selectors.team_alerts(team),
+        "is_team_lead": team.leads.filter(pk=user.pk).exists(),
+    }
 
 
 @roles_required(HR, LEAD, AGENT)
@@ -145,8 +157,7 @@ def team(request, code: str | None = None):
             return exported
     return render(request, "reports/team.html", {
         "teams": teams, "team": current, "period": period, "statements": statements,
-        "alerts": selectors.team_alerts(current) if current else [],
-        "is_team_lead": bool(current and current.leads.filter(pk=request.user.pk).exists()),
+        **_alerts(current, request.user),
     })  # fmt: skip
 
 
@@ -155,6 +166,13 @@ def team(request, code: str | None = None):
 def alert_acknowledge(request, pk: int):
     alert = get_object_or_404(Alert.objects.select_related("team"), pk=pk, team__leads=request.user)
     services.alert_acknowledge(alert=alert, user=request.user)
+    # Back to the page the button was on (the team page or the dashboard, with its window), but only
+    # a page of this site: ``next`` comes from the form and could be made to point anywhere.
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("reports:team_detail", code=alert.team.code)
 
 
@@ -319,8 +337,8 @@ def leaderboard(request):
 @roles_required(LEAD, HR)
 def team_dashboard(request, code: str):
     """The lead's floor view: the team, its groups and its agents against target for today, this week
-    or this month, with their last two weeks as sparklines and the team's review progress; each
-    agent leads to their calls."""
+    or this month, with their last two weeks as sparklines, the team's review progress and its alerts
+    (a lead of the team acknowledges them here); each agent leads to their calls."""
     team = get_object_or_404(incentive_selectors.teams_visible_to(request.user), code=code)
     window = _window(request)
     group = request.GET.get("group", "")
@@ -337,6 +355,7 @@ def team_dashboard(request, code: str):
     return render(request, "reports/team_dashboard.html", {
         "dashboard": dashboard, "windows": selectors.WINDOWS,
         "reviews": selectors.team_reviews(team, user=request.user), "group": group_id,
+        **_alerts(team, request.user),
     })  # fmt: skip
 
 

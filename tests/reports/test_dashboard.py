@@ -1,10 +1,12 @@
 """The lead's dashboard: team, groups and agents against target over a window, with their last two
 weeks as sparklines and the team's review progress, down to an agent's calls; as many queries for 2
-agents as for 20 (tests/reports/test_query_counts.py for every page)."""
+agents as for 20 (tests/reports/test_query_counts.py for every page); the team's alerts, acknowledged
+there by its lead."""
 
 import datetime as dt
 import re
 from decimal import Decimal as D
+from html import unescape
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -18,6 +20,7 @@ from incentives.models import Group, Placement
 from incentives.presets import STANDARD_TIERS, Preset
 from incentives.validation import MetricSpec
 from reports import selectors
+from reports.models import Alert, AlertRule
 from reports.sparklines import sparkline_points
 from tests.factories import (
     AgentFactory,
@@ -287,3 +290,71 @@ def test_another_teams_lead_an_agent_and_a_login_without_a_role_cannot_look(clie
         assert [client.get(url).status_code for url in urls] == [403] * 4
     client.force_login(people.hr)
     assert [client.get(url).status_code for url in urls] == [200] * 4
+
+
+# --- the team's alerts on the dashboard -----------------------------------------------------------------
+
+
+def _alert(agent, team) -> Alert:
+    return Alert.objects.create(rule=AlertRule.objects.get(metric="early_hangup_rate"), level="agent",
+                                subject_id=agent.pk, subject=str(agent), team=team,
+                                window_start=timezone.now(), value=D(40), numerator=8, denominator=20)  # fmt: skip
+
+
+def _acknowledge_form(html: str, alert: Alert) -> dict:
+    """The dashboard's acknowledge button for this alert, as the browser would post it."""
+    form = re.search(
+        rf'<form method="post" action="/alerts/{alert.pk}/acknowledge/".*?</form>', html
+    )
+    assert form, "no acknowledge button for this alert"
+    fields = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group())
+    return {name: unescape(value) for name, value in fields}
+
+
+def test_the_dashboard_lists_the_teams_open_alerts_and_not_another_teams(client, people):
+    ours, theirs = _alert(people.agent_a, people.team_a), _alert(people.agent_b, people.team_b)
+    client.force_login(people.lead_a)
+    html = client.get("/team/team-a/dashboard/?window=week").content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    assert "Alerts" in text
+    assert "Early hang-ups above 30% today · Agent A1 (A1): 40.00 (8 / 20)" in text
+    assert "Agent B1" not in text
+    assert _acknowledge_form(html, ours)["next"] == "/team/team-a/dashboard/?window=week"
+    assert f"/alerts/{theirs.pk}/" not in html
+    client.force_login(people.hr)  # sees team A's alerts, but acknowledging is its lead's
+    html = client.get("/team/team-a/dashboard/").content.decode()
+    assert "Agent A1 (A1): 40.00" in html and "acknowledge/" not in html
+
+
+def test_a_lead_acknowledges_from_the_dashboard_and_is_back_on_it(client, people):
+    alert = _alert(people.agent_a, people.team_a)
+    group = Group.objects.create(team=people.team_a, code="day", name="Day shift")
+    client.force_login(people.lead_a)
+    url = f"/team/team-a/dashboard/?window=month&group={group.pk}"  # the window and group kept
+    form = _acknowledge_form(client.get(url).content.decode(), alert)
+    response = client.post(f"/alerts/{alert.pk}/acknowledge/", form, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == people.lead_a
+    html = response.content.decode()
+    assert "Agent A1 (A1): 40.00" in html and "acknowledged by lead_a on " in html
+    assert 'class="message error"' not in html and "acknowledge/" not in html
+
+
+def test_the_acknowledge_button_only_sends_the_lead_back_to_a_page_of_this_site(client, people):
+    alert = _alert(people.agent_a, people.team_a)
+    client.force_login(people.lead_a)
+    acknowledge = f"/alerts/{alert.pk}/acknowledge/"
+    for elsewhere in (
+        "https://evil.example/team/",
+        "//evil.example/team/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        "",
+    ):
+        response = client.post(acknowledge, {"next": elsewhere})
+        assert (response.status_code, response["Location"]) == (302, "/team/team-a/"), elsewhere
+    assert client.post(acknowledge, {"next": "http://testserver/team/"})["Location"] == (
+        "http://testserver/team/"  # this site, spelt out in full
+    )
+    assert client.post(acknowledge)["Location"] == "/team/team-a/"  # no next: the team page

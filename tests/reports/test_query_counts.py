@@ -1,8 +1,9 @@
 """Every page that shows a team or the center runs as many queries for 20 agents as for 2.
 
 Each page is counted with the personas' few agents, then again once 18 more agents are in team A — with
-calls today and in October, statements of October's approved run, reviews and alerts of their own — so
-a query per agent, per row or per line anywhere on a page shows as a difference.
+calls today and in October, statements of October's approved run, reviews and alerts of their own (open
+and acknowledged, on the team page and the dashboard) — so a query per agent, per row, per alert or per
+line anywhere on a page shows as a difference.
 """
 
 import datetime as dt
@@ -30,9 +31,9 @@ def _count(client, user, url: str) -> int:
     return len(captured)
 
 
-def _floor(agents, *, group, calls_today: int = 6):
-    """What the pages show of these agents: calls today and in October, an alert each (one of them
-    acknowledged), half of them in the group."""
+def _floor(agents, *, group, lead, calls_today: int = 6):
+    """What the pages show of these agents: calls today and in October, an alert each (a third of them
+    acknowledged by the lead: who acknowledged is shown), half of them in the group."""
     now = timezone.now()
     rule = AlertRule.objects.first()
     for n, agent in enumerate(agents):
@@ -44,7 +45,8 @@ def _floor(agents, *, group, calls_today: int = 6):
         _calls(agent, 90 + n % 10, 100)  # October
         Alert.objects.create(rule=rule, level="agent", subject_id=agent.pk, subject=str(agent),
                              team=group.team, window_start=now, value=40, numerator=4, denominator=10,
-                             acknowledged_at=now if n == 0 else None)  # fmt: skip
+                             acknowledged_at=now if n % 3 == 0 else None,
+                             acknowledged_by=lead if n % 3 == 0 else None)  # fmt: skip
 
 
 def _approve(period, capture, *, owner):
@@ -82,13 +84,14 @@ def test_no_page_runs_more_queries_for_20_agents_than_for_2(
 ):
     group, urls = pages
     october = PeriodFactory(year=2026, month=10)
-    _floor([people.agent_a, people.agent_a2], group=group)
+    _floor([people.agent_a, people.agent_a2], group=group, lead=people.lead_a)
     _approve(october, django_capture_on_commit_callbacks, owner=people.lead_a)
     two = {name: _count(client, user, url) for name, (user, url) in urls.items()}
 
     more = [AgentFactory(employee_id=f"X{n:02d}", team=people.team_a) for n in range(18)]
-    _floor(more, group=group)
+    _floor(more, group=group, lead=people.lead_a)
     _approve(october, django_capture_on_commit_callbacks, owner=people.lead_a)  # v2, with the 18
     assert Review.objects.filter(period=october, team=people.team_a).count() == 20
+    assert Alert.objects.filter(team=people.team_a, acknowledged_at__isnull=True).count() == 13
     twenty = {name: _count(client, user, url) for name, (user, url) in urls.items()}
     assert twenty == two
