@@ -14,9 +14,10 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group as AuthGroup
 from django.db import transaction
+from django.utils import timezone
 
 from calls.generator import csv_lines, generate_calls
-from calls.months import month_first_last_day, previous_month
+from calls.months import center_tz, month_first_last_day, previous_month
 from calls.roles import AGENT, HR, LEAD
 from calls.services import ImportRefused, facts_import
 from incentives.models import Agent, Group, Level, Period, Plan, Region, Run, Team
@@ -115,6 +116,28 @@ def _organisation() -> tuple[list[Agent], list[tuple[str, str]]]:
     return agents, logins
 
 
+def _this_month_so_far(agents) -> None:
+    """The current month's calls up to now, so that the dashboards' today and this week and the
+    agents' month so far have something to show (the same generator; calls after now are left out)."""
+    now = timezone.localtime(timezone.now(), center_tz())
+    first_day = now.date().replace(day=1)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S")
+    generated = generate_calls(
+        employee_ids=[agent.employee_id for agent in agents], first_day=first_day, days=now.day,
+        calls_per_agent_day=40, seed=now.year * 100 + now.month, prefix=f"DEMO{now.year}{now.month:02d}",
+    )  # fmt: skip
+    rows = (row for row in generated if row["entered_at"] <= stamp)
+    with tempfile.TemporaryFile() as stream:
+        for line in csv_lines(rows):
+            stream.write(line.encode("utf-8"))
+        batch = facts_import(
+            stream=stream, filename=f"demo-{first_day:%Y-%m}-so-far.csv", kind="calls",
+            source="demo-acd",
+        )  # fmt: skip
+    if batch.errors:
+        raise ImportRefused(f"The demo's own calls did not import: {batch.errors[:3]}")
+
+
 def demo_seed(*, year: int | None = None, month: int | None = None) -> DemoSummary:
     """Seed the demo center with a month of calls (by default the month that has just ended), import
     them through the real CSV importer, and compute and approve the month if it was not yet."""
@@ -142,6 +165,7 @@ def demo_seed(*, year: int | None = None, month: int | None = None) -> DemoSumma
         raise ImportRefused(f"The demo's own calls did not import: {batch.errors[:3]}")
     summary.calls_created, summary.calls_unchanged = batch.rows_created, batch.rows_unchanged
 
+    _this_month_so_far(agents)
     period = period_get_or_create(year=year, month=month)
     if not period.runs.filter(status=Run.Status.DONE).exists():
         run = run_start(period=period)

@@ -79,7 +79,7 @@ def test_the_agents_page_shows_their_rank_in_the_team_where_the_company_shows_ra
 ):
     client.force_login(people.agent_a2.user)
     html = client.get("/me/").content.decode()
-    assert "Rank 1 of 2 in Team A this month." in html  # August: A1 and A2 tied at 125
+    assert "Rank 1 of 2 in Team A for 2026-08." in html  # August: A1 and A2 tied at 125
     settings.SHOW_RANKS = False
     assert "Rank " not in client.get("/me/").content.decode()
 
