@@ -630,6 +630,53 @@ class StatementLine(models.Model):
     def __str__(self) -> str:
         return f"{self.statement} · {self.metric}"
 
+    def in_words(self) -> str:
+        """The line as a sentence an agent reads: "Answer rate 96.20 (1,204 of 1,251): at or beyond the
+        target 95, score 113.00 × 30% weight = 33.90 points." In the reader's language and number
+        format; where the value stands is said in the metric's direction."""
+        from django.utils.formats import number_format
+
+        def num(value, places=2):
+            """Grouped in the reader's format; ``places=-2``: two decimals unless it is whole."""
+            if places < 0:
+                places = 0 if value == value.to_integral_value() else -places
+            return number_format(value, places, use_l10n=True, force_grouping=True)
+
+        name = self.get_metric_display()
+        if self.no_data:
+            return _("%(metric)s: no data this month, %(points)s points.") % {
+                "metric": name,
+                "points": num(self.points),
+            }
+
+        def reaches(level) -> bool:
+            return self.value >= level if self.direction == "up" else self.value <= level
+
+        if self.excellence is not None and reaches(self.excellence):
+            where = _("at or beyond excellence %(level)s") % {"level": num(self.excellence, -2)}
+        elif reaches(self.target):
+            where = _("at or beyond the target %(level)s") % {"level": num(self.target, -2)}
+        elif reaches(self.threshold):
+            where = _("between the threshold %(low)s and the target %(level)s") % {
+                "low": num(self.threshold, -2),
+                "level": num(self.target, -2),
+            }
+        else:
+            where = _("short of the threshold %(level)s") % {"level": num(self.threshold, -2)}
+        return _(
+            "%(metric)s %(value)s (%(n)s of %(d)s): %(where)s, score %(score)s × "
+            "%(weight)s%% weight = %(points)s points."
+        ) % {
+            "metric": name,
+            "value": num(self.value),
+            "n": num(self.numerator, -2),
+            "d": num(self.denominator, -2),
+            "where": where,
+            "score": num(self.score),
+            "weight": num(self.effective_weight, -2),
+            "points": num(self.points),
+        }
+
 
 class StatementGate(models.Model):
     """A gate of the plan that the agent hit, with the value that hit it."""
