@@ -126,7 +126,9 @@ def _this_month_so_far(agents) -> None:
         employee_ids=[agent.employee_id for agent in agents], first_day=first_day, days=now.day,
         calls_per_agent_day=40, seed=now.year * 100 + now.month, prefix=f"DEMO{now.year}{now.month:02d}",
     )  # fmt: skip
-    rows = (row for row in generated if row["entered_at"] <= stamp)
+    rows = [row for row in generated if row["entered_at"] <= stamp]
+    if not rows:  # the first minutes of a month: nothing yet
+        return
     with tempfile.TemporaryFile() as stream:
         for line in csv_lines(rows):
             stream.write(line.encode("utf-8"))
