@@ -569,15 +569,11 @@ class RunChunkInline(admin.TabularInline):
         return ", ".join(str(team) for team in chunk.teams.all())
 
 
-@admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
-    """Runs are made by the compute action and kept as history: read-only here."""
+class _ReadOnly:
+    """Kept as history, written elsewhere (a run by the compute action, an interview on its pages):
+    shown here, never added, changed or deleted."""
 
-    list_display = ["period", "number", "status", "created_at", "finished_at"]
-    list_filter = ["status"]
-    inlines = [RunChunkInline]
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -587,6 +583,15 @@ class RunAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Run)
+class RunAdmin(_ReadOnly, admin.ModelAdmin):
+    """Runs are made by the compute action and kept as history: read-only here."""
+
+    list_display = ["period", "number", "status", "created_at", "finished_at"]
+    list_filter = ["status"]
+    inlines = [RunChunkInline]
+
+
 @admin.register(Period)
 class PeriodAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "approved_run", "approved_at"]
@@ -594,15 +599,9 @@ class PeriodAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "approved_run", "approved_at", "approved_by"]
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(_ReadOnly, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class RootCauseInline(_ReadOnlyInline):
@@ -626,7 +625,7 @@ class SharedSkillInline(_ReadOnlyInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(_ReadOnly, admin.ModelAdmin):
     """The interviews, read-only: they are conducted on their pages (Reviews), where HR also reopens a
     completed one. The history of each is in the audit trail."""
 
@@ -648,15 +647,6 @@ class ReviewAdmin(admin.ModelAdmin):
         AgreedTargetInline,
         SharedSkillInline,
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SharedSkill)

@@ -152,15 +152,24 @@ def statements_visible_to(user) -> QuerySet[Statement]:
         "gates_hit",
         "adjustment_lines",
     )
+    condition = _team_or_own(user)
+    if condition is None:
+        return statements
+    return statements.filter(condition, run__period__approved_run=F("run")).distinct()
+
+
+def _team_or_own(user) -> Q | None:
+    """Rows with a ``team`` and an ``agent`` that ``user`` may see: None for HR (all of them); a lead's
+    teams' and an agent's own otherwise (none for anyone else)."""
     roles = user_roles(user)
     if HR in roles:
-        return statements
+        return None
     condition = Q(pk__in=[])
     if LEAD in roles:
         condition |= Q(team__leads=user)
     if AGENT in roles:
         condition |= Q(agent__user=user)
-    return statements.filter(condition, run__period__approved_run=F("run")).distinct()
+    return condition
 
 
 def statement_get_for_user(user, statement_id: int) -> Statement:
@@ -308,15 +317,8 @@ def payroll_rows(period: Period) -> Iterator[tuple]:
 def reviews_visible_to(user) -> QuerySet[Review]:
     """HR: every review. A lead: their teams' reviews. An agent: their own. Anyone else: none."""
     reviews = Review.objects.select_related("period", "agent", "team", "statement")
-    roles = user_roles(user)
-    if HR in roles:
-        return reviews
-    condition = Q(pk__in=[])
-    if LEAD in roles:
-        condition |= Q(team__leads=user)
-    if AGENT in roles:
-        condition |= Q(agent__user=user)
-    return reviews.filter(condition).distinct()
+    condition = _team_or_own(user)
+    return reviews if condition is None else reviews.filter(condition).distinct()
 
 
 def review_get_for_user(user, review_id: int) -> Review:
