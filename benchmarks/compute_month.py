@@ -123,12 +123,12 @@ def plan_preset(*, fcr: bool) -> Preset:
     )
 
 
-# The same six aggregates, per agent, for the month, in one statement: what one would write by hand.
+# The same six aggregates, per agent, for the month, in one statement: what one would write by hand
+# (the first five metrics' sums are shared by both variants).
 # Columns: agent, then numerator and denominator of answer rate, ASA, AHT (its denominator is the
 # answer rate's numerator), first-correct transfers, complaint rate (its denominator is the answer
 # rate's), and of the sixth metric.
-BASELINE_SQL = """
-SELECT agent_id,
+_FIVE = """
        COUNT(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
        COUNT(*) AS offered,
        SUM(wait_seconds) FILTER (WHERE direction = 'inbound' AND answered_at IS NOT NULL) AS waited,
@@ -136,17 +136,19 @@ SELECT agent_id,
        SUM(talk_seconds + hold_seconds + acw_seconds) FILTER (WHERE answered_at IS NOT NULL) AS handled,
        COUNT(*) FILTER (WHERE transfers > 0 AND transfer_correct) AS correct,
        COUNT(*) FILTER (WHERE transfers > 0 AND transfer_correct IS NOT NULL) AS transferred,
-       COUNT(*) FILTER (WHERE complaint) AS complaints,
+       COUNT(*) FILTER (WHERE complaint) AS complaints,"""
+BASELINE_SQL = f"""
+SELECT agent_id,{_FIVE}
        COUNT(*) FILTER (WHERE direction = 'inbound' AND answered_at IS NOT NULL
                           AND wait_seconds <= 20) AS within,
        COUNT(*) FILTER (WHERE direction = 'inbound') AS inbound
 FROM calls_call
 WHERE started_at >= %(start)s AND started_at < %(end)s AND agent_id IS NOT NULL
 GROUP BY agent_id
-"""
+"""  # noqa: S608 (our own constant text)
 # FCR needs each inbound call's next inbound call of the same customer, up to the window after the
 # month: one window over the month and the window's days, then the same aggregates over the month.
-BASELINE_FCR_SQL = """
+BASELINE_FCR_SQL = f"""
 WITH calls AS (
     SELECT agent_id, direction, customer_key, started_at, answered_at, wait_seconds, talk_seconds,
            hold_seconds, acw_seconds, transfers, transfer_correct, complaint,
@@ -154,15 +156,7 @@ WITH calls AS (
     FROM calls_call
     WHERE started_at >= %(start)s AND started_at < %(horizon)s
 )
-SELECT agent_id,
-       COUNT(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-       COUNT(*) AS offered,
-       SUM(wait_seconds) FILTER (WHERE direction = 'inbound' AND answered_at IS NOT NULL) AS waited,
-       COUNT(*) FILTER (WHERE direction = 'inbound' AND answered_at IS NOT NULL) AS answered_in,
-       SUM(talk_seconds + hold_seconds + acw_seconds) FILTER (WHERE answered_at IS NOT NULL) AS handled,
-       COUNT(*) FILTER (WHERE transfers > 0 AND transfer_correct) AS correct,
-       COUNT(*) FILTER (WHERE transfers > 0 AND transfer_correct IS NOT NULL) AS transferred,
-       COUNT(*) FILTER (WHERE complaint) AS complaints,
+SELECT agent_id,{_FIVE}
        COUNT(*) FILTER (WHERE direction = 'inbound' AND customer_key IS NOT NULL
                           AND answered_at IS NOT NULL
                           AND (next_at IS NULL
@@ -172,7 +166,7 @@ SELECT agent_id,
 FROM calls
 WHERE started_at < %(end)s AND agent_id IS NOT NULL
 GROUP BY agent_id
-"""
+"""  # noqa: S608 (our own constant text)
 
 
 # --- set-up (not timed) ---------------------------------------------------------------------------

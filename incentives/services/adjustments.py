@@ -28,13 +28,7 @@ def adjustment_create(
     except ValidationError as exc:
         raise AdjustmentRefused(" ".join(exc.messages)) from None
     with transaction.atomic():
-        # The period row lock orders this against approval: an adjustment never slips into a month
-        # that was approved while it was being written.
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.status not in (Period.Status.OPEN, Period.Status.COMPUTED):
-            raise AdjustmentRefused(
-                f"{locked} is {locked.get_status_display()}: adjust an open month."
-            )
+        _lock_open(period.pk, "adjust an open month")
         adjustment.save()
     return adjustment
 
@@ -43,9 +37,14 @@ def adjustment_delete(*, adjustment: Adjustment) -> None:
     """Remove an adjustment while the month that pays it is still open; statements already computed
     keep what they paid (recompute to drop it)."""
     with transaction.atomic():
-        period = Period.objects.select_for_update().get(pk=adjustment.period_id)
-        if period.status not in (Period.Status.OPEN, Period.Status.COMPUTED):
-            raise AdjustmentRefused(
-                f"{period} is {period.get_status_display()}: its adjustments can no longer change."
-            )
+        _lock_open(adjustment.period_id, "its adjustments can no longer change")
         adjustment.delete()
+
+
+def _lock_open(period_id: int, refusal: str) -> None:
+    """Lock the paying month's row, refusing unless it is still open. Call inside a transaction: the
+    lock orders this against approval, so an adjustment never slips into (or out of) a month approved
+    meanwhile."""
+    period = Period.objects.select_for_update().get(pk=period_id)
+    if period.status not in (Period.Status.OPEN, Period.Status.COMPUTED):
+        raise AdjustmentRefused(f"{period} is {period.get_status_display()}: {refusal}.")
