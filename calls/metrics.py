@@ -33,6 +33,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import get_language
 
@@ -400,9 +401,16 @@ def _effective_talk_ratio(ids, start, end, p):
         .values("agent_id")
         .annotate(talk=Sum("talk_seconds", filter=effective))
     }
-    # Work time is kept per day of the center's calendar: the days of [start, end).
+    # Work time is kept per day of the center's calendar: the days [start, end) touches — with the day
+    # of ``end`` itself when the window stops within it (today so far on a dashboard).
+    last = local_day(end)
+    through = (
+        Q(day__lte=last)
+        if timezone.localtime(end, center_tz()).time() != dt.time()
+        else Q(day__lt=last)
+    )
     logged = (
-        WorkTime.objects.filter(agent_id__in=ids, day__gte=local_day(start), day__lt=local_day(end))
+        WorkTime.objects.filter(through, agent_id__in=ids, day__gte=local_day(start))
         .values("agent_id")
         .annotate(seconds=Sum("logged_in_seconds"))
     )

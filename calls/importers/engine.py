@@ -409,12 +409,14 @@ def run(
             _upsert(cursor, kind, dialect, typed, errs, existing, source_name, batch_id, outcome)
             return outcome
         finally:
-            for view in (typed, mapped, *([stage] if sessions else [])):
-                cursor.execute(f"DROP VIEW IF EXISTS {view}")
-            for table in (existing, errs, bad, *([] if sessions else [stage]), *scratch):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            if sessions:
-                sessions.close()
+            try:
+                for view in (typed, mapped, *([stage] if sessions else [])):
+                    cursor.execute(f"DROP VIEW IF EXISTS {view}")
+                for table in (existing, errs, bad, *([] if sessions else [stage]), *scratch):
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            finally:
+                if sessions:
+                    sessions.close()
 
 
 def _parts(dialect, source: Source) -> list[parallel.Part] | None:
@@ -525,8 +527,10 @@ def _clean_parts(cursor, sessions, count, mapping, checks, tz, period) -> str:
         _create_mapped_view(side, sessions.table("stage", i), mapped, *mapping)
         final, params = statements[i]
         side.execute(f"SET work_mem = {_quote(settings.IMPORT_SORT_MEMORY)}")
-        side.execute(f"CREATE UNLOGGED TABLE {sessions.table('rows', i)} AS {final}", params)
-        side.execute(f"DROP VIEW {mapped}")
+        try:
+            side.execute(f"CREATE UNLOGGED TABLE {sessions.table('rows', i)} AS {final}", params)
+        finally:  # the view depends on the part's table: left behind, it would keep it from a DROP
+            side.execute(f"DROP VIEW IF EXISTS {mapped}")
 
     sessions.each(work)
     return " UNION ALL ".join(f"SELECT * FROM {sessions.table('rows', i)}" for i in range(count))
@@ -905,7 +909,7 @@ def _insert_if_clean(
     )
     try:
         with transaction.atomic():  # a savepoint: anything left out undoes the whole statement
-            if dialect.vendor == "postgresql":  # the sort by key stays in memory
+            if dialect.vendor == "postgresql" and not final:  # the sort by key stays in memory
                 cursor.execute(
                     "SELECT set_config('work_mem', %s, true)", [settings.IMPORT_SORT_MEMORY]
                 )

@@ -11,7 +11,7 @@ other file.
 
 The scratch tables are committed (other sessions must see them), so they are dropped by the import's
 transaction when it ends; a transaction that rolls back keeps them, and the next large import sweeps
-tables left from a day ago.
+the tables of any import whose sessions are gone.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from django.conf import settings
 from django.db import connection
 
 PREFIX = "imp_par_"
-STALE_SECONDS = 24 * 3600  # no import runs for a day: older scratch tables were left by a rollback
 _RECORD_END = re.compile(rb'["\n]')
 
 
@@ -101,6 +100,8 @@ class Sessions:
         try:
             for _ in range(count):
                 self.connections.append(_connect())
+            # Held while the sessions live: another import's sweep leaves this one's tables alone.
+            self.connections[0].execute("SELECT pg_advisory_lock(hashtext(%s))", [self.name])
         except Exception:
             self.close()
             raise
@@ -120,20 +121,27 @@ class Sessions:
         return [future.result() for future in futures]
 
     def sweep(self) -> None:
-        """Drop the scratch tables of imports that ended a day ago without dropping theirs."""
+        """Drop the scratch tables of imports whose sessions are gone (a rolled-back import keeps
+        them): each import holds an advisory lock named after it while its sessions live."""
         cursor = self.connections[0].cursor()
         cursor.execute(
             "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE %s",
             [PREFIX.replace("_", r"\_") + "%"],
         )
         names = [name for (name,) in cursor.fetchall()]
-        cutoff = time.time() - STALE_SECONDS
+        owners = {"_".join(name.split("_")[:4]) for name in names} - {self.name}
         cursor.execute("SET lock_timeout = '200ms'")
-        for name in names:
-            stamp = name[len(PREFIX) :].split("_", 1)[0]
-            if stamp.isdigit() and int(stamp) < cutoff:
-                with contextlib.suppress(psycopg.errors.LockNotAvailable):  # in use: not stale
-                    cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for owner in sorted(owners):
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [owner])
+            if not cursor.fetchone()[0]:
+                continue  # that import is running
+            try:
+                for name in (n for n in names if n.startswith(owner + "_")):
+                    # Its transaction may be dropping them right now: it holds them until it ends.
+                    with contextlib.suppress(psycopg.errors.LockNotAvailable):
+                        cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [owner])
         cursor.execute("RESET lock_timeout")
 
     def drop_own(self, names: list[str]) -> None:

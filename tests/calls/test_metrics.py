@@ -729,3 +729,20 @@ def test_queue_measures_and_repeat_contacts_count_inbound_calls_only(people):
 def test_a_parameter_is_a_whole_number_not_a_boolean():
     with pytest.raises(ValueError, match="whole number"):
         metric("service_level").param_values({"answer_within_seconds": True})
+
+
+def test_effective_talk_ratio_of_a_window_ending_within_a_day_counts_that_days_work_time(people):
+    """Today so far (a dashboard's window) reads today's logged-in time; a window ending at midnight
+    does not read the next day's."""
+    a = people.agent_a
+    call(a, at(20, 9), talk_seconds=600)
+    worktime(a, dt.date(2026, 10, 20), 3600)
+    worktime(a, dt.date(2026, 10, 21), 7200)
+    today_so_far = metric_values(
+        "effective_talk_ratio", agent_ids=[a.pk], start=at(20, 0), end=at(20, 12)
+    )
+    assert table(today_so_far) == {a.pk: row("16.6667", 600, 3600)}
+    whole_day = metric_values(
+        "effective_talk_ratio", agent_ids=[a.pk], start=at(20, 0), end=at(21, 0)
+    )
+    assert table(whole_day) == {a.pk: row("16.6667", 600, 3600)}
