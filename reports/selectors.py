@@ -223,7 +223,7 @@ def approval_review(*, period: Period, run: Run) -> Review:
         teams=list(teams.values()), bands=bands, changes=changes,
         gated=[s for s in statements if s.gates_hit.all()],
         no_data=[s for s in statements if any(line.no_data for line in s.lines.all())],
-        problems=list(RunChunk.objects.filter(run=run).exclude(problem="").prefetch_related("teams")),
+        problems=run_problems([run]).get(run.pk, []),
         unpaid_adjustments=[
             a for a in Adjustment.objects.filter(period=period).select_related("agent", "corrects")
             if a.agent_id not in paid
@@ -343,16 +343,8 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
         real = {
             s.agent_id: s for s in Statement.objects.filter(run=compared).select_related("agent")
         }
-    roster = incentive_selectors.period_roster(first_day, last_day)
-    by_day: dict = {}
-    for agents in roster.values():
-        for agent in agents:
-            by_day.setdefault(incentive_selectors.attribution_day(agent, last_day), []).append(
-                agent.pk
-            )
-    placements = {}
-    for day, ids in by_day.items():
-        placements.update(incentive_selectors.placement_map(ids, day))
+    placements: dict = {}  # each agent's placement on the day their month is attributed to
+    roster = incentive_selectors.period_roster(first_day, last_day, placements_out=placements)
     overrides = runs.period_overrides(period)
     problems: list[str] = []
     scope = incentive_selectors.version_scope(version)  # read once, not per agent
@@ -370,9 +362,15 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
         version=version, agents=in_scope, team_of=team_of, year=period.year, month=period.month,
         overrides=overrides, problems=problems,
     ):  # fmt: skip
-        simulated = Statement(agent=one.agent, team_id=one.team_id, plan_version=version, currency=version.currency,
-                              weighted_score=one.result.weighted_score, amount=one.result.amount)  # fmt: skip
-        rows.append(Difference(one.agent, real.get(one.agent.pk), simulated))
+        before = real.get(one.agent.pk)
+        # The month's corrections of earlier months are paid whatever the plan: the real statement's
+        # adjustments go on the simulated amount too, so only the plan makes the difference.
+        corrections = before.adjustments if before is not None else Decimal(0)
+        simulated = Statement(
+            agent=one.agent, team_id=one.team_id, plan_version=version, currency=version.currency,
+            weighted_score=one.result.weighted_score, amount=one.result.amount + corrections,
+        )  # fmt: skip
+        rows.append(Difference(one.agent, before, simulated))
     rows.sort(key=lambda r: (-abs(r.delta), r.agent.employee_id))
     return WhatIf(
         version=version, period=period, compared_with=compared, rows=rows, problems=problems
@@ -566,7 +564,7 @@ def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
         entry[2] += Decimal(r["score"]) * r["months"]
         entry[3] += r["months"]
     ranked = _ranked([
-        (agent, team, (total / count).quantize(Decimal("0.0001")), count)
+        (agent, team, (total / count).quantize(SCORE_PLACES, ROUND_HALF_UP), count)
         for agent, team, total, count in merged.values()
     ])  # fmt: skip
     return [r for r in ranked if r.rank <= top]

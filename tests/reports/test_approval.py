@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from incentives import services
@@ -200,3 +201,19 @@ def test_hr_records_an_adjustment_through_the_api_and_a_refusal_says_why(client,
     assert refused.status_code == 400 and "open month" in refused.json()["detail"]
     client.force_login(people.agent_a.user)
     assert client.get("/api/v1/adjustments/").status_code == 403
+
+
+def test_whatif_pays_the_months_corrections_on_both_sides(people, months):
+    """A correction of an earlier month is paid whatever the plan: it must not count as a plan's win."""
+    _september, october, run = months
+    easier = dataclasses.replace(
+        ANSWER_ONLY, code="pilot",
+        metrics=(dataclasses.replace(ANSWER_ONLY.metrics[0], target=D(92)),),
+    )  # fmt: skip
+    draft = plan_from_preset(code="pilot", teams=[people.team_a], preset=easier, activate=False)
+    Statement.objects.filter(run=run, agent=people.agent_a2).update(
+        adjustments=D("50.00"), amount=F("amount") + D("50.00")
+    )
+    rows = {r.agent.employee_id: r for r in selectors.whatif(version=draft, period=october).rows}
+    assert (rows["A2"].before.amount, rows["A2"].after.amount) == (D("750.00"), D("1450.00"))
+    assert rows["A2"].delta == D("700.00")  # as without the correction
