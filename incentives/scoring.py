@@ -10,6 +10,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from incentives.money import round_money
 
@@ -85,8 +86,10 @@ class PlanRules:
     gates: Sequence[GateRule] = ()
 
 
-@dataclass(frozen=True)
-class LineResult:
+class LineResult(NamedTuple):
+    """One line of a result (a tuple: a run makes one per agent and metric, and a frozen dataclass
+    costs five times as much to build)."""
+
     rule: MetricRule
     value: Decimal | None
     no_data: bool
@@ -120,21 +123,33 @@ def metric_score(rule: MetricRule, value: Decimal) -> Decimal:
 
     0 when worse than the threshold; linear between the points; flat at the cap at or beyond
     excellence, flat at 100 beyond the target when there is no excellence level. For a "down" metric
-    the axis is mirrored, so "worse" and "beyond" read in its own direction.
+    "worse" and "beyond" read in its own direction: the same curve with the axis mirrored, written
+    out for each direction (a run scores tens of thousands of lines; negating every operand cost a
+    third of this function).
     """
-    sign = Decimal(1) if rule.direction == "up" else Decimal(-1)
-    v, threshold, target = value * sign, rule.threshold * sign, rule.target * sign
-    if v < threshold:
-        return ZERO
-    if v < target:
-        share = (v - threshold) / (target - threshold)
-        return _score(rule.threshold_payout + share * (HUNDRED - rule.threshold_payout))
-    if rule.excellence is None or rule.excellence_payout is None:
-        return HUNDRED
-    excellence = rule.excellence * sign
-    if v >= excellence:
-        return _score(rule.excellence_payout)
-    share = (v - target) / (excellence - target)
+    threshold, target, excellence = rule.threshold, rule.target, rule.excellence
+    if rule.direction == "up":
+        if value < threshold:
+            return ZERO
+        if value < target:
+            share = (value - threshold) / (target - threshold)
+            return _score(rule.threshold_payout + share * (HUNDRED - rule.threshold_payout))
+        if excellence is None or rule.excellence_payout is None:
+            return HUNDRED
+        if value >= excellence:
+            return _score(rule.excellence_payout)
+        share = (value - target) / (excellence - target)
+    else:
+        if value > threshold:
+            return ZERO
+        if value > target:
+            share = (threshold - value) / (threshold - target)
+            return _score(rule.threshold_payout + share * (HUNDRED - rule.threshold_payout))
+        if excellence is None or rule.excellence_payout is None:
+            return HUNDRED
+        if value <= excellence:
+            return _score(rule.excellence_payout)
+        share = (target - value) / (target - excellence)
     return _score(HUNDRED + share * (rule.excellence_payout - HUNDRED))
 
 
@@ -163,21 +178,19 @@ def score(plan: PlanRules, values: Mapping[str, Decimal | None]) -> Result:
     metrics and gates (keyed by ``MetricRule.code`` / ``GateRule.code``; None or absent: no data)."""
     weights = _effective_weights(plan.metrics, values)
     lines = []
+    raw = ZERO
     for rule in plan.metrics:
         value = values.get(rule.code)
         line_score = ZERO if value is None else metric_score(rule, value)
         weight = weights[rule.code]
+        weighted = weight * line_score
+        raw += weighted
         lines.append(
             LineResult(
-                rule=rule,
-                value=value,
-                no_data=value is None,
-                score=line_score,
-                effective_weight=_score(weight * HUNDRED),
-                points=_score(weight * line_score),
+                rule, value, value is None, line_score, _score(weight * HUNDRED), _score(weighted)
             )
         )
-    raw = _score(sum((weights[line.rule.code] * line.score for line in lines), ZERO))
+    raw = _score(raw)
     hits = tuple(
         GateHit(gate, values[gate.code]) for gate in plan.gates if gate.hit(values.get(gate.code))
     )
@@ -185,8 +198,10 @@ def score(plan: PlanRules, values: Mapping[str, Decimal | None]) -> Result:
     score_cap = min(caps) if caps else None
     weighted = min(raw, score_cap) if score_cap is not None else raw
     tier = None
-    for candidate in sorted(plan.tiers, key=lambda t: t.from_score):
-        if candidate.from_score <= weighted:
+    for candidate in plan.tiers:  # the highest lower bound ≤ the score (of equal ones, the last)
+        if candidate.from_score <= weighted and (
+            tier is None or candidate.from_score >= tier.from_score
+        ):
             tier = candidate
     amount = (
         ZERO if tier is None else plan.target_bonus * tier.rate * weighted / HUNDRED + tier.kicker

@@ -91,8 +91,10 @@ def period_roster(
         agents = agents.filter(
             Exists(Placement.objects.filter(month, agent=OuterRef("pk"), team_id__in=team_ids))
         )
+    # Their placements through the same filter as a subquery: a chunk's thousands of agents as as
+    # many parameters cost more to send and parse than the subquery costs to run.
+    placements = Placement.objects.filter(month, agent__in=agents.values("pk"))
     agents = list(agents.order_by("pk"))
-    placements = Placement.objects.filter(month, agent__in=agents)
     by_agent: dict[int, list[Placement]] = {}
     for placement in placements:
         by_agent.setdefault(placement.agent_id, []).append(placement)
