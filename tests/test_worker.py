@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -139,6 +140,51 @@ def test_a_run_is_computed_by_a_real_worker_and_lands_in_postgresql(people, work
     # It was the worker process, not this one, that ran both chunks.
     assert worker.text().count("incentives.tasks.compute_chunk") >= 2
     assert "succeeded" in worker.text()
+
+
+def test_two_requests_at_the_same_moment_start_one_run(people, tmp_path):
+    """HR presses the button twice (or the schedule and HR at once): two sessions ask for the month at
+    the same moment; one run starts, the other request is told which run is already under way, and the
+    worker computes it once."""
+    from config.celery import app
+
+    assert connection.vendor == "postgresql"
+    CallFactory(agent=people.agent_a, started_at=dt.datetime(2026, 10, 15, 2, 0, tzinfo=dt.UTC))
+    period = PeriodFactory(year=2026, month=10)
+    app.control.purge()
+    # No worker yet: the run's chunks wait in Redis, so the run stays under way however slow the
+    # second session is to get the period's lock.
+    barrier = threading.Barrier(2)
+    outcomes: list[tuple[str, int]] = []
+    errors: list[BaseException] = []
+
+    def request() -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(("started", services.run_start(period=period).pk))
+        except services.RunAlreadyActive as refused:
+            outcomes.append(("refused", refused.run.pk))
+        except BaseException as error:  # a thread's failure is the test's: re-raised below
+            errors.append(error)
+        finally:
+            connection.close()  # each thread has its own session to PostgreSQL
+
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(kind for kind, _ in outcomes) == ["refused", "started"]
+    assert outcomes[0][1] == outcomes[1][1]  # the refused request names the run that started
+    run = Run.objects.get(period=period)
+    assert run.status == Run.Status.PENDING
+
+    with _worker_process(tmp_path / "worker.log"):
+        run = _run_wait(run, tmp_path / "worker.log")
+    assert run.status == Run.Status.DONE, run.error
+    assert Run.objects.filter(period=period).count() == 1
+    assert Statement.objects.filter(run=run).count() == 3  # A1, A2, B1: once each
 
 
 # How long Redis waits before it gives the killed worker's unacknowledged task to another worker, in

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -538,8 +539,9 @@ def _copy_field(value) -> str:
     raise TypeError(f"No COPY text for {type(value).__name__} {value!r}")
 
 
-def _copy_text(model, columns: tuple[str, ...], text: str) -> None:
-    """COPY rows already in COPY's text format (a line each) into ``model``'s table."""
+@contextlib.contextmanager
+def _copy_into(model, columns: tuple[str, ...]):
+    """A COPY into ``model``'s table of ``columns``, open for writing lines of COPY's text format."""
     # get_field knows a foreign key by its attname too ("statement_id"); otherwise the identity column
     # numbers the rows.
     table = connection.ops.quote_name(model._meta.db_table)
@@ -548,7 +550,7 @@ def _copy_text(model, columns: tuple[str, ...], text: str) -> None:
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
     ):
-        copy.write(text)
+        yield copy
 
 
 def _insert_rows(
@@ -581,7 +583,8 @@ def _insert_rows(
             numbers = [row[0] for row in cursor.fetchall()]
         columns = ("id", *columns)
         rows = [(pk, *row) for pk, row in zip(numbers, rows, strict=True)]
-    _copy_text(model, columns, "".join(map(_copy_line, rows)))
+    with _copy_into(model, columns) as copy:
+        copy.write("".join(map(_copy_line, rows)))
     return numbers
 
 
@@ -606,35 +609,73 @@ def _id_sequence(table: str) -> str:
         return cursor.fetchone()[0]
 
 
-def _lines_insert(lines: list[tuple], shared: dict[int, tuple]) -> None:
-    """Insert statement lines, each a tuple (key of its ``LINE_SHARED`` values in ``shared``, then its
-    ``LINE_OWN`` values). On PostgreSQL the shared part of a line is written out once per key, not
-    once per line: most of a line's columns are its plan metric's ladder."""
-    if not lines:
-        return
+LINES_PER_WRITE = 2000
+
+
+def _lines_insert(lines: Iterable[tuple]) -> None:
+    """Insert statement lines, each a tuple (its ``LINE_SHARED`` values, then its ``LINE_OWN``
+    values), the shared tuple one object for every line on the same ladder.
+
+    On PostgreSQL the lines go by COPY as they come, a few thousand at a time, so the database
+    inserts one batch while the next is formatted; the shared part of a line is formatted once per
+    ladder, not once per line (most of a line's columns are its plan metric's ladder)."""
     if connection.vendor != "postgresql":
         StatementLine.objects.bulk_create(
-            StatementLine(**dict(zip(LINE_SHARED, shared[key], strict=True)),
+            StatementLine(**dict(zip(LINE_SHARED, shared, strict=True)),
                           **dict(zip(LINE_OWN, own, strict=True)))
-            for key, *own in lines
+            for shared, *own in lines
         )  # fmt: skip
         return
-    texts = {key: "\t".join(map(_copy_field, values)) for key, values in shared.items()}
+    texts: dict[int, str] = {}
     null = _COPY_NULL
-    # The own columns are ids, Decimals and a flag (their types are fixed by score_agents): str() of
-    # each is its COPY text (three times faster than an f-string's format()); a line with no data has
-    # no value.
-    _copy_text(
-        StatementLine,
-        LINE_SHARED + LINE_OWN,
-        "".join(
-            "\t".join((texts[key], str(statement_id), null if value is None else str(value),
-                       str(numerator), str(denominator), str(weight), str(score), str(points),
-                       "t\n" if no_data else "f\n"))
-            for key, statement_id, value, numerator, denominator, weight, score, points, no_data
-            in lines
-        ),
-    )  # fmt: skip
+    batch: list[str] = []
+    with _copy_into(StatementLine, LINE_SHARED + LINE_OWN) as copy:
+        for (
+            shared,
+            statement_id,
+            value,
+            numerator,
+            denominator,
+            weight,
+            score,
+            points,
+            no_data,
+        ) in lines:
+            text = texts.get(id(shared))
+            if text is None:
+                text = texts[id(shared)] = "\t".join(map(_copy_field, shared))
+            # The own columns are ids, Decimals and a flag (their types are fixed by score_agents):
+            # str() of each is its COPY text (three times faster than an f-string's format()); a line
+            # with no data has no value.
+            batch.append("\t".join((text, str(statement_id), null if value is None else str(value),
+                                     str(numerator), str(denominator), str(weight), str(score),
+                                     str(points), "t\n" if no_data else "f\n")))  # fmt: skip
+            if len(batch) == LINES_PER_WRITE:
+                copy.write("".join(batch))
+                batch.clear()
+        copy.write("".join(batch))
+
+
+def _statement_lines(ids: list[int], scored: list[Scored]) -> Iterator[tuple]:
+    """The lines of the scored agents' statements (``ids``, in the same order), as ``_lines_insert``
+    takes them: one shared tuple per ladder (the plan's for a metric, or an override's)."""
+    ladders: dict[int, tuple] = {}
+    for statement_id, one in zip(ids, scored, strict=True):
+        measured = one.measured
+        for line, pm, t in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
+            rule = line.rule
+            ladder = ladders.get(id(rule))  # the rules live as long as ``scored``: ids stay theirs
+            if ladder is None:
+                ladder = ladders[id(rule)] = (
+                    pm.metric, pm.scope, pm.measure, rule.direction, t.source, rule.threshold,
+                    rule.threshold_payout, rule.target, rule.excellence, rule.excellence_payout,
+                    rule.weight,
+                )  # fmt: skip
+            m = measured.get(rule.code)
+            yield (
+                ladder, statement_id, line.value, m.numerator if m else 0, m.denominator if m else 0,
+                line.effective_weight, line.score, line.points, line.no_data,
+            )  # fmt: skip
 
 
 def facts_fingerprint(
@@ -729,23 +770,9 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                 result.amount + extra, facts_fingerprint(one.measured, keys),
             ))  # fmt: skip
         ids = _insert_rows(Statement, statements, columns=STATEMENT_COLUMNS)
-        lines, shared, gate_rows, adjustment_rows = [], {}, [], []
+        _lines_insert(_statement_lines(ids, scored))
+        gate_rows, adjustment_rows = [], []
         for statement_id, one in zip(ids, scored, strict=True):
-            measured = one.measured
-            for line, pm, t in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
-                rule = line.rule
-                key = id(rule)  # a rule is one plan metric's ladder: the plan's, or an override's
-                if key not in shared:
-                    shared[key] = (
-                        pm.metric, pm.scope, pm.measure, rule.direction, t.source, rule.threshold,
-                        rule.threshold_payout, rule.target, rule.excellence, rule.excellence_payout,
-                        rule.weight,
-                    )  # fmt: skip
-                m = measured.get(rule.code)
-                lines.append((
-                    key, statement_id, line.value, m.numerator if m else 0, m.denominator if m else 0,
-                    line.effective_weight, line.score, line.points, line.no_data,
-                ))  # fmt: skip
             if one.result.gates_hit:
                 gate_by_key = {_gate_key(g.metric, g.scope, g.params): g for g in one.gates}
             for hit in one.result.gates_hit:
@@ -760,7 +787,6 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                     "statement_id": statement_id, "adjustment_id": a.pk, "amount": a.amount,
                     "corrects": str(a.corrects), "reason": a.reason,
                 })  # fmt: skip
-        _lines_insert(lines, shared)
         _insert_rows(StatementGate, gate_rows, ids=False)
         _insert_rows(StatementAdjustment, adjustment_rows, ids=False)
         written += len(statements)

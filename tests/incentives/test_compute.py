@@ -222,3 +222,51 @@ def test_the_facts_fingerprint_is_the_sha256_of_the_sums_as_compact_json():
     ]
     expected = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
     assert facts_fingerprint(measured) == expected
+
+
+def _statements(run) -> list[tuple]:
+    """What an approved run says, statement by statement and line by line."""
+    return sorted(
+        Statement.objects.filter(run=run).values_list(
+            "pk", "agent__employee_id", "amount", "weighted_score", "lines__score", "lines__value"
+        )
+    )
+
+
+def test_an_approved_run_cannot_be_changed(
+    client, people, october, django_capture_on_commit_callbacks
+):
+    run = _start(october, django_capture_on_commit_callbacks)
+    services.period_approve(period=october, run=run, approved_by=people.hr)
+    approved = _statements(run)
+    # New calls arrive and a chunk of the approved run is delivered once more, even put back to
+    # pending by hand: a finished run is never computed again.
+    _calls(people.agent_b, 10, 10)
+    chunk = RunChunk.objects.get(run=run, teams=people.team_b)
+    RunChunk.objects.filter(pk=chunk.pk).update(status=RunChunk.Status.PENDING)
+    services.run_chunk_execute(chunk_id=chunk.pk)
+    assert _statements(run) == approved
+    # Computing the month again makes a new version beside it, which pays the new calls (B1: 19 of 20
+    # answered, 100 points, 1,000 × 1.2 + 200); the approved run, and the month's approval of it, stay
+    # as they were until HR approves another.
+    second = _start(october, django_capture_on_commit_callbacks)
+
+    def b1(run):
+        return Statement.objects.get(run=run, agent=people.agent_b).amount
+
+    assert second.number == 2 and (b1(run), b1(second)) == (Decimal("0.00"), Decimal("1400.00"))
+    assert _statements(run) == approved
+    october.refresh_from_db()
+    assert october.status == Period.Status.APPROVED and october.approved_run == run
+    # Nobody edits it by hand either: the API only reads statements, the admin only shows runs.
+    client.force_login(people.hr)
+    statement = Statement.objects.filter(run=run).first()
+    for method in ("put", "patch", "delete"):
+        response = getattr(client, method)(
+            f"/api/v1/statements/{statement.pk}/", {}, content_type="application/json"
+        )
+        assert response.status_code == 405, method
+    assert (
+        client.post(f"/admin/incentives/run/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert Run.objects.filter(pk=run.pk).exists() and _statements(run) == approved
