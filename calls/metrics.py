@@ -189,9 +189,8 @@ class Rows(Count):
     (PostgreSQL, SQLite from 3.30)."""
 
     def __init__(self, condition: Q | None = None):
-        super(Count, self).__init__(
-            Star(), filter=condition
-        )  # past Count's refusal of * with a filter
+        # Count's own __init__ is passed over: it is what refuses * with a filter.
+        super(Count, self).__init__(Star(), filter=condition)
 
     def as_sql(self, compiler, connection, **extra_context):
         if self.filter is not None and not connection.features.supports_aggregate_filter_clause:

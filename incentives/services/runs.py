@@ -510,10 +510,6 @@ def score_agents(
 # ladder, and the agent's own.
 LINE_SHARED = ("metric", "scope", "measure", "direction", "target_source", "threshold",
                "threshold_payout", "target", "excellence", "excellence_payout", "weight")  # fmt: skip
-STATEMENT_COLUMNS = ("run_id", "agent_id", "team_id", "plan_version_id", "target_bonus", "currency",
-                     "weighted_score", "tier_from", "tier_rate", "score_cap", "payout_factor",
-                     "payout_cap", "kicker", "amount_before_cap", "capped", "adjustments", "amount",
-                     "facts_fingerprint")  # fmt: skip
 LINE_OWN = ("statement_id", "value", "numerator", "denominator", "effective_weight", "score",
             "points", "no_data")  # fmt: skip
 
@@ -525,7 +521,10 @@ _COPY_NULL = "\\N"
 def _copy_field(value) -> str:
     """A value as COPY's text format reads it. Numbers as ``str`` gives them (PostgreSQL's numeric
     input reads an exponent too, so a Decimal keeps every digit); anything else is refused rather
-    than guessed at."""
+    than guessed at. The usual kinds are tested first: a run formats tens of thousands of values."""
+    kind = value.__class__
+    if kind is Decimal or kind is int:
+        return str(value)
     if value is None:
         return _COPY_NULL
     if value is True:
@@ -584,21 +583,8 @@ def _insert_rows(
         columns = ("id", *columns)
         rows = [(pk, *row) for pk, row in zip(numbers, rows, strict=True)]
     with _copy_into(model, columns) as copy:
-        copy.write("".join(map(_copy_line, rows)))
+        copy.write("".join("\t".join(map(_copy_field, row)) + "\n" for row in rows))
     return numbers
-
-
-def _copy_line(row: tuple) -> str:
-    """A row as a line of COPY's text format: ``_copy_field`` of each value, with the usual ones (a
-    Decimal, an int, None) formatted in place (two thousand statements of eighteen columns a run)."""
-    return (
-        "\t".join([
-            str(value) if (kind := value.__class__) is Decimal or kind is int
-            else _COPY_NULL if value is None else _copy_field(value)
-            for value in row
-        ])
-        + "\n"
-    )  # fmt: skip
 
 
 @functools.cache
@@ -760,16 +746,20 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
         for one in scored:
             result, own = one.result, adjustments.get(one.agent.id, [])
             extra = sum((a.amount for a in own), Decimal(0))
-            tier = result.tier
-            statements.append((
-                chunk.run_id, one.agent.id, one.team_id, one.version.id, one.rules.target_bonus,
-                one.version.currency, result.weighted_score, tier.from_score if tier else None,
-                tier.rate if tier else scoring.ZERO, result.score_cap, result.payout_factor,
-                one.rules.payout_cap, tier.kicker if tier else scoring.ZERO,
-                result.amount_before_cap.quantize(Decimal("0.000001")), result.capped, extra,
-                result.amount + extra, facts_fingerprint(one.measured, keys),
-            ))  # fmt: skip
-        ids = _insert_rows(Statement, statements, columns=STATEMENT_COLUMNS)
+            statements.append({
+                "run_id": chunk.run_id, "agent_id": one.agent.id, "team_id": one.team_id,
+                "plan_version_id": one.version.id, "target_bonus": one.rules.target_bonus,
+                "currency": one.version.currency, "weighted_score": result.weighted_score,
+                "tier_from": result.tier.from_score if result.tier else None,
+                "tier_rate": result.tier.rate if result.tier else scoring.ZERO,
+                "score_cap": result.score_cap, "payout_factor": result.payout_factor,
+                "payout_cap": one.rules.payout_cap,
+                "kicker": result.tier.kicker if result.tier else scoring.ZERO,
+                "amount_before_cap": result.amount_before_cap.quantize(Decimal("0.000001")),
+                "capped": result.capped, "adjustments": extra, "amount": result.amount + extra,
+                "facts_fingerprint": facts_fingerprint(one.measured, keys),
+            })  # fmt: skip
+        ids = _insert_rows(Statement, statements)
         _lines_insert(_statement_lines(ids, scored))
         gate_rows, adjustment_rows = [], []
         for statement_id, one in zip(ids, scored, strict=True):

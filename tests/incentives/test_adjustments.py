@@ -45,6 +45,21 @@ def test_an_adjustment_is_paid_after_the_cap_and_names_what_it_corrects(
     assert a2.adjustments == 0 and not a2.adjustment_lines.exists()
 
 
+def test_a_reason_with_tabs_line_breaks_and_backslashes_is_kept_as_written(
+    people, october, django_capture_on_commit_callbacks
+):
+    """Statements reach PostgreSQL as COPY text the run writes itself: what HR typed must come back
+    exactly, whatever COPY's format gives a meaning to."""
+    reason = "Late complaint\tticket C:\\cases\\41\nsecond line\r\\N"
+    services.adjustment_create(
+        period=october, agent=people.agent_a, amount=Decimal("10.00"), corrects=_closed(9),
+        reason=reason,
+    )  # fmt: skip
+    run = _start(october, django_capture_on_commit_callbacks)
+    line = Statement.objects.get(run=run, agent=people.agent_a).adjustment_lines.get()
+    assert line.reason == reason
+
+
 @pytest.mark.parametrize(
     ("case", "words"),
     [
