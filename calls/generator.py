@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from calls.importers.facts import CALLS
 from calls.months import center_tz
 
-CALL_COLUMNS = tuple(field.name for field in CALLS.fields)
+CALL_COLUMNS = tuple(field.name for field in CALLS.fields if field.target)
 
 # Share of the day's calls per hour, 08:00-20:59, with the two peaks of an inbound service line.
 HOURLY_WEIGHTS = {

@@ -35,6 +35,8 @@ class ImportBatch(models.Model):
     rows_updated = models.PositiveIntegerField(default=0)
     rows_unchanged = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    # Lines folded into another line of the file: a call's further legs, or a line repeated exactly.
+    rows_folded = models.PositiveIntegerField(default=0)
     # [{"line": 12, "column": "wait_seconds", "value": "-3", "reason": "..."}]
     errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -127,13 +129,33 @@ class ColumnMapping(models.Model):
         _("columns"),
         default=dict,
         blank=True,
-        help_text=_("Field → column name in the file; empty: the field's own name."),
+        help_text=_(
+            'Field → where its value comes from: a column name ("工号"), a position counted from 1 (3), or '
+            '{"column": …, "pattern": "^SIP/([0-9]+)-"}, {"constant": "csat"}, {"date": …, "time": …}, '
+            '{"minus": ["duration", "billsec"]}, {"plus_seconds": [{"field": "entered_at"}, "duration"]}. '
+            "Empty: the field's own name. See docs/imports.md."
+        ),
     )
     value_maps = models.JSONField(
         _("value maps"),
         default=dict,
         blank=True,
         help_text=_('Field → {"file value": "value"}, e.g. {"direction": {"呼入": "inbound"}}.'),
+    )
+    has_header = models.BooleanField(
+        _("the first line holds the column names"),
+        default=True,
+        help_text=_(
+            "Off for a file without a header line (Asterisk's Master.csv): columns by position."
+        ),
+    )
+    fold_legs = models.BooleanField(
+        _("rows with the same call id are legs of one call"),
+        default=False,
+        help_text=_(
+            "Calls only. The first answered leg is kept, talk, hold and after-call work are summed, every "
+            "answered leg after the first counts as a transfer (CDR files write a row per leg)."
+        ),
     )
     time_zone = models.CharField(_("time zone of the times"), max_length=50, blank=True,
                                  help_text=_("Empty: the center's time zone."))  # fmt: skip
@@ -156,13 +178,34 @@ class ColumnMapping(models.Model):
         return self.name
 
     def clean(self) -> None:
+        """The same checks as an import makes before it reads a file: a mapping that cannot be read is
+        refused when it is saved, naming the field."""
         from calls.importers.dates import DateFormatError, rewrite
+        from calls.importers.facts import KINDS
+        from calls.importers.mapping import MappingError, rules_of
 
+        errors = {}
         if self.date_format:
             try:
                 rewrite(self.date_format)
             except DateFormatError as exc:
-                raise ValidationError({"date_format": str(exc)}) from None
+                errors["date_format"] = str(exc)
+        if self.kind in KINDS:
+            try:
+                rules_of(KINDS[self.kind], self.columns, self.value_maps)
+            except MappingError as exc:
+                errors["value_maps" if str(exc).startswith("Value maps") else "columns"] = str(exc)
+        if self.fold_legs and self.kind != self.Kind.CALLS:
+            errors["fold_legs"] = _("Only calls have legs to fold.")
+        if self.time_zone:
+            import zoneinfo
+
+            try:
+                zoneinfo.ZoneInfo(self.time_zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                errors["time_zone"] = _("Not a time zone of the IANA database, e.g. Asia/Shanghai.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Call(models.Model):
@@ -209,11 +252,15 @@ class Call(models.Model):
     customer_key = models.BigIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(_("entered queue / dialled at"))
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    wait_seconds = models.PositiveIntegerField(_("wait (s)"), default=0)
-    talk_seconds = models.PositiveIntegerField(_("talk (s)"), default=0)
-    hold_seconds = models.PositiveIntegerField(_("hold (s)"), default=0)
-    acw_seconds = models.PositiveIntegerField(_("after-call work (s)"), default=0)
-    transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
+    # Empty (NULL) when the file did not say: unknown, never a 0 nobody wrote. A metric counts only the
+    # calls whose inputs are known (calls.metrics).
+    wait_seconds = models.PositiveIntegerField(_("wait (s)"), null=True, blank=True, default=0)
+    talk_seconds = models.PositiveIntegerField(_("talk (s)"), null=True, blank=True, default=0)
+    hold_seconds = models.PositiveIntegerField(_("hold (s)"), null=True, blank=True, default=0)
+    acw_seconds = models.PositiveIntegerField(
+        _("after-call work (s)"), null=True, blank=True, default=0
+    )
+    transfers = models.PositiveSmallIntegerField(_("transfers"), null=True, blank=True, default=0)
     transfer_correct = models.BooleanField(
         _("first transfer reached the right skill"),
         null=True,
@@ -222,7 +269,7 @@ class Call(models.Model):
     )
     ended_by = models.CharField(_("ended by"), max_length=10, choices=EndedBy.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
-    complaint = models.BooleanField(_("complaint"), default=False)
+    complaint = models.BooleanField(_("complaint"), null=True, blank=True, default=False)
     # No index on the batch: only a rollback looks calls up by batch, and an index costs every import.
     # No constraint either: a deferred check per row would run a million times at commit.
     batch = models.ForeignKey(
@@ -370,7 +417,9 @@ class WorkTime(models.Model):
     agent = models.ForeignKey("incentives.Agent", on_delete=models.PROTECT, related_name="+")
     day = models.DateField(_("day"))
     logged_in_seconds = models.PositiveIntegerField(_("logged in (s)"))
-    available_seconds = models.PositiveIntegerField(_("available (s)"), default=0)
+    available_seconds = models.PositiveIntegerField(
+        _("available (s)"), null=True, blank=True, default=0
+    )
     batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

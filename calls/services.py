@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 from typing import BinaryIO
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from calls.importers import engine
 from calls.importers.facts import KINDS
+from calls.importers.mapping import echo
 from calls.importers.sources import FileError, Source, open_source
 from calls.models import ColumnMapping, FactChange, ImportBatch, MonthLock
+
+logger = logging.getLogger(__name__)
 
 
 class ImportRefused(Exception):
@@ -102,7 +106,9 @@ def facts_import(
         _refuse(batch, f"The month {period[0]}-{period[1]:02d} is closed: nothing can be imported into it; "
                        "corrections go into the next open month.")  # fmt: skip
     try:
-        reader = source_reader or open_source(stream, filename)
+        reader = source_reader or open_source(
+            stream, filename, has_header=mapping.has_header if mapping else True
+        )
         with transaction.atomic():
             ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
             outcome = engine.run(
@@ -116,12 +122,13 @@ def facts_import(
                 date_format=mapping.date_format if mapping else "",
                 period=period,
                 allow_partial=allow_partial,
+                fold_legs=mapping.fold_legs if mapping else False,
                 progress=progress,
             )
             batch.encoding = reader.encoding[:30]
             batch.rows_total, batch.rows_rejected = outcome.total, outcome.rejected
             batch.rows_created, batch.rows_updated = outcome.created, outcome.updated
-            batch.rows_unchanged = outcome.unchanged
+            batch.rows_unchanged, batch.rows_folded = outcome.unchanged, outcome.folded
             batch.errors = outcome.errors
             applied = not outcome.rejected or allow_partial
             batch.status = ImportBatch.Status.APPLIED if applied else ImportBatch.Status.REJECTED
@@ -133,15 +140,21 @@ def facts_import(
             batch.save()
     except FileError as exc:
         _refuse(batch, str(exc))
+    except (
+        DatabaseError
+    ) as exc:  # not the file's fault: said on the batch, never a bare server error
+        logger.exception("Import of batch %s failed", batch.pk)
+        _refuse(batch, f"{filename}: the import failed in the database: {echo(str(exc).splitlines()[0])}",
+                status=ImportBatch.Status.FAILED)  # fmt: skip
     return batch
 
 
-def _refuse(batch: ImportBatch, message: str) -> None:
+def _refuse(batch: ImportBatch, message: str, status: str = ImportBatch.Status.REJECTED) -> None:
     line = 1
     match = re.search(r"line (\d+)", message)
     if match:
         line = int(match.group(1))
-    batch.status = ImportBatch.Status.REJECTED
+    batch.status = status
     batch.message = message
     batch.errors = [{"line": line, "column": "", "value": "", "reason": message}]
     batch.save()

@@ -7,8 +7,10 @@ the rules of a call are written once, here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from calls.importers import grammar
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
 from calls.months import month_bounds
 
@@ -20,15 +22,22 @@ MAX_SECONDS = (
 @dataclass(frozen=True)
 class Field:
     name: str  # the canonical name: the column of the canonical layout, and of a mapping
-    kind: str  # text, int, decimal, bool, datetime, date, choice, agent, customer
+    kind: str  # a kind of ``calls.importers.grammar``: text, int, decimal, duration, bool, datetime, …
     target: str | None  # the fact's column (attname), None for a field that only feeds another
-    required: bool = False
+    required: bool = False  # the file must give it (a column, a constant or a computation)
     max_length: int | None = None
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
-    nullable: bool = False  # an empty value is stored as NULL, not as "" / 0 / False
+    # An empty or absent value is unknown: NULL for numbers, times and flags, "" for texts and choices.
+    # Never a 0 nobody wrote: a file without talk times has no talk time, not a talk time of 0.
     aliases: dict = field(default_factory=dict)  # built-in value maps, e.g. 呼入 → inbound
+    digits: int = 12  # a decimal's digits before the point, and after it: the column's own
+    places: int = 6
+
+    @property
+    def forms(self) -> str:
+        return grammar.KINDS[self.kind].forms
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,10 @@ class FactKind:
     key: tuple[str, ...]  # canonical fields that, with the source, identify a fact
     period_field: str  # the datetime or date that places a fact in a month
     checks: tuple[Check, ...] = ()
+    # Fields a file must give beyond the required ones, each with the words that say how: (field, hint).
+    needs: tuple[tuple[str, str], ...] = ()
+    # The fields this kind can compute from the others a file gives (``calls.importers.mapping``).
+    derive: Callable[[set[str]], set[str]] | None = None
 
     @property
     def table(self) -> str:
@@ -70,6 +83,17 @@ YES_NO = {"1": "1", "true": "1", "yes": "1", "y": "1", "是": "1", "0": "0", "fa
 DIRECTIONS = {"in": "inbound", "呼入": "inbound", "inbound": "inbound", "out": "outbound",
               "呼出": "outbound", "outbound": "outbound"}  # fmt: skip
 
+
+def _calls_derive(present: set[str]) -> set[str]:
+    """A call's answer time from an answered flag (the entry plus the wait), or its wait from the answer's
+    time (the answer less the entry), when the file gives the one and not the other."""
+    if "answered_at" not in present and {"answered", "entered_at", "wait_seconds"} <= present:
+        return {"answered_at"}
+    if "wait_seconds" not in present and {"answered_at", "entered_at"} <= present:
+        return {"wait_seconds"}
+    return set()
+
+
 CALLS = FactKind(
     code="calls",
     model=Call,
@@ -77,28 +101,33 @@ CALLS = FactKind(
     period_field="entered_at",
     fields=(
         Field("call_id", "text", "external_id", required=True, max_length=100),
-        Field("agent_id", "agent", "agent_id", nullable=True),
+        Field("agent_id", "agent", "agent_id"),
         Field("queue", "text", "queue", max_length=100),
         Field("direction", "choice", "direction", required=True, choices=("inbound", "outbound"),
               aliases=DIRECTIONS),
-        Field("customer_number", "customer", "customer_key", nullable=True),
+        Field("customer_number", "customer", "customer_key"),
         Field("entered_at", "datetime", "started_at", required=True),
-        Field("answered_at", "datetime", "answered_at", nullable=True),
-        Field("wait_seconds", "int", "wait_seconds", minimum=0, maximum=MAX_SECONDS),
-        Field("talk_seconds", "int", "talk_seconds", minimum=0, maximum=MAX_SECONDS),
-        Field("hold_seconds", "int", "hold_seconds", minimum=0, maximum=MAX_SECONDS),
-        Field("acw_seconds", "int", "acw_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("answered_at", "datetime", "answered_at"),
+        Field("wait_seconds", "duration", "wait_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("talk_seconds", "duration", "talk_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("hold_seconds", "duration", "hold_seconds", minimum=0, maximum=MAX_SECONDS),
+        Field("acw_seconds", "duration", "acw_seconds", minimum=0, maximum=MAX_SECONDS),
         Field("transfers", "int", "transfers", minimum=0, maximum=100),
         Field("outcome", "choice", "outcome", choices=tuple(c.value for c in Call.Outcome)),
         Field("complaint", "bool", "complaint", aliases=YES_NO),
-        Field("transfer_correct", "bool", "transfer_correct", nullable=True, aliases=YES_NO),
+        Field("transfer_correct", "bool", "transfer_correct", aliases=YES_NO),
         Field("ended_by", "choice", "ended_by", choices=tuple(c.value for c in Call.EndedBy)),
+        # Whether the call was answered, where a file says so by a flag or a disposition rather than by
+        # the answer's time; the time is then the entry plus the wait (see _calls_derive).
+        Field("answered", "bool", None, aliases=YES_NO),
     ),
     checks=(
         Check("answered_at", "before entered_at", "t.answered_at < t.started_at"),
         Check("talk_seconds", "talk time on a call that was not answered",
               "t.answered_at IS NULL AND t.talk_seconds > 0"),
     ),
+    needs=(("answered_at", "answered_at (or answered, a flag, with wait_seconds)"),),
+    derive=_calls_derive,
 )  # fmt: skip
 
 SURVEYS = FactKind(
@@ -130,8 +159,8 @@ CONVERSIONS = FactKind(
         Field("agent_id", "agent", "agent_id", required=True),
         Field("kind", "choice", "kind", required=True, choices=tuple(c.value for c in Conversion.Kind)),
         Field("occurred_at", "datetime", "occurred_at", required=True),
-        Field("accepted", "bool", "accepted", nullable=True, aliases=YES_NO),
-        Field("amount", "decimal", "amount", nullable=True, minimum=0),
+        Field("accepted", "bool", "accepted", aliases=YES_NO),
+        Field("amount", "decimal", "amount", minimum=0, digits=12, places=2),
     ),
     checks=(
         Check("accepted", "an invitation says whether it was accepted; other kinds leave it empty",
@@ -147,7 +176,9 @@ QA = FactKind(
     fields=(
         Field("assessment_id", "text", "external_id", required=True, max_length=100),
         Field("agent_id", "agent", "agent_id", required=True),
-        Field("score", "decimal", "score", required=True, minimum=0, maximum=100),
+        Field(
+            "score", "decimal", "score", required=True, minimum=0, maximum=100, digits=3, places=2
+        ),
         Field("assessed_at", "datetime", "assessed_at", required=True),
     ),
 )
@@ -160,8 +191,8 @@ WORKTIME = FactKind(
     fields=(
         Field("agent_id", "agent", "agent_id", required=True),
         Field("day", "date", "day", required=True),
-        Field("logged_in_seconds", "int", "logged_in_seconds", required=True, minimum=0, maximum=86400),
-        Field("available_seconds", "int", "available_seconds", minimum=0, maximum=86400),
+        Field("logged_in_seconds", "duration", "logged_in_seconds", required=True, minimum=0, maximum=86400),
+        Field("available_seconds", "duration", "available_seconds", minimum=0, maximum=86400),
     ),
     checks=(
         Check("available_seconds", "more than the logged-in time", "t.available_seconds > t.logged_in_seconds"),

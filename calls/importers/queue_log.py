@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from calls.importers.facts import CALLS, WORKTIME
 from calls.importers.sources import FileError, RowSource
 
-CALL_COLUMNS = [f.name for f in CALLS.fields]
+CALL_COLUMNS = [f.name for f in CALLS.fields if f.target]
 WORKTIME_COLUMNS = [f.name for f in WORKTIME.fields]
 CALL_EVENTS = {"ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "ABANDON", "EXITWITHTIMEOUT",
                "EXITWITHKEY", "EXITEMPTY", "RINGNOANSWER", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"}  # fmt: skip

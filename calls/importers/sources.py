@@ -27,11 +27,18 @@ class FileError(ValueError):
 @dataclass
 class Source:
     filename: str
-    header: list[str]
+    header: list[str]  # the column names; without a header line, the positions "1", "2", …
     encoding: str = ""
+    has_header: bool = True
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:  # (line, cells)
         raise NotImplementedError
+
+    def column_name(self, position: int) -> str:
+        """A column as a message names it: by its name in the header, or by its position (from 1)."""
+        if self.has_header and 1 <= position <= len(self.header):
+            return repr(self.header[position - 1])
+        return str(position)
 
 
 def _detect_encoding(sample: bytes) -> str:
@@ -54,7 +61,7 @@ def _detect_encoding(sample: bytes) -> str:
 class CsvSource(Source):
     """A CSV file on disk or any binary stream that can be read twice (a Django upload, a file)."""
 
-    def __init__(self, stream: BinaryIO, filename: str):
+    def __init__(self, stream: BinaryIO, filename: str, has_header: bool = True):
         self.stream = stream
         stream.seek(0)
         sample = stream.read(SAMPLE_BYTES)
@@ -70,10 +77,14 @@ class CsvSource(Source):
             self.dialect = csv.excel
         first = next(csv.reader(io.StringIO(text), dialect=self.dialect), None)
         if not first:
-            raise FileError(f"{filename}: line 1 should hold the column names and is empty.")
-        super().__init__(
-            filename=filename, header=[name.strip() for name in first], encoding=encoding
+            said = "should hold the column names" if has_header else "should hold the first row"
+            raise FileError(f"{filename}: line 1 {said} and is empty.")
+        header = (
+            [name.strip() for name in first]
+            if has_header
+            else [str(i) for i in range(1, len(first) + 1)]
         )
+        super().__init__(filename=filename, header=header, encoding=encoding, has_header=has_header)
 
     @property
     def delimiter(self) -> str:
@@ -94,9 +105,11 @@ class CsvSource(Source):
         self.stream.seek(3 if self.bom else 0)
         text = io.TextIOWrapper(self.stream, encoding=self.encoding, newline="", errors="strict")
         reader = csv.reader(text, dialect=self.dialect)
+        line = 0
         try:
-            next(reader, None)  # the header
-            line = 1
+            if self.has_header:
+                next(reader, None)
+                line = 1
             for cells in reader:
                 line += 1
                 if cells:
@@ -114,7 +127,7 @@ class CsvSource(Source):
 class XlsxSource(Source):
     """The first sheet of an XLSX workbook, read row by row (openpyxl's read-only mode)."""
 
-    def __init__(self, stream: BinaryIO, filename: str):
+    def __init__(self, stream: BinaryIO, filename: str, has_header: bool = True):
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
@@ -126,15 +139,20 @@ class XlsxSource(Source):
         self.sheet = self.workbook.worksheets[0]
         first = next(self.sheet.iter_rows(max_row=1, values_only=True), None)
         if not first or all(cell is None for cell in first):
-            raise FileError(
-                f"{filename}: row 1 of the first sheet should hold the column names and is empty."
-            )
-        super().__init__(
-            filename=filename, header=[_cell(c).strip() for c in first], encoding="xlsx"
+            said = "should hold the column names" if has_header else "holds no row"
+            raise FileError(f"{filename}: row 1 of the first sheet {said} and is empty.")
+        header = (
+            [_cell(c).strip() for c in first]
+            if has_header
+            else [str(i) for i in range(1, len(first) + 1)]
         )
+        super().__init__(filename=filename, header=header, encoding="xlsx", has_header=has_header)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        for line, values in enumerate(self.sheet.iter_rows(min_row=2, values_only=True), start=2):
+        start = 2 if self.has_header else 1
+        for line, values in enumerate(
+            self.sheet.iter_rows(min_row=start, values_only=True), start=start
+        ):
             cells = [_cell(value) for value in values]
             if any(cells):
                 yield line, cells
@@ -172,11 +190,11 @@ class RowSource(Source):
             yield line, ["" if cell is None else str(cell) for cell in cells]
 
 
-def open_source(stream: BinaryIO, filename: str) -> Source:
+def open_source(stream: BinaryIO, filename: str, has_header: bool = True) -> Source:
     """The right reader for a file, by its name and its first bytes."""
     stream.seek(0)
     magic = stream.read(4)
     stream.seek(0)
     if filename.lower().endswith((".xlsx", ".xlsm")) or magic == b"PK\x03\x04":
-        return XlsxSource(stream, filename)
-    return CsvSource(stream, filename)
+        return XlsxSource(stream, filename, has_header)
+    return CsvSource(stream, filename, has_header)

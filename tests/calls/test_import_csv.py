@@ -104,7 +104,7 @@ def test_a_file_with_errors_imports_nothing_and_names_line_and_column(people):
     assert found[(6, "complaint")] == "must be 1 or 0 (yes or no)"
     assert found[(7, "call_id")] == "duplicate, first seen on line 2"
     assert found[(8, "entered_at")].startswith("not a date and time")  # 30 February
-    assert found[(8, "talk_seconds")] == "not a whole number"
+    assert found[(8, "talk_seconds")] == "not a duration (seconds, mm:ss or hh:mm:ss)"
     assert found[(8, "outcome")].startswith("must be one of")
     assert found[(9, "call_id")] == "required" and found[(9, "entered_at")] == "required"
     assert found[(9, "talk_seconds")] == "larger than 86400"
