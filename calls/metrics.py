@@ -253,6 +253,11 @@ def _decimal(value) -> Decimal:
 ANSWERED = Q(answered_at__isnull=False)
 INBOUND = Q(direction=Call.Direction.INBOUND)
 UNANSWERED = Q(answered_at__isnull=True)
+# A value the file did not give is unknown (NULL), never 0: a formula counts only the calls whose inputs
+# it knows, so a file without talk times has no AHT rather than an AHT of 0.
+WAIT_KNOWN = Q(wait_seconds__isnull=False)
+TALK_KNOWN = Q(talk_seconds__isnull=False)
+HANDLING_KNOWN = TALK_KNOWN & Q(hold_seconds__isnull=False, acw_seconds__isnull=False)
 CUSTOMER_ENDED = Q(ended_by=Call.EndedBy.CUSTOMER) | Q(ended_by="", outcome=Call.Outcome.HUNG_UP)
 
 
@@ -276,18 +281,20 @@ def _answer_rate(p):
 @_over(_calls)
 def _asa(p):
     # Speed of answer is a queue measure: inbound calls only (an outbound wait is the customer's ring).
-    answered = INBOUND & ANSWERED
+    answered = INBOUND & ANSWERED & WAIT_KNOWN
     return Sum("wait_seconds", filter=answered), Rows(answered)
 
 
 @_over(_calls)
 def _service_level(p):
     within = INBOUND & ANSWERED & Q(wait_seconds__lte=p["answer_within_seconds"])
-    return Rows(within), Rows(INBOUND)
+    # An answered call of unknown wait cannot be said to be within or beyond: it counts in neither.
+    return Rows(within), Rows(INBOUND & (UNANSWERED | WAIT_KNOWN))
 
 
 @_over(_calls)
 def _abandon_rate(p):
+    # A short abandon is left out on evidence: an abandon of unknown wait counts.
     short = UNANSWERED & Q(wait_seconds__lt=p["short_abandon_seconds"])
     return Rows(INBOUND & UNANSWERED & ~short), Rows(INBOUND & ~short)
 
@@ -295,7 +302,8 @@ def _abandon_rate(p):
 @_over(_calls)
 def _aht(p):
     handled = F("talk_seconds") + F("hold_seconds") + F("acw_seconds")
-    return Sum(handled, filter=ANSWERED), Rows(ANSWERED)
+    known = ANSWERED & HANDLING_KNOWN
+    return Sum(handled, filter=known), Rows(known)
 
 
 def _repeat_counts(ids, start, end, window_days) -> dict[int, tuple[int, int]]:
@@ -399,13 +407,13 @@ def _nps(p):
 
 @_over(_calls)
 def _complaint_rate(p):
-    return Rows(Q(complaint=True)), Rows()
+    return Rows(Q(complaint=True)), Rows(Q(complaint__isnull=False))
 
 
 @_over(_calls)
 def _early_hangup_rate(p):
     early = ANSWERED & CUSTOMER_ENDED & Q(talk_seconds__lt=p["early_hangup_seconds"])
-    return Rows(early), Rows(ANSWERED)
+    return Rows(early), Rows(ANSWERED & TALK_KNOWN)
 
 
 def _effective_talk_ratio(ids, start, end, p):

@@ -96,8 +96,9 @@ _OFFSET_PY = re.compile(OFFSET_AT_END)
 
 
 def parse_datetime(value: str, tz_name: str) -> dt.datetime | None:
-    """An aware datetime: the local time in ``tz_name`` unless the value has an offset. None when the
-    value is not of the grammar (a day that does not exist, a year out of range included)."""
+    """The instant a value names: the local time in ``tz_name`` unless the value has an offset (then
+    aware with that offset, else in UTC). None when the value is not of the grammar (a day that does
+    not exist, a year out of range included)."""
     if not _DATETIME_PY.fullmatch(value):
         return None
     date_part, _, rest = value.replace("/", "-").replace("T", " ").partition(" ")
@@ -124,14 +125,9 @@ def parse_datetime(value: str, tz_name: str) -> dt.datetime | None:
         return moment.replace(tzinfo=dt.timezone(shift if offset[0] == "+" else -shift))
     # A local time that a change of clocks skips or repeats is read as PostgreSQL reads it: with the
     # offset in force after the change (the later of the two readings).
+    # The instant in UTC: arithmetic and comparisons on it need no care for the zone's folds.
     zone = zoneinfo.ZoneInfo(tz_name)
-    return max(
-        moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1), key=_instant
-    )
-
-
-def _instant(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC)
+    return max(moment.replace(tzinfo=zone, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
 
 
 def parse_date(value: str) -> dt.date | None:

@@ -242,6 +242,35 @@ class Reading:
     def present(self) -> set[str]:
         return set(self.rules) | self.derived
 
+    def describe(self, name: str, column_name: Callable[[int], str]) -> str:
+        """Where a field comes from, in words (the upload preview's column heads)."""
+        if name in self.derived:
+            return {"answered_at": "entered_at + wait_seconds (answered)",
+                    "wait_seconds": "answered_at − entered_at"}.get(name, "derived")  # fmt: skip
+        rule = self.rules[name]
+
+        def said(operand: Operand) -> str:
+            return operand.name if isinstance(operand, FieldRef) else column_name(operand.position)
+
+        if rule.constant is not None:
+            return f"= {rule.constant!r}"
+        if rule.date is not None:
+            return said(rule.date) + (f" + {said(rule.time)}" if rule.time else "")
+        if rule.minus:
+            return " − ".join(said(op) for op in rule.minus)
+        if rule.plus_seconds:
+            return " + ".join(said(op) for op in rule.plus_seconds)
+        return said(rule.column) + (f" ~ {rule.pattern}" if rule.pattern else "")
+
+    def columns_used(self) -> set[int]:
+        """The positions of the file's columns the reading uses."""
+        used = set()
+        for rule in self.rules.values():
+            for column in (rule.column, rule.date, rule.time, *rule.operands()):
+                if isinstance(column, Column) and column.position:
+                    used.add(column.position)
+        return used
+
 
 def read(
     kind: FactKind,
@@ -361,7 +390,9 @@ class SqlText:
         """The field's text before its value map: from its column, constant, join or computation."""
         rule, d = self.reading.rules[name], self.dialect
         if rule.constant is not None:
-            return grammar._quote(rule.constant)
+            # As a subquery: PostgreSQL folds a CASE over a literal at planning time, casting branches
+            # a row would never take (and failing on them).
+            return f"(SELECT {grammar._quote(rule.constant)})"
         if rule.date is not None:
             time = f" || ' ' || {self._cell(rule.time)}" if rule.time else ""
             return f"TRIM({self._cell(rule.date)}{time})"

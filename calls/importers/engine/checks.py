@@ -152,11 +152,17 @@ def find_bad_lines(cursor, imp, rows: str, bad: str, errs: str, folded: str, dup
     )
     cursor.execute(f"SELECT count(*) FROM {dups}")
     some = cursor.fetchone()[0] > 0
-    same = " AND ".join(f"a.{f.name} = b.{f.name}" for f in imp.kind.fields)
+    # A line the same in every field as an earlier one (of a key seen twice: only those are sorted).
+    every = ", ".join(f.name for f in imp.kind.fields)
+    key_of = imp.kind.key[0]
+    repeated = (
+        f"SELECT line, MIN(line) OVER (PARTITION BY {every}) AS first, "
+        f"ROW_NUMBER() OVER (PARTITION BY {every} ORDER BY line) AS n FROM {rows} "
+        f"WHERE {key_of} IN (SELECT r.{key_of} FROM {rows} r JOIN {dups} d ON d.line = r.line)"
+    )
     cursor.execute(
-        f"CREATE TEMP TABLE {folded} AS SELECT d.line, d.first FROM {dups} d "
-        f"JOIN {rows} a ON a.line = d.line JOIN {rows} b ON b.line = d.first "
-        f"WHERE {same if some else '1 = 0'}"
+        f"CREATE TEMP TABLE {folded} AS SELECT line, first FROM ({repeated}) x "
+        f"WHERE x.n > 1 AND {'1 = 1' if some else '1 = 0'}"
     )
     if not imp.fold_legs:
         cursor.execute(
