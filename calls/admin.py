@@ -45,7 +45,7 @@ class CallAdmin(admin.ModelAdmin):
 
 @admin.register(ColumnMapping)
 class ColumnMappingAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "source", "time_zone", "date_format"]
+    list_display = ["name", "kind", "source", "has_header", "fold_legs", "time_zone", "date_format"]
     list_filter = ["kind"]
     search_fields = ["name", "source"]
 

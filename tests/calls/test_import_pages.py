@@ -30,7 +30,7 @@ def test_the_page_previews_the_first_rows_under_the_mapping(hr):
     )  # fmt: skip
     text = GOOD.replace("call_id", "流水号").replace(",inbound,", ",来电,", 1)
     text = text.replace("2026-10-05 09:00:00", "05/10/2026 09:00:00", 1)
-    mapping = ColumnMapping.objects.get()
+    mapping = ColumnMapping.objects.get(name="vendor")
     page = hr.post(
         "/imports/",
         {"file": _upload(text=text), "kind": "calls", "mapping": mapping.pk, "preview": "1"},

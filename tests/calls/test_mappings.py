@@ -348,3 +348,23 @@ def test_an_echoed_value_is_cut(people):
     text = f"call_id,agent_id,direction,entered_at,answered_at\nc1,A1,{huge},2026-10-05 09:00,\n"
     batch = facts_import(stream=io.BytesIO(text.encode()), filename="big.csv", source="acd")
     assert batch.errors[0]["column"] == "direction" and len(batch.errors[0]["value"]) == 200
+
+
+def test_the_import_docs_say_which_fields_are_required():
+    """docs/imports.md lists every field of every kind, required exactly where the import requires it."""
+    from calls.importers.facts import KINDS
+
+    doc = (Path(__file__).parents[2] / "docs" / "imports.md").read_text()
+    listed = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in KINDS and cells[1].startswith("`"):
+            listed[(cells[0], cells[1].strip("`"))] = cells[2]
+    expected = {}
+    for kind in KINDS.values():
+        needed = {name for name, _hint in kind.needs}
+        for f in kind.fields:
+            expected[(kind.code, f.name)] = (
+                "required" if f.required or f.name in needed else "optional"
+            )
+    assert listed == expected
