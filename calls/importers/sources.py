@@ -30,6 +30,8 @@ class Source:
     header: list[str]  # the column names; without a header line, the positions "1", "2", …
     encoding: str = ""
     has_header: bool = True
+    # A spreadsheet leaves a row's empty cells at its end out: such a row is padded, not "cut short".
+    short_rows_padded = False
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:  # (line, cells)
         raise NotImplementedError
@@ -126,6 +128,8 @@ class CsvSource(Source):
 
 class XlsxSource(Source):
     """The first sheet of an XLSX workbook, read row by row (openpyxl's read-only mode)."""
+
+    short_rows_padded = True
 
     def __init__(self, stream: BinaryIO, filename: str, has_header: bool = True):
         from openpyxl import load_workbook

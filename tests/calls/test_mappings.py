@@ -9,6 +9,8 @@ strings quoted, durations bare, an unset time empty) and FreeSWITCH's ``mod_cdr_
 
 import datetime as dt
 import io
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -368,3 +370,27 @@ def test_the_import_docs_say_which_fields_are_required():
                 "required" if f.required or f.name in needed else "optional"
             )
     assert listed == expected
+
+
+def test_a_spreadsheet_row_without_its_empty_last_cells_is_not_cut_short(people):
+    """XLSX leaves a row's empty cells at its end out; the row is padded (a CSV line is refused)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["call_id", "agent_id", "direction", "entered_at", "answered_at", "outcome"])
+    sheet.append(["x1", "A1", "inbound", dt.datetime(2026, 10, 5, 9, 0), None, "abandoned"])
+    sheet.append(["x2", "A1", "inbound", dt.datetime(2026, 10, 5, 9, 5)])
+    saved = io.BytesIO()
+    book.save(saved)
+    # As exporters write it that give no dimension: openpyxl then reads each row as long as it is.
+    stream = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(stream, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<dimension [^>]*/>", b"", data)
+            target.writestr(item, data)
+    batch = facts_import(stream=stream, filename="ragged.xlsx", source="acd")
+    assert (batch.status, batch.rows_created) == (ImportBatch.Status.APPLIED, 2), batch.errors
+    assert Call.objects.get(external_id="x2").outcome == ""

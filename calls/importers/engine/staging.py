@@ -144,6 +144,8 @@ def fit(cells: list[str], source: Source, line: int) -> list[str]:
     """A row's cells, one per column: a row with fewer cells than the file has columns (cut short), or
     more that are not empty, is refused with its line, as PostgreSQL's COPY refuses it."""
     width = len(source.header)
+    if len(cells) < width and source.short_rows_padded:
+        return cells + [""] * (width - len(cells))
     if len(cells) < width:
         missing = source.column_name(len(cells) + 1)
         raise FileError(f"{source.filename}: line {line} has {len(cells)} cells, the file {width} columns: "
