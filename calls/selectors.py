@@ -42,10 +42,15 @@ def upload_preview(
     if is_queue_log:
         from django.conf import settings
 
+        # Read as if alone: what earlier files of the log left open is the import's to find.
         parsed = queue_log.read(uploaded, uploaded.name, tz_name=settings.TIME_ZONE)
-        fields = [f.name for f in KINDS["calls"].fields]
-        return {"columns": [(name, name) for name in fields], "rows": parsed.calls[:PREVIEW_ROWS],
-                "unmapped": [], "note": f"{len(parsed.calls)} calls, {len(parsed.open_calls)} still open"}  # fmt: skip
+        calls, _rings, _work = queue_log.sources(parsed)
+        shown = [i for i, name in enumerate(calls.header) if name != "customer_key"]
+        rows = [[cells[i] for i in shown] for _line, cells in islice(calls.rows(), PREVIEW_ROWS)]
+        note = (f"{len(parsed.finished)} calls, {len(parsed.rings)} rings without answer, "
+                f"{len(parsed.open_calls)} still open at the end, {len(parsed.errors)} lines with errors")  # fmt: skip
+        return {"columns": [(calls.header[i], calls.header[i]) for i in shown], "rows": rows,
+                "unmapped": [], "note": note}  # fmt: skip
     kind = mapping.kind if mapping else kind
     source = open_source(uploaded, uploaded.name)
     columns = (mapping.columns if mapping else {}) or {}

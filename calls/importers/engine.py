@@ -41,6 +41,7 @@ from calls.privacy import customer_secret
 
 logger = logging.getLogger(__name__)
 MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
+MAX_ECHO = 100  # characters of a bad value quoted back in the report
 ROW_BATCH = 1000  # rows per INSERT on SQLite: memory is bounded by this, not by the file
 PG_ENCODINGS = {"utf-8": "UTF8", "gb18030": "GB18030", "gbk": "GBK", "big5": "BIG5", "cp1252": "WIN1252",
                 "iso8859-1": "LATIN1", "latin-1": "LATIN1", "shift_jis": "SJIS", "ascii": "UTF8"}  # fmt: skip
@@ -53,6 +54,7 @@ _OFFSET = r"(Z|[+-][0-9]{2}:?[0-9]{2})?"
 DATETIME_RE = f"^{_DATE}{_TIME}{_OFFSET}$"
 DATE_RE = f"^{_DATE}$"
 INT_RE = r"^-?[0-9]{1,9}$"
+KEY_RE = r"^-?[0-9]{1,19}$"  # a 64-bit key, as our own parsers compute it (calls.privacy)
 DECIMAL_RE = r"^-?[0-9]{1,12}([.][0-9]{1,6})?$"
 
 
@@ -72,6 +74,12 @@ class _Postgres:
 
     def is_decimal(self, v):
         return f"({v} ~ {_quote(DECIMAL_RE)})"
+
+    def is_key(self, v):
+        return f"({v} ~ {_quote(KEY_RE)})"
+
+    def to_key(self, v):
+        return f"CAST({v} AS bigint)"
 
     def _day_ok(self, v):
         # The regular expression bounds month and day; this rejects 30 February and the like without an
@@ -153,6 +161,12 @@ class _Sqlite(_Postgres):
 
     def is_decimal(self, v):
         return f"imp_match({_quote(DECIMAL_RE)}, {v})"
+
+    def is_key(self, v):
+        return f"imp_match({_quote(KEY_RE)}, {v})"
+
+    def to_key(self, v):
+        return f"CAST({v} AS INTEGER)"
 
     def is_datetime(self, v):
         return f"(imp_datetime({v}, 'UTC') IS NOT NULL)"
@@ -314,11 +328,14 @@ def run(
     period: tuple[int, int] | None = None,
     allow_partial: bool = False,
     progress: Callable[[str, int], None] | None = None,
+    write: bool = True,
 ) -> Outcome:
     """Validate and (unless refused) upsert one file. Call inside the batch's transaction.
 
     With errors and ``allow_partial=False`` nothing is written to the facts. ``period`` (year, month)
     refuses rows outside that month. Rows in a closed month (``MonthLock``) are always refused.
+    ``write=False`` only names the errors (the caller found others before: nothing may be written).
+    Errors name the file's lines (``source.file_line``).
     """
     dialect = _dialect()
     tz = time_zone or settings.TIME_ZONE
@@ -369,7 +386,7 @@ def run(
             _create_mapped_view(cursor, stage, mapped, *mapping)
             checks = _field_checks(kind, dialect, positions, typed_fields, date_format)
             notify("writing", total)
-            if not _first_row_exists(cursor, kind, mapped, source_name):
+            if write and not _first_row_exists(cursor, kind, mapped, source_name):
                 if sessions:
                     scratch += [sessions.table("rows", i) for i in range(len(parts))]
                     rows = _clean_parts(cursor, sessions, len(parts), mapping, checks, tz, period)
@@ -397,13 +414,10 @@ def run(
             cursor.execute(f"SELECT count(DISTINCT line) FROM {errs}")
             outcome.rejected = cursor.fetchone()[0]
             cursor.execute(
-                f"SELECT line, col, val, reason FROM {errs} ORDER BY line, col LIMIT {MAX_STORED_ERRORS}"
+                f"SELECT line, col, val, reason, ref FROM {errs} ORDER BY line, col LIMIT {MAX_STORED_ERRORS}"
             )
-            outcome.errors = [
-                {"line": line, "column": col, "value": val, "reason": reason}
-                for line, col, val, reason in cursor.fetchall()
-            ]
-            if outcome.rejected and not allow_partial:
+            outcome.errors = _errors_of(source, cursor.fetchall())
+            if not write or (outcome.rejected and not allow_partial):
                 return outcome
             notify("writing", total)
             _upsert(cursor, kind, dialect, typed, errs, existing, source_name, batch_id, outcome)
@@ -417,6 +431,24 @@ def run(
             finally:
                 if sessions:
                     sessions.close()
+
+
+def _errors_of(source: Source, found) -> list[dict]:
+    """The error rows as the report keeps them, by the file's lines, in their order."""
+    errors = []
+    for line, col, val, reason, ref in found:
+        if ref is not None:
+            reason = f"{reason} {source.file_line(ref)}"
+        errors.append(
+            {"line": source.file_line(line), "column": col, "value": echo(val), "reason": reason}
+        )
+    return sorted(errors, key=lambda e: (e["line"], e["column"]))
+
+
+def echo(value, limit: int = MAX_ECHO) -> str:
+    """A value quoted back in an error, cut to a length a report can show (a cell may hold a page)."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _parts(dialect, source: Source) -> list[parallel.Part] | None:
@@ -707,6 +739,8 @@ def _field_checks(
                         f"CASE WHEN {dialect.is_int(v)} THEN {dialect.to_int(v)} > {f.maximum} ELSE {dialect.false()} END",
                     )
                 )
+        elif f.kind == "key":
+            checks.append((v, "not a key", f"{v} <> '' AND NOT {dialect.is_key(v)}"))
         elif f.kind == "decimal":
             checks.append(
                 (
@@ -786,7 +820,7 @@ def _lookups(
         for f in kind.fields
         if f.kind == "agent"
     ]
-    if kind.code == "calls" and Queue.objects.exists():
+    if _has_queue(kind) and Queue.objects.exists():
         lookups.append(("queue", f"SELECT code FROM {queues or Queue._meta.db_table}",
                         "unknown queue: not among the queues set up in the administration"))  # fmt: skip
     return lookups
@@ -819,6 +853,11 @@ def _clean_rows(kind, dialect, mapped, checks, tz, typed_fields) -> str:
     )
 
 
+def _has_queue(kind: FactKind) -> bool:
+    """Calls and ring attempts name a queue: once HR has listed the queues, it must be one of them."""
+    return any(f.name == "queue" for f in kind.fields)
+
+
 def _agent_field(kind: FactKind) -> str:
     return next((f.name for f in kind.fields if f.kind == "agent"), "")
 
@@ -826,7 +865,7 @@ def _agent_field(kind: FactKind) -> str:
 def _looked_up(kind: FactKind) -> list[str]:
     """The fields that may be checked against our own tables (see ``_lookups``)."""
     return [f.name for f in kind.fields if f.kind == "agent"] + (
-        ["queue"] if kind.code == "calls" else []
+        ["queue"] if _has_queue(kind) else []
     )
 
 
@@ -942,25 +981,28 @@ def _find_bad_lines(
             f"INSERT INTO {bad} SELECT m.line FROM {mapped} m WHERE m.{column} <> '' AND m.{column} NOT IN ({known})"
         )
     cursor.execute(f"INSERT INTO {bad} SELECT m.line FROM {mapped} m WHERE {duplicate}")
-    cursor.execute(f"CREATE TEMP TABLE {errs} (line bigint, col text, val text, reason text)")
+    # ref: the line another one refers to (a duplicate's first), as a file line only Python knows.
+    cursor.execute(
+        f"CREATE TEMP TABLE {errs} (line bigint, col text, val text, reason text, ref bigint)"
+    )
     cursor.execute(f"SELECT count(*) FROM {bad}")
     if cursor.fetchone()[0] == 0:
         return
     suspects = f"m.line IN (SELECT line FROM {bad})"
     for column, reason, sql in checks:
         cursor.execute(
-            f"INSERT INTO {errs} SELECT m.line, %s, m.{column}, %s FROM {mapped} m WHERE {suspects} AND ({sql})",
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT m.line, %s, m.{column}, %s FROM {mapped} m WHERE {suspects} AND ({sql})",
             [column, reason],
         )
     for column, known, reason in lookups:
         cursor.execute(
-            f"INSERT INTO {errs} SELECT m.line, %s, m.{column}, %s FROM {mapped} m WHERE {suspects} "
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT m.line, %s, m.{column}, %s FROM {mapped} m WHERE {suspects} "
             f"AND m.{column} <> '' AND m.{column} NOT IN ({known})",
             [column, reason],
         )
     first_key = kind.key[0]
     cursor.execute(
-        f"INSERT INTO {errs} SELECT d.line, %s, d.k, 'duplicate, first seen on line ' || CAST(d.first AS text) "
+        f"INSERT INTO {errs} (line, col, val, reason, ref) SELECT d.line, %s, d.k, 'duplicate, first seen on line', d.first "
         f"FROM (SELECT line, {first_key} AS k, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY line) AS n, "
         f"MIN(line) OVER (PARTITION BY {key}) AS first FROM {mapped}) d WHERE d.n > 1",
         [first_key],
@@ -980,6 +1022,8 @@ def _typed_expr(f, dialect, tz, typed_fields=frozenset()) -> str:
         return (
             f"CASE WHEN {v} = '' THEN {empty} WHEN {dialect.is_int(v)} THEN {dialect.to_int(v)} END"
         )
+    if f.kind == "key":
+        return f"CASE WHEN {dialect.is_key(v)} THEN {dialect.to_key(v)} END"
     if f.kind == "decimal":
         return f"CASE WHEN {dialect.is_decimal(v)} THEN {dialect.to_decimal(v)} END"
     if f.kind == "bool":
@@ -1018,7 +1062,7 @@ def _row_checks(cursor, kind, typed, bad, errs, tz, period) -> None:
     """Rules across the fields of a row, and the months: closed ones always, the batch's own if given."""
     for check in kind.checks:
         cursor.execute(
-            f"INSERT INTO {errs} SELECT t.line, %s, '', %s FROM {typed} t WHERE {check.sql}",
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t WHERE {check.sql}",
             [check.column, check.reason],
         )
     period_field = kind.field(kind.period_field)
@@ -1031,7 +1075,7 @@ def _row_checks(cursor, kind, typed, bad, errs, tz, period) -> None:
     for lock in MonthLock.objects.all():
         start, end = bounds(lock.year, lock.month)
         cursor.execute(
-            f"INSERT INTO {errs} SELECT t.line, %s, '', %s FROM {typed} t WHERE t.{column} >= %s AND t.{column} < %s",
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t WHERE t.{column} >= %s AND t.{column} < %s",
             [
                 period_field.name,
                 f"the month {lock} is closed: corrections go into the next open month",
@@ -1042,7 +1086,7 @@ def _row_checks(cursor, kind, typed, bad, errs, tz, period) -> None:
     if period is not None:
         start, end = bounds(*period)
         cursor.execute(
-            f"INSERT INTO {errs} SELECT t.line, %s, '', %s FROM {typed} t WHERE t.{column} < %s OR t.{column} >= %s",
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t WHERE t.{column} < %s OR t.{column} >= %s",
             [
                 period_field.name,
                 f"outside the month {period[0]}-{period[1]:02d} chosen for this import",
