@@ -1,7 +1,8 @@
-"""Reads for the import pages."""
+"""Reads for the import pages, and the period the queues' figures are asked for."""
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import islice
 
 from django.db.models import QuerySet
@@ -73,3 +74,25 @@ def upload_preview(
         "encoding": source.encoding,
         "note": "",
     }
+
+
+def queue_period(
+    *, month: str | None = None, start: dt.date | None = None, end: dt.date | None = None, now
+) -> tuple[dt.datetime, dt.datetime]:
+    """The instants of a period asked for by a month (``YYYY-MM``) or by days (both included), on the
+    center's calendar; this month so far when neither is given."""
+    from django.utils import timezone
+
+    from calls.months import center_tz, month_bounds
+
+    tz = center_tz()
+    if month:
+        year, number = (int(part) for part in month.split("-"))
+        return month_bounds(year, number)
+    if start and end:
+        following = end + dt.timedelta(days=1)
+        return dt.datetime.combine(start, dt.time(), tz), dt.datetime.combine(
+            following, dt.time(), tz
+        )
+    local = timezone.localtime(now, tz)
+    return month_bounds(local.year, local.month)[0], now

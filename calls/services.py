@@ -273,7 +273,8 @@ def queue_log_import(
         )
     except FileError as exc:
         _refuse(first_batch(), str(exc))
-    has_calls = bool(parsed.finished or parsed.open_legs or parsed.closed_stored or parsed.errors)
+    left_open = any(leg.touched for leg in parsed.open_legs)
+    has_calls = bool(parsed.finished or left_open or parsed.closed_stored or parsed.errors)
     if not (has_calls or parsed.rings or parsed.worktime):
         _refuse(
             first_batch(),
@@ -388,12 +389,20 @@ def legs_keep(parsed, *, batch: ImportBatch, source: str) -> list[str]:
         snapshots.append(QueueLogLeg(source=source, callid=leg.callid, queue=leg.queue,
                                      entered_at=leg.entered, state=leg.stored, closed_at=closed.closed_at,
                                      filename=closed.where.file, line=closed.where.line, batch=batch))  # fmt: skip
+    imported = _call_ids_taken(source, touched)
     for leg in touched:
         before = latest.get(leg.key)
         if before is not None and before.closed_at is not None:
             notes.append(f"{leg.opened.said(parsed.filename)}: call {leg.callid} in {leg.queue}, open at "
                          f"the end of this file, was finished by a later file ({before.filename}): "
                          "kept as that file finished it")  # fmt: skip
+            continue
+        if any(
+            imported.get(name) == (leg.queue, leg.entered)
+            for name in queue_log.name_candidates(leg)
+        ):  # a later file imported before this one, which began mid-call
+            notes.append(f"{leg.opened.said(parsed.filename)}: call {leg.callid} in {leg.queue}, open at "
+                         "the end of this file, was imported finished from another file: kept as it is")  # fmt: skip
             continue
         state = leg.state()
         if before is not None and before.state == state:
@@ -408,11 +417,14 @@ def legs_keep(parsed, *, batch: ImportBatch, source: str) -> list[str]:
 def _call_ids_taken(source: str, legs) -> dict[str, tuple[str, dt.datetime]]:
     """The ids the legs could take that the source already has, with the queue and entry of the call
     that has each (``queue_log.leg_names``)."""
+    from django.db import connection
+
     wanted = sorted({name for leg in legs for name in queue_log.name_candidates(leg)})
     taken = {}
-    for offset in range(0, len(wanted), 500):
+    size = min(5000, (connection.features.max_query_params or 5000) - 10)
+    for offset in range(0, len(wanted), size):
         rows = Call.objects.filter(
-            source=source, external_id__in=wanted[offset : offset + 500]
+            source=source, external_id__in=wanted[offset : offset + size]
         ).values_list("external_id", "queue", "started_at")
         taken.update({external_id: (queue, started) for external_id, queue, started in rows})
     return taken
@@ -439,10 +451,13 @@ def upload_accept(
     queue_log: bool,
     created_by,
 ) -> ImportBatch:
-    """Keep an uploaded file with a waiting batch, and have a worker import it after commit."""
+    """Keep an uploaded file with a waiting batch, and have a worker import it after commit. A file of
+    calls that is an Asterisk queue_log by its first lines is read as one, box ticked or not."""
     from calls.tasks import import_file  # tasks import services; import here, not at the top
 
     source_name = (mapping.source if mapping else None) or source or ""
+    if not queue_log and (mapping.kind if mapping else kind) == "calls":
+        queue_log = queue_log_sniff(uploaded)
     batch = batch_create(kind=mapping.kind if mapping else kind, filename=uploaded.name, source=source_name,
                          mapping=mapping, allow_partial=allow_partial, created_by=created_by)  # fmt: skip
     batch.queue_log = queue_log

@@ -95,6 +95,19 @@ def test_a_queue_log_through_the_page(hr, people, django_capture_on_commit_callb
     assert ImportBatch.objects.filter(kind="worktime", status="applied").exists()
 
 
+def test_a_queue_log_is_recognised_without_its_box(hr, people, django_capture_on_commit_callbacks):
+    from tests.factories import AgentFactory
+
+    AgentFactory(employee_id="1001")
+    AgentFactory(employee_id="1002")
+    with django_capture_on_commit_callbacks(execute=True):
+        hr.post("/imports/", {"file": _upload("queue_log", QUEUE_LOG), "kind": "calls", "source": "pbx",
+                              "import": "1"})  # fmt: skip
+    batch = ImportBatch.objects.filter(kind="calls").get()
+    assert batch.status == ImportBatch.Status.APPLIED and batch.queue_log
+    assert "still talking" in hr.get(f"/imports/{batch.pk}/").content.decode()
+
+
 def test_the_api_imports_and_reports(hr, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = hr.post(

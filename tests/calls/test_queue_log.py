@@ -296,6 +296,21 @@ def test_a_call_spanning_two_files_of_a_rotated_log(agents):
     assert "still" not in third.message and third.rows_created == 1
 
 
+def test_the_second_file_first_then_the_first(agents):
+    """Out of order: the second file alone begins mid-call; the first, imported after, finds those
+    calls imported and leaves nothing open behind."""
+    calls = batch_of(load(data("rotation.2.log"), "queue_log"), "calls")
+    assert (
+        calls.rows_created == 3 and "line 3: COMPLETECALLER of call 1791162010.1" in calls.message
+    )
+    talked = Call.objects.get(external_id="1791162010.1")
+    assert (talked.started_at, talked.answered_at, talked.customer_key) == (at(10), at(16), None)
+    (first,) = load(data("rotation.1.log"), "queue_log.1")
+    assert first.rows_created == 1 and "was imported finished from another file" in first.message
+    assert not QueueLogLeg.objects.exists()
+    assert Call.objects.count() == 4
+
+
 def test_rolling_back_the_second_file_opens_its_calls_again(agents):
     load(data("rotation.1.log"), "queue_log.1")
     calls = batch_of(load(data("rotation.2.log")), "calls")
