@@ -156,7 +156,7 @@ def _settle(batch: ImportBatch, allow_partial: bool) -> None:
 
 def _refuse(batch: ImportBatch, message: str) -> None:
     line = 1
-    match = re.search(r"line (\d+)", message)
+    match = re.search(r"line (\d+)", message, re.IGNORECASE)
     if match:
         line = int(match.group(1))
     batch.status = ImportBatch.Status.REJECTED
@@ -381,6 +381,12 @@ def legs_keep(parsed, *, batch: ImportBatch, source: str) -> list[str]:
         ).order_by("batch_id")
         latest.update({(r.callid, r.queue, r.entered_at): r for r in rows})
     snapshots, notes = [], []
+    too_long = [leg for leg in touched if len(leg.callid) > 100 or len(leg.queue) > 100]
+    for leg in too_long:
+        notes.append(f"{leg.opened.said(parsed.filename)}: call {engine.echo(leg.callid)} in "
+                     f"{engine.echo(leg.queue)}: an id or queue name this long cannot be kept open "
+                     "for the next file")  # fmt: skip
+    touched = [leg for leg in touched if len(leg.callid) <= 100 and len(leg.queue) <= 100]
     for closed in parsed.closed_stored:
         leg = closed.leg
         before = latest.get(leg.key)
@@ -388,7 +394,8 @@ def legs_keep(parsed, *, batch: ImportBatch, source: str) -> list[str]:
             continue  # this file ended it already, in an earlier import of it
         snapshots.append(QueueLogLeg(source=source, callid=leg.callid, queue=leg.queue,
                                      entered_at=leg.entered, state=leg.stored, closed_at=closed.closed_at,
-                                     filename=closed.where.file, line=closed.where.line, batch=batch))  # fmt: skip
+                                     filename=closed.where.file[:255], line=closed.where.line,
+                                     batch=batch))  # fmt: skip
     imported = _call_ids_taken(source, touched)
     for leg in touched:
         before = latest.get(leg.key)
@@ -408,7 +415,7 @@ def legs_keep(parsed, *, batch: ImportBatch, source: str) -> list[str]:
         if before is not None and before.state == state:
             continue
         snapshots.append(QueueLogLeg(source=source, callid=leg.callid, queue=leg.queue,
-                                     entered_at=leg.entered, state=state, filename=leg.opened.file,
+                                     entered_at=leg.entered, state=state, filename=leg.opened.file[:255],
                                      line=leg.opened.line, batch=batch))  # fmt: skip
     QueueLogLeg.objects.bulk_create(snapshots)
     return notes

@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from calls.importers.engine import echo
 from calls.importers.facts import QUEUE_LOG_CALLS, RINGS, WORKTIME
 from calls.importers.sources import FileError, RowSource
 from calls.privacy import customer_key
@@ -72,7 +73,6 @@ LOOKBACK = dt.timedelta(days=1)  # legs a file may find open from earlier files:
 _INTERFACE = re.compile(r"^(?:[A-Za-z]+/)?([^@/]+)")
 _EVENT_NAME = re.compile(r"^[A-Z][A-Z_0-9]*$")
 _FILE_LINE = re.compile(rb"^[0-9]{9,11}\|[^|\r\n]*\|[^|\r\n]*\|[^|\r\n]*\|[A-Za-z_]+")
-MAX_ECHO = 100
 
 
 def agent_name(interface: str) -> str:
@@ -97,10 +97,6 @@ def sniff(stream) -> bool:
         if {"time", "callid", "queuename", "agent", "event"} <= header:
             return True
     return any(_FILE_LINE.match(line) for line in lines)
-
-
-def _echo(value: str) -> str:
-    return value if len(value) <= MAX_ECHO else value[: MAX_ECHO - 1] + "…"
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -149,14 +145,14 @@ def _file_events(lines: Iterable[str], errors: list[LineError], skipped: list[in
             skipped.append(number)  # another system's line in the same log
             continue
         if len(parts) < len(HEADER):
-            errors.append(LineError(number, HEADER[len(parts)], _echo(text),
+            errors.append(LineError(number, HEADER[len(parts)], echo(text),
                                     f"cut short: a queue event has at least {len(HEADER)} fields "
                                     f"(time|callid|queue|agent|event), this line {len(parts)}"))  # fmt: skip
             continue
         try:
             moment = dt.datetime.fromtimestamp(int(parts[0]), tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
-            errors.append(LineError(number, "time", _echo(parts[0]), "not a Unix time"))
+            errors.append(LineError(number, "time", echo(parts[0]), "not a Unix time"))
             continue
         event = _event(moment, parts[1:], number, errors)
         if event is not None:
@@ -167,7 +163,7 @@ def _event(moment, fields: list[str], number: int, errors: list[LineError]) -> E
     callid, queue, agent, name, *data = fields
     name = name.strip().upper()
     if not _EVENT_NAME.match(name):
-        errors.append(LineError(number, "event", _echo(name), "not an event name"))
+        errors.append(LineError(number, "event", echo(name), "not an event name"))
         return None
     return Event(moment, callid.strip(), queue.strip(), agent_name(agent), name,
                  tuple(d.strip() for d in data), number)  # fmt: skip
@@ -177,7 +173,11 @@ def _table_events(text: io.TextIOBase, tz, errors: list[LineError], skipped: lis
     """The table export, in the order of its times (a database export may come in any order)."""
     reader = csv.DictReader(text)
     needed = {"time", "callid", "queuename", "agent", "event"}
-    names = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise FileError(f"Line 1: not readable as CSV ({exc}).") from None
+    names = {(name or "").strip().lower(): name for name in header}
     if not needed <= set(names):
         raise FileError(
             f"Line 1: a queue_log table export needs the columns {', '.join(sorted(needed))}."
@@ -186,28 +186,36 @@ def _table_events(text: io.TextIOBase, tz, errors: list[LineError], skipped: lis
         (c for c in names if re.fullmatch(r"data[0-9]+", c)), key=lambda c: int(c[4:])
     )
     events = []
-    for row in reader:
-        number = reader.line_num
-        value = (row.get(names["time"]) or "").strip()
-        try:
-            moment = dt.datetime.fromisoformat(value.replace("/", "-"))
-        except ValueError:
-            errors.append(LineError(number, "time", _echo(value), "not a date and time"))
-            continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=tz)
-        if data_columns:
-            # data1 … data5 as Asterisk's realtime queue_log writes them; the fields beyond the fifth
-            # are in data5, joined by "|": joined again and split, every field is at its place.
-            data = "|".join(row.get(names[c]) or "" for c in data_columns).split("|")
-        else:
-            data = (row.get(names.get("data", "")) or "").split("|")
-        fields = [row.get(names[c]) or "" for c in ("callid", "queuename", "agent", "event")]
-        event = _event(moment, [*fields, *data], number, errors)
-        if event is not None:
-            events.append(event)
+    try:
+        for row in reader:
+            _table_row(reader, row, names, data_columns, tz, errors, events)
+    except csv.Error as exc:
+        raise FileError(f"Line {reader.reader.line_num}: not readable as CSV ({exc}).") from None
     events.sort(key=lambda e: (e.at, e.line))
     return iter(events)
+
+
+def _table_row(reader, row, names, data_columns, tz, errors: list[LineError], events: list) -> None:
+    """One row of the table export as an event (or an error naming its line)."""
+    number = reader.line_num
+    value = (row.get(names["time"]) or "").strip()
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("/", "-"))
+    except ValueError:
+        errors.append(LineError(number, "time", echo(value), "not a date and time"))
+        return
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    if data_columns:
+        # data1 … data5 as Asterisk's realtime queue_log writes them; the fields beyond the fifth are
+        # in data5, joined by "|": joined again and split, every field is at its place.
+        data = "|".join(row.get(names[c]) or "" for c in data_columns).split("|")
+    else:
+        data = (row.get(names.get("data", "")) or "").split("|")
+    fields = [row.get(names[c]) or "" for c in ("callid", "queuename", "agent", "event")]
+    event = _event(moment, [*fields, *data], number, errors)
+    if event is not None:
+        events.append(event)
 
 
 def read_events(stream, filename: str, *, tz_name: str) -> _Read:
@@ -265,9 +273,8 @@ class Leg:
     wait: int = 0
     talk: int = 0
     transfers: int = 0
-    mid_call: bool = (
-        False  # the file started after its ENTERQUEUE: what it has, it has from later lines
-    )
+    # the file began after its ENTERQUEUE: what it has, it has from later lines
+    mid_call: bool = False
     outcome: str = ""
     ended_by: str = ""
     stored: dict | None = None  # the state the store gave it when this import began
@@ -334,13 +341,11 @@ def _seconds(event: Event, index: int, name: str, errors: list[LineError]) -> in
         return None
     value = event.data[index]
     if not value.isdigit():
-        errors.append(LineError(event.line, column, _echo(value), "not a whole number"))
+        errors.append(LineError(event.line, column, echo(value), "not a whole number"))
         return None
     number = int(value)
     if number > 10**9:
-        errors.append(
-            LineError(event.line, column, _echo(value), "too large for a time in seconds")
-        )
+        errors.append(LineError(event.line, column, echo(value), "too large for a time in seconds"))
         return None
     return number
 
@@ -353,16 +358,18 @@ class _Folder:
         self.read = read
         self.restore = restore
         self.tz = center_tz
-        self.calls: dict[str, dict[str, Leg]] = {}  # callid → queue → the open leg
-        self.alias: dict[
-            str, str
-        ] = {}  # a consultation call's id → the id of the call it transferred
+        # callid → queue → the open leg
+        self.calls: dict[str, dict[str, Leg]] = {}
+        # a consultation call's id → the id of the call it transferred (FreePBX)
+        self.alias: dict[str, str] = {}
+        # Legs ended because their call entered another queue with no end event logged (FreePBX may
+        # not log transfers, FreePBX/issue-tracker#124): their end event may still come, late.
+        self.moved_on: dict[tuple[str, str], Leg] = {}
         self.ring_ids: set[str] = set()
         self.logged_in: dict[str, dt.datetime] = {}
         self.paused: dict[str, dt.datetime] = {}
-        self.work: dict[
-            tuple[str, dt.date], list
-        ] = {}  # (agent, day) → [logged-in s, paused s, line]
+        # (agent, day) → [logged-in s, paused s, the line of the last event that added to it]
+        self.work: dict[tuple[str, dt.date], list] = {}
 
     def where(self, event: Event) -> Where:
         return Where(self.p.filename, event.line)
@@ -427,10 +434,9 @@ class _Folder:
                 self.p.first_event = event.at
                 self._restore(event.at)
             self.p.events += 1
+            # Other events (RINGCANCELED, QUEUESTART, DID, …) say nothing this importer keeps.
             handler = handlers.get(event.name)
-            if (
-                handler is not None
-            ):  # other events (RINGCANCELED, QUEUESTART, …) say nothing we keep
+            if handler is not None:
                 handler(event, errors)
 
     def on_enterqueue(self, event: Event, errors) -> None:
@@ -442,6 +448,7 @@ class _Folder:
             return
         for earlier in list(self.calls.get(event.callid, {}).values()):
             # Still in another queue (or again in this one) with no end event: the call moved on.
+            self.moved_on[(earlier.callid, earlier.queue)] = earlier
             if earlier.answered is not None:
                 earlier.transfers += 1
                 earlier.talk = max(0, int((event.at - earlier.answered).total_seconds()))
@@ -469,6 +476,16 @@ class _Folder:
             return
         leg.agent, leg.answered, leg.wait, leg.touched = event.member, event.at, hold, True
 
+    def _late(self, event: Event) -> bool:
+        """The end event of a leg already ended when its call moved to another queue: noted, and the
+        leg left as it was (its talk counted until the call moved: the rest is the next agent's)."""
+        leg = self.moved_on.pop((event.callid, event.queue), None)
+        if leg is None or self.leg(event.callid, event.queue) is not None:
+            return False
+        self.p.note(self.where(event), f"{event.name} of call {event.callid} in {event.queue}, after the "
+                    "call had entered another queue: that leg ended when it did")  # fmt: skip
+        return True
+
     def _answered_leg(self, event: Event, hold: int, talk: int) -> Leg:
         """The leg an end of a conversation ends, made from the line when the file began after its
         CONNECT (the line gives the hold and talk time: everything but the caller's number)."""
@@ -483,7 +500,7 @@ class _Folder:
 
     def on_complete(self, event: Event, errors) -> None:
         hold, talk = _seconds(event, 0, "holdtime", errors), _seconds(event, 1, "calltime", errors)
-        if hold is None or talk is None:
+        if hold is None or talk is None or self._late(event):
             return
         leg = self._answered_leg(event, hold, talk)
         self.end(leg, event, ended_by=COMPLETE_EVENTS[event.name])
@@ -492,7 +509,7 @@ class _Folder:
         first = 3 if event.name == "ATTENDEDTRANSFER" and event.data[:1] == ("LINK",) else 2
         hold = _seconds(event, first, "holdtime", errors)
         talk = _seconds(event, first + 1, "calltime", errors)
-        if hold is None or talk is None:
+        if hold is None or talk is None or self._late(event):
             return
         if self.leg(event.callid, event.queue) is None and event.name == "ATTENDEDTRANSFER":
             if self._transfer_of_another_call(event, talk, hold):
@@ -543,7 +560,7 @@ class _Folder:
     def on_exit(self, event: Event, errors) -> None:
         outcome, ended_by, position = EXIT_EVENTS[event.name]
         wait = _seconds(event, position, "waittime", errors)
-        if wait is None:
+        if wait is None or self._late(event):
             return
         leg = self.leg(event.callid, event.queue)
         if leg is None:

@@ -225,6 +225,32 @@ def test_a_call_through_two_queues_is_a_leg_in_each(db):
     assert (calls.rows_created, calls.rows_unchanged) == (0, 2)
 
 
+def test_a_transfer_the_log_does_not_show_ends_the_leg_when_the_call_enters_the_next_queue(db):
+    """FreePBX may log no transfer at all (FreePBX/issue-tracker#124): the first agent's COMPLETE comes
+    when the whole call ends, with the second agent's talk in it. The leg ends when the call entered the
+    next queue; the late COMPLETE is noted, not a second leg."""
+    first, second = AgentFactory(employee_id="1001"), AgentFactory(employee_id="1003")
+    text = log(
+        (0, "k1|support|NONE|ENTERQUEUE||13800000031|1"),
+        (5, "k1|support|PJSIP/1001|CONNECT|5|k2|2"),
+        (65, "k1|billing|NONE|ENTERQUEUE||13800000031|1"),
+        (70, "k1|billing|PJSIP/1003|CONNECT|5|k3|2"),
+        (370, "k1|billing|PJSIP/1003|COMPLETECALLER|5|300|1"),
+        (371, "k1|support|PJSIP/1001|COMPLETECALLER|5|366|1"),
+    )
+    (calls,) = load(text)
+    rows = {c.external_id: (c.agent, c.talk_seconds, c.transfers) for c in Call.objects.all()}
+    assert rows == {"k1": (first, 60, 1), "k1@billing": (second, 300, 0)}
+    assert (
+        "line 3: call k1 enters billing while its leg in support (line 1) had no end event"
+        in calls.message
+    )
+    assert (
+        "line 6: COMPLETECALLER of call k1 in support, after the call had entered another queue"
+        in calls.message
+    )
+
+
 @pytest.mark.parametrize(
     ("method", "talk"),
     [
@@ -469,6 +495,17 @@ def test_a_table_export_without_its_columns_is_refused(db):
         queue_log_import(
             stream=io.BytesIO(b"time,callid,event\n1,2,3\n"), filename="q.csv", source="pbx"
         )
+
+
+def test_a_table_export_csv_cannot_read_is_refused_with_its_line(db):
+    text = (
+        "time,callid,queuename,agent,event,data1\n"
+        + "2026-10-05 09:00:00,t1,support,NONE,ENTERQUEUE,"
+    )
+    text += '"' + "x" * 200_000 + '"\n'
+    with pytest.raises(ImportRefused, match="Line 2: not readable as CSV") as refused:
+        load(text, "queue_log.csv")
+    assert refused.value.batch.errors[0]["line"] == 2
 
 
 def test_a_log_of_member_events_only_imports_work_time(agents):

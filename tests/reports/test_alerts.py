@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from calls.models import Call
+from calls.models import Call, RingAttempt
 from calls.roles import LEAD
 from incentives.models import Group
 from incentives.services import agent_place
@@ -369,6 +369,26 @@ def test_who_is_not_alerted_for_no_effective_call(people):
     )  # 50 min ago for 15 min: ended before
     assert services.alerts_evaluate(now=NOW) == 2
     assert set(Alert.objects.values_list("subject_id", flat=True)) == {people.agent_a.pk, b2.pk}
+
+
+def test_an_agent_who_lets_every_call_ring_is_on_the_floor_and_alerted(people):
+    """Rings left unanswered (queue_log RINGNOANSWER) are no calls of the agent's, but the ACD rings only
+    members on the floor: before the window and in it, with no effective call, A1 is alerted; B1, rung
+    only before the window, is not."""
+    AlertRule.objects.exclude(kind="idle").update(active=False)
+    batch = BatchFactory()
+    RingAttempt.objects.bulk_create(
+        RingAttempt(source="pbx", external_id=f"r{n}", agent=agent, queue="support", rang_at=moment,
+                    ring_ms=15000, batch=batch)
+        for n, (agent, moment) in enumerate(
+            [(people.agent_a, m) for m in _minutes_ago(45, 20, 10)]
+            + [(people.agent_b, m) for m in _minutes_ago(45)]
+        )
+    )  # fmt: skip
+    assert not Call.objects.exists()
+    assert services.alerts_evaluate(now=NOW) == 1
+    alert = Alert.objects.get()
+    assert (alert.subject_id, alert.denominator) == (people.agent_a.pk, 2)
 
 
 def test_the_rule_takes_the_effective_call_and_the_volume_from_its_own_settings(people):
