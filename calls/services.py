@@ -329,7 +329,10 @@ def _queue_log_calls(parsed, reader, batch: ImportBatch, common: dict) -> Import
             exc.batch.save()  # its refusal was undone with the transaction
         raise
     if parsed.skipped_lines:
-        notes.append(f"{parsed.skipped_lines} lines were not queue events and were skipped.")
+        shown = ", ".join(str(line) for line in parsed.skipped)
+        more = " …" if parsed.skipped_lines > len(parsed.skipped) else ""
+        notes.append(f"{parsed.skipped_lines} lines were not queue events and were skipped: line "
+                     f"{shown}{more}.")  # fmt: skip
     if len(notes) > queue_log.MAX_NOTES:
         notes = [
             *notes[: queue_log.MAX_NOTES],

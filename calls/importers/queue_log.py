@@ -322,6 +322,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     skipped_lines: int = 0
+    skipped: list[int] = field(default_factory=list)  # the first of those lines
     events: int = 0
     first_event: dt.datetime | None = None
 
@@ -628,6 +629,7 @@ class _Folder:
     def finish(self) -> None:
         self.p.errors = [e._asdict() for e in self.read.errors]
         self.p.skipped_lines = len(self.read.skipped)
+        self.p.skipped = self.read.skipped[:10]
         for legs in self.calls.values():
             for leg in legs.values():
                 self.p.open_legs.append(leg)

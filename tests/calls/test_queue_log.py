@@ -118,7 +118,7 @@ def test_calls_ring_attempts_and_work_time_from_a_queue_log_file(agents):
     # The open call is kept for the next file, and the note names its line; the kernel line is skipped.
     assert not Call.objects.filter(external_id="1760.9").exists()
     assert "line 15: call 1760.9 was still talking with 1001 in support" in calls.message
-    assert "1 lines were not queue events and were skipped." in calls.message
+    assert "1 lines were not queue events and were skipped: line 19." in calls.message
     assert QueueLogLeg.objects.get().callid == "1760.9"
     # Work time: both logged in for an hour; 1002 paused ten minutes.
     rows = {
