@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from calls.models import Call, ColumnMapping, ImportBatch, MonthLock, Queue
+from calls.models import (
+    Call,
+    ColumnMapping,
+    ImportBatch,
+    MonthLock,
+    Queue,
+    QueueLogLeg,
+    RingAttempt,
+)
 
 
 @admin.register(ImportBatch)
@@ -67,3 +75,40 @@ class MonthLockAdmin(admin.ModelAdmin):
 class QueueAdmin(admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
+
+
+@admin.register(RingAttempt)
+class RingAttemptAdmin(admin.ModelAdmin):
+    """Rings without answer, as imported (queue_log RINGNOANSWER); a rollback of their batch undoes them."""
+
+    list_display = ["external_id", "source", "agent", "queue", "rang_at", "ring_ms"]
+    list_filter = ["source", "queue"]
+    search_fields = ["external_id", "call_ref", "agent__employee_id"]
+    raw_id_fields = ["agent", "batch"]
+    date_hierarchy = "rang_at"
+
+
+@admin.register(QueueLogLeg)
+class QueueLogLegAdmin(admin.ModelAdmin):
+    """What each queue_log import left open (or finished of what an earlier one left): written by the
+    imports, shown here, never edited."""
+
+    list_display = [
+        "callid",
+        "queue",
+        "source",
+        "entered_at",
+        "closed_at",
+        "filename",
+        "line",
+        "batch",
+    ]
+    list_filter = ["source"]
+    search_fields = ["callid"]
+    readonly_fields = [field.name for field in QueueLogLeg._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,16 +1,23 @@
-"""The import API (HR): upload a file, follow its batch, roll it back."""
+"""The import API (HR): upload a file, follow its batch, roll it back; the queues' figures (HR, leads)."""
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calls import services
+from calls import selectors, services
+from calls.metrics import queue_figures
 from calls.models import ImportBatch
-from calls.roles import HR
-from calls.serializers import ImportBatchSerializer, ImportRequestSerializer
+from calls.roles import HR, LEAD
+from calls.serializers import (
+    ImportBatchSerializer,
+    ImportRequestSerializer,
+    QueueFiguresQuerySerializer,
+    QueueFiguresSerializer,
+)
 
 
 class ImportCreateApi(APIView):
@@ -51,3 +58,30 @@ class ImportRollbackApi(APIView):
         except services.RollbackRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(ImportBatchSerializer(batch).data)
+
+
+class QueueFiguresApi(APIView):
+    """Each queue's figures over a period: offered calls (those that joined it), answered, abandoned
+    (offered, answered by nobody), refused (could not join), ASA, service level, answer and
+    abandonment rates, rings without answer on its agents. Not an agent's data: HR and leads."""
+
+    allowed_roles = {HR, LEAD}
+
+    @extend_schema(parameters=[QueueFiguresQuerySerializer], responses={200: dict})
+    def get(self, request):
+        asked = QueueFiguresQuerySerializer(data=request.query_params)
+        asked.is_valid(raise_exception=True)
+        d = asked.validated_data
+        start, end = selectors.queue_period(month=d.get("month"), start=d.get("start"),
+                                            end=d.get("end"), now=timezone.now())  # fmt: skip
+        figures = queue_figures(start=start, end=end, queue=d["queue"],
+                                answer_within_seconds=d["answer_within_seconds"],
+                                short_abandon_seconds=d["short_abandon_seconds"])  # fmt: skip
+        rows = [dict(f._asdict(), answer_rate=f.answer_rate, abandon_rate=f.abandon_rate, asa=f.asa,
+                     service_level=f.service_level) for f in figures]  # fmt: skip
+        return Response({
+            "start": start.isoformat(), "end": end.isoformat(),
+            "answer_within_seconds": d["answer_within_seconds"],
+            "short_abandon_seconds": d["short_abandon_seconds"],
+            "queues": QueueFiguresSerializer(rows, many=True).data,
+        })  # fmt: skip

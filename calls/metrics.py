@@ -38,22 +38,27 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import get_language
 
-from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
+from calls.models import Call, Conversion, QaAssessment, Queue, RingAttempt, Survey, WorkTime
 from calls.months import center_tz, local_day, month_bounds, shift_month
 
 VALUE_PLACES = Decimal("0.0001")
 UP, DOWN = "up", "down"
+PERCENT, ONE = Decimal(100), Decimal(1)
 
 
 @dataclass(frozen=True)
 class Param:
+    """A parameter HR sets on a plan metric: a whole number in a range (``kind="number"``), or the code
+    of a queue (``kind="queue"``: empty for every queue; once HR has listed the queues, one of them)."""
+
     code: str
     name_en: str
     name_zh: str
-    default: int
-    minimum: int
-    maximum: int
+    default: int | str
+    minimum: int | None
+    maximum: int | None
     unit: str
+    kind: str = "number"
 
 
 # Ratio and MetricValue are tuples: a month's computation makes one of each per agent and metric,
@@ -105,6 +110,9 @@ class MetricDefinition:
     maximum: Decimal | None
     definition_en: str
     params: tuple[Param, ...] = field(default=())
+    # The value is a queue's, the same for every agent it is given to: a roll-up (a team) keeps it
+    # rather than adding the agents' counts, which would count the queue's calls once per agent.
+    shared: bool = False
 
     @property
     def aggregate(self) -> Aggregate | None:
@@ -115,8 +123,13 @@ class MetricDefinition:
     def name(self) -> str:
         return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
 
-    def param_values(self, given: Mapping[str, int] | None = None) -> dict[str, int]:
-        """The parameters with the field's defaults filled in; unknown or out-of-range ones refused."""
+    def param_values(
+        self, given: Mapping[str, int | str] | None = None, *, known_queue: bool = True
+    ) -> dict[str, int | str]:
+        """The parameters with the field's defaults filled in; unknown or out-of-range ones refused.
+        A queue must be one HR has listed (when HR has listed any): checked when a plan or a rule is
+        saved; ``known_queue=False`` skips that look-up when a metric is computed (a queue that has
+        gone has no calls: no data)."""
         given = dict(given or {})
         unknown = set(given) - {param.code for param in self.params}
         if unknown:
@@ -124,6 +137,9 @@ class MetricDefinition:
         values = {}
         for param in self.params:
             value = given.get(param.code, param.default)
+            if param.kind == "queue":
+                values[param.code] = _queue_code(self.code, value, known_queue)
+                continue
             if (
                 isinstance(value, bool)
                 or not isinstance(value, int)
@@ -135,6 +151,17 @@ class MetricDefinition:
                 )
             values[param.code] = value
         return values
+
+
+def _queue_code(metric_code: str, value, known: bool) -> str:
+    if not isinstance(value, str) or len(value.strip()) > 100:
+        raise ValueError(
+            f"{metric_code}: queue must be a queue's code (at most 100 characters), got {value!r}"
+        )
+    value = value.strip()
+    if known and value and Queue.objects.exists() and not Queue.objects.filter(code=value).exists():
+        raise ValueError(f"{metric_code}: no queue has the code {value!r}")
+    return value
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -273,15 +300,22 @@ def effective_call(p: Mapping[str, int]) -> Q:
 # parameters → (numerator, denominator); the others are functions that query as they need.
 
 
+def _in_queue(p: Mapping[str, Any], condition: Q | None = None) -> Q | None:
+    """``condition`` on the calls of the parameters' queue (all calls when it names none)."""
+    if not p.get("queue"):
+        return condition
+    return Q(queue=p["queue"]) if condition is None else condition & Q(queue=p["queue"])
+
+
 @_over(_calls)
 def _answer_rate(p):
-    return Rows(ANSWERED), Rows()
+    return Rows(_in_queue(p, ANSWERED)), Rows(_in_queue(p))
 
 
 @_over(_calls)
 def _asa(p):
     # Speed of answer is a queue measure: inbound calls only (an outbound wait is the customer's ring).
-    answered = INBOUND & ANSWERED & WAIT_KNOWN
+    answered = _in_queue(p, INBOUND & ANSWERED & WAIT_KNOWN)
     return Sum("wait_seconds", filter=answered), Rows(answered)
 
 
@@ -289,14 +323,29 @@ def _asa(p):
 def _service_level(p):
     within = INBOUND & ANSWERED & Q(wait_seconds__lte=p["answer_within_seconds"])
     # An answered call of unknown wait cannot be said to be within or beyond: it counts in neither.
-    return Rows(within), Rows(INBOUND & (UNANSWERED | WAIT_KNOWN))
+    return Rows(_in_queue(p, within)), Rows(_in_queue(p, INBOUND & (UNANSWERED | WAIT_KNOWN)))
 
 
 @_over(_calls)
 def _abandon_rate(p):
     # A short abandon is left out on evidence: an abandon of unknown wait counts.
     short = UNANSWERED & Q(wait_seconds__lt=p["short_abandon_seconds"])
-    return Rows(INBOUND & UNANSWERED & ~short), Rows(INBOUND & ~short)
+    return Rows(_in_queue(p, INBOUND & UNANSWERED & ~short)), Rows(_in_queue(p, INBOUND & ~short))
+
+
+def _ring_no_answer_rate(ids, start, end, p):
+    """Rings without answer ÷ times the agent was rung (those rings and the calls the agent answered):
+    of the queue's offers to the agent, the share left ringing. Two grouped queries."""
+    rings = _of_agents(RingAttempt.objects.filter(rang_at__gte=start, rang_at__lt=end), ids)
+    if p.get("queue"):
+        rings = rings.filter(queue=p["queue"])
+    rung = dict(rings.values("agent_id").annotate(n=Rows()).values_list("agent_id", "n"))
+    answered = _calls(ids, start, end).filter(_in_queue(p, ANSWERED))
+    taken = dict(answered.values("agent_id").annotate(n=Rows()).values_list("agent_id", "n"))
+    return {
+        agent: Ratio(Decimal(rung.get(agent, 0)), Decimal(rung.get(agent, 0) + taken.get(agent, 0)))
+        for agent in rung.keys() | taken.keys()
+    }
 
 
 @_over(_calls)
@@ -449,31 +498,165 @@ def _qa_score(p):
     return Sum("score"), Rows()
 
 
+# --- per queue ------------------------------------------------------------------------------------
+
+REFUSED = Q(outcome=Call.Outcome.REFUSED)
+OFFERED = INBOUND & ~REFUSED  # an inbound call that joined the queue (a queue_log ENTERQUEUE)
+
+
+class QueueFigures(NamedTuple):
+    """A queue's calls over a period, whoever answered them (or nobody): the figures HR and leads read
+    per queue, and the queue metrics of the catalogue. Offered calls joined the queue (an ENTERQUEUE);
+    refused ones could not (JOINEMPTY, FULL) and count in nothing else; ring attempts on agents are
+    never calls."""
+
+    queue: str
+    offered: int
+    answered: int
+    answered_within: int  # answered within the service level's N seconds
+    wait_answered: int  # seconds waited by the answered calls
+    abandoned: int  # offered and not answered: the caller hung up, timed out or left with a key
+    abandoned_short: int  # of which within the short-abandon threshold
+    refused: int
+    transfers: int
+    rings: int  # ring attempts without answer on agents of the queue
+    answered_timed: int = (
+        0  # answered calls whose wait is known (the others are in no speed figure)
+    )
+
+    @property
+    def timed(self) -> int:
+        """Offered calls that can be said to be answered within a time or not: all but those answered
+        after an unknown wait."""
+        return self.offered - (self.answered - self.answered_timed)
+
+    @property
+    def answer_rate(self) -> Decimal | None:
+        return _rate(self.answered, self.offered)
+
+    @property
+    def asa(self) -> Decimal | None:
+        return _rate(self.wait_answered, self.answered_timed, ONE)
+
+    @property
+    def service_level(self) -> Decimal | None:
+        return _rate(self.answered_within, self.timed)
+
+    @property
+    def abandon_rate(self) -> Decimal | None:
+        return _rate(self.abandoned - self.abandoned_short, self.offered - self.abandoned_short)
+
+
+def _rate(numerator: int, denominator: int, scale: Decimal | None = None) -> Decimal | None:
+    if not denominator:
+        return None
+    return _quantized(scale or PERCENT, Ratio(Decimal(numerator), Decimal(denominator)))
+
+
+def queue_figures(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    answer_within_seconds: int = 20,
+    short_abandon_seconds: int = 5,
+    queue: str = "",
+) -> list[QueueFigures]:
+    """Each queue's figures over ``[start, end)`` (one queue if ``queue`` names it), by queue: one query
+    grouped by queue over the calls, one over the ring attempts."""
+    calls = Call.objects.filter(
+        started_at__gte=start, started_at__lt=end, direction=Call.Direction.INBOUND
+    )
+    rings = RingAttempt.objects.filter(rang_at__gte=start, rang_at__lt=end)
+    if queue:
+        calls, rings = calls.filter(queue=queue), rings.filter(queue=queue)
+    answered = OFFERED & ANSWERED
+    abandoned = OFFERED & UNANSWERED
+    rows = calls.values("queue").annotate(
+        offered=Rows(OFFERED),
+        answered=Rows(answered),
+        answered_within=Rows(answered & Q(wait_seconds__lte=answer_within_seconds)),
+        answered_timed=Rows(answered & WAIT_KNOWN),
+        wait_answered=Sum("wait_seconds", filter=answered),
+        abandoned=Rows(abandoned),
+        abandoned_short=Rows(abandoned & Q(wait_seconds__lt=short_abandon_seconds)),
+        refused=Rows(REFUSED),
+        transfers=Sum("transfers"),
+    )
+    rung = dict(rings.values("queue").annotate(n=Rows()).values_list("queue", "n"))
+    found = {
+        row["queue"]: QueueFigures(
+            row["queue"], row["offered"], row["answered"], row["answered_within"],
+            row["wait_answered"] or 0, row["abandoned"], row["abandoned_short"], row["refused"],
+            row["transfers"] or 0, rung.get(row["queue"], 0), row["answered_timed"],
+        )
+        for row in rows
+    }  # fmt: skip
+    for name, n in rung.items():
+        found.setdefault(name, QueueFigures(name, 0, 0, 0, 0, 0, 0, 0, 0, n))
+    return [found[name] for name in sorted(found)]
+
+
+def _queue_participants(ids, start, end, p) -> set[int]:
+    """The agents who took part in the queue's calls: answered one, or were rung for one."""
+    answered = _calls(ids, start, end).filter(_in_queue(p, ANSWERED))
+    rings = _of_agents(RingAttempt.objects.filter(rang_at__gte=start, rang_at__lt=end), ids)
+    if p.get("queue"):
+        rings = rings.filter(queue=p["queue"])
+    return set(answered.values_list("agent_id", flat=True).distinct()) | set(
+        rings.values_list("agent_id", flat=True).distinct()
+    )
+
+
+def _of_the_queue(terms: Callable[[QueueFigures], tuple[int, int]]) -> Formula:
+    """A queue metric: the figures of the parameters' queue (all queues together when it names none),
+    the same ratio for each agent who took part in its calls in the period; the others have no data."""
+
+    def formula(ids, start, end, p):
+        figures = queue_figures(
+            start=start, end=end, queue=p.get("queue", ""),
+            answer_within_seconds=p.get("answer_within_seconds", 20),
+            short_abandon_seconds=p.get("short_abandon_seconds", 5),
+        )  # fmt: skip
+        numerator, denominator = (
+            sum(values) for values in zip(*(terms(f) for f in figures), strict=True)
+        ) if figures else (0, 0)  # fmt: skip
+        if not denominator:
+            return {}
+        ratio = Ratio(Decimal(numerator), Decimal(denominator))
+        return dict.fromkeys(_queue_participants(ids, start, end, p), ratio)
+
+    return formula
+
+
 # --- the catalogue --------------------------------------------------------------------------------
 
-PERCENT, ONE = Decimal(100), Decimal(1)
 _WINDOW = Param("window_days", "Repeat-contact window", "重复来电窗口", 7, 1, 90, "days")
+_QUEUE = Param("queue", "Queue", "队列", "", None, None, "", kind="queue")
+_WITHIN = Param("answer_within_seconds", "Answered within", "应答时限", 20, 1, 600, "s")
+_SHORT = Param(
+    "short_abandon_seconds", "Short abandons excluded below", "短时放弃排除阈值", 5, 0, 120, "s"
+)
 
 CATALOGUE: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         "answer_rate", "Answer rate", "接通率", "%", UP, ("calls",), _answer_rate, PERCENT,
         Decimal(0), PERCENT, "Answered ÷ offered (inbound), connected ÷ dialled (outbound).",
+        (_QUEUE,),
     ),
     MetricDefinition(
         "asa", "Average speed of answer", "平均应答速度", "s", DOWN, ("calls",), _asa, ONE,
-        Decimal(0), None, "Mean wait of answered inbound calls.",
+        Decimal(0), None, "Mean wait of answered inbound calls.", (_QUEUE,),
     ),
     MetricDefinition(
         "service_level", "Service level", "服务水平", "%", UP, ("calls",), _service_level, PERCENT,
         Decimal(0), PERCENT, "Inbound calls answered within N seconds ÷ offered inbound calls.",
-        (Param("answer_within_seconds", "Answered within", "应答时限", 20, 1, 600, "s"),),
+        (_WITHIN, _QUEUE),
     ),
     MetricDefinition(
         "abandon_rate", "Abandonment rate", "放弃率", "%", DOWN, ("calls",), _abandon_rate,
         PERCENT, Decimal(0), PERCENT,
         "Abandoned ÷ offered inbound calls; abandons shorter than N seconds count in neither.",
-        (Param("short_abandon_seconds", "Short abandons excluded below", "短时放弃排除阈值", 5, 0,
-               120, "s"),),
+        (_SHORT, _QUEUE),
     ),
     MetricDefinition(
         "aht", "Average handling time", "平均处理时长", "s", DOWN, ("calls",), _aht, ONE,
@@ -542,6 +725,42 @@ CATALOGUE: tuple[MetricDefinition, ...] = (
         "qa_score", "QA score", "质检得分", "score", UP, ("QA",), _qa_score, ONE, Decimal(0),
         PERCENT, "Mean quality score (0-100).",
     ),
+    MetricDefinition(
+        "ring_no_answer_rate", "Ring-no-answer rate", "振铃未接率", "%", DOWN, ("rings", "calls"),
+        _ring_no_answer_rate, PERCENT, Decimal(0), PERCENT,
+        "Rings without answer (queue_log RINGNOANSWER) ÷ the times the queue rang the agent: those "
+        "rings and the calls the agent answered.",
+        (_QUEUE,),
+    ),
+    MetricDefinition(
+        "queue_answer_rate", "Queue answer rate", "队列接通率", "%", UP, ("calls",),
+        _of_the_queue(lambda f: (f.answered, f.offered)), PERCENT, Decimal(0), PERCENT,
+        "The queue's answered ÷ offered calls (every call that joined it, answered by anyone or by "
+        "nobody); each agent who took part in its calls gets the queue's value.",
+        (_QUEUE,), shared=True,
+    ),
+    MetricDefinition(
+        "queue_asa", "Queue average speed of answer", "队列平均应答速度", "s", DOWN, ("calls",),
+        _of_the_queue(lambda f: (f.wait_answered, f.answered_timed)), ONE, Decimal(0), None,
+        "Mean wait of the queue's answered calls; each agent who took part in its calls gets the "
+        "queue's value.",
+        (_QUEUE,), shared=True,
+    ),
+    MetricDefinition(
+        "queue_service_level", "Queue service level", "队列服务水平", "%", UP, ("calls",),
+        _of_the_queue(lambda f: (f.answered_within, f.timed)), PERCENT, Decimal(0), PERCENT,
+        "The queue's calls answered within N seconds ÷ its offered calls; each agent who took part "
+        "in its calls gets the queue's value.",
+        (_WITHIN, _QUEUE), shared=True,
+    ),
+    MetricDefinition(
+        "queue_abandon_rate", "Queue abandonment rate", "队列放弃率", "%", DOWN, ("calls",),
+        _of_the_queue(lambda f: (f.abandoned - f.abandoned_short, f.offered - f.abandoned_short)),
+        PERCENT, Decimal(0), PERCENT,
+        "The queue's offered calls nobody answered ÷ its offered calls, those left within N seconds "
+        "counting in neither; each agent who took part in its calls gets the queue's value.",
+        (_SHORT, _QUEUE), shared=True,
+    ),
 )  # fmt: skip
 METRICS: dict[str, MetricDefinition] = {definition.code: definition for definition in CATALOGUE}
 # Labels in the reader's language, decided when shown (the catalogue carries both names).
@@ -581,7 +800,9 @@ def metric_ratios(
     params: Mapping[str, int] | None = None,
 ) -> dict[int, Ratio]:
     definition = metric(code)
-    return definition.formula(list(agent_ids), start, end, definition.param_values(params))
+    return definition.formula(
+        list(agent_ids), start, end, definition.param_values(params, known_queue=False)
+    )
 
 
 def metric_values(
@@ -613,7 +834,7 @@ def _requests_checked(
     for key, code, given in requests:
         if key in keys:
             raise ValueError(f"Metric request key {key!r} given twice")
-        values = metric(code).param_values(given)
+        values = metric(code).param_values(given, known_queue=False)
         wanted = (code, tuple(sorted(values.items())))
         keys[key] = wanted
         params[wanted] = values
@@ -753,10 +974,14 @@ def metric_ratios_by_day(
 
 
 def rollup(code: str, ratios: Iterable[Ratio]) -> MetricValue:
-    """One value for a group of agents (a team, a pilot group): sums of numerators and denominators."""
+    """One value for a group of agents (a team, a pilot group): sums of numerators and denominators.
+    A shared metric (a queue's value given to each agent) is the queue's: the ratio over the widest
+    window among the agents' (the same ratio for all when their windows are the same)."""
     ratios = list(ratios)
     if len(ratios) == 1:  # one agent, one day: a dashboard asks thousands of these
         return _value(metric(code), ratios[0])
+    if ratios and metric(code).shared:
+        return _value(metric(code), max(ratios, key=lambda r: r.denominator))
     total = Ratio(
         sum((r.numerator for r in ratios), Decimal(0)),
         sum((r.denominator for r in ratios), Decimal(0)),

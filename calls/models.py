@@ -223,6 +223,8 @@ class Call(models.Model):
         ABANDONED = "abandoned", _("Abandoned")
         HUNG_UP = "hung_up", _("Hung up")
         NO_ANSWER = "no_answer", _("Not answered")
+        # The call could not join the queue (queue_log JOINEMPTY, JOINUNAVAIL, FULL): never offered.
+        REFUSED = "refused", _("Refused by the queue (full or no agent)")
         OTHER = "other", _("Other")
 
     class EndedBy(models.TextChoices):
@@ -436,6 +438,85 @@ class WorkTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.day}"
+
+
+class RingAttempt(models.Model):
+    """A queue rang an agent who did not pick up (queue_log RINGNOANSWER): one attempt on that agent,
+    never a call, never an offered call, never an abandon. The call it was for is a call of its own."""
+
+    source = models.CharField(_("source"), max_length=50)
+    external_id = models.CharField(_("id in the source"), max_length=150)
+    # As on calls: no database constraint and no index of its own (a busy queue rings ten times as
+    # often as it connects); the importer resolves every agent, PROTECT still guards deletions.
+    agent = models.ForeignKey(
+        "incentives.Agent",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    queue = models.CharField(_("queue"), max_length=100, blank=True)
+    call_ref = models.CharField(_("call id"), max_length=100, blank=True)
+    rang_at = models.DateTimeField(_("rang from"))
+    ring_ms = models.PositiveIntegerField(_("rang for (ms)"))
+    batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+
+    class Meta:
+        verbose_name = _("ring without answer")
+        verbose_name_plural = _("rings without answer")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="ring_unique_per_source"
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "rang_at"], name="ring_agent_rang")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class QueueLogLeg(models.Model):
+    """A queue_log call leg (one call in one queue) that a file ended before its end event: the call
+    was still waiting or talking when the log rotated. The next file of the same log finishes it.
+
+    A snapshot per import: an import that leaves a leg open writes its state; the import that finishes
+    it writes ``closed_at`` with the state it started from, so importing that file again finishes it
+    the same way. A leg's state is its latest snapshot from an applied import: rolling an import back
+    (its batch no longer applied) gives the legs back the state before it, with no code of its own.
+    The customer is kept as its key (``calls.privacy``), never as the number.
+    """
+
+    source = models.CharField(_("source"), max_length=50)
+    callid = models.CharField(_("call id"), max_length=100)
+    queue = models.CharField(_("queue"), max_length=100)
+    entered_at = models.DateTimeField(_("entered queue at"))
+    state = models.JSONField(default=dict)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    filename = models.CharField(_("file name"), max_length=255)
+    line = models.PositiveIntegerField(_("line"))
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("queue_log call left open")
+        verbose_name_plural = _("queue_log calls left open")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "callid", "queue", "entered_at", "batch"],
+                name="queue_log_leg_unique_per_batch",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["source", "entered_at"], name="queue_log_leg_entered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.callid} in {self.queue}"
 
 
 class FactChange(models.Model):

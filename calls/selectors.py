@@ -1,7 +1,8 @@
-"""Reads for the import pages."""
+"""Reads for the import pages, and the period the queues' figures are asked for."""
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import islice
 
 from django.conf import settings
@@ -26,10 +27,15 @@ def upload_preview(
 ) -> dict:
     """The first rows of a file as the import will read them: each field with the column it comes from."""
     if is_queue_log:
+        # Read as if alone: what earlier files of the log left open is the import's to find.
         parsed = queue_log.read(uploaded, uploaded.name, tz_name=settings.TIME_ZONE)
-        fields = [f.name for f in KINDS["calls"].fields]
-        return {"columns": [(name, name) for name in fields], "rows": parsed.calls[:PREVIEW_ROWS],
-                "unmapped": [], "note": f"{len(parsed.calls)} calls, {len(parsed.open_calls)} still open"}  # fmt: skip
+        calls, _rings, _work = queue_log.sources(parsed)
+        shown = [i for i, name in enumerate(calls.header) if name != "customer_key"]
+        rows = [[cells[i] for i in shown] for _line, cells in islice(calls.rows(), PREVIEW_ROWS)]
+        note = (f"{len(parsed.finished)} calls, {len(parsed.rings)} rings without answer, "
+                f"{len(parsed.open_calls)} still open at the end, {len(parsed.errors)} lines with errors")  # fmt: skip
+        return {"columns": [(calls.header[i], calls.header[i]) for i in shown], "rows": rows,
+                "unmapped": [], "note": note}  # fmt: skip
     kind = KINDS[mapping.kind if mapping else kind]
     source = open_source(
         uploaded, uploaded.name, has_header=mapping.has_header if mapping else True
@@ -64,3 +70,25 @@ def upload_preview(
         "encoding": source.encoding,
         "note": "",
     }
+
+
+def queue_period(
+    *, month: str | None = None, start: dt.date | None = None, end: dt.date | None = None, now
+) -> tuple[dt.datetime, dt.datetime]:
+    """The instants of a period asked for by a month (``YYYY-MM``) or by days (both included), on the
+    center's calendar; this month so far when neither is given."""
+    from django.utils import timezone
+
+    from calls.months import center_tz, month_bounds
+
+    tz = center_tz()
+    if month:
+        year, number = (int(part) for part in month.split("-"))
+        return month_bounds(year, number)
+    if start and end:
+        following = end + dt.timedelta(days=1)
+        return dt.datetime.combine(start, dt.time(), tz), dt.datetime.combine(
+            following, dt.time(), tz
+        )
+    local = timezone.localtime(now, tz)
+    return month_bounds(local.year, local.month)[0], now

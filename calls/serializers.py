@@ -1,3 +1,5 @@
+import datetime as dt
+
 from rest_framework import serializers
 
 from calls.models import ColumnMapping, ImportBatch
@@ -37,3 +39,40 @@ class ImportBatchSerializer(serializers.ModelSerializer):
         from calls.services import progress_key
 
         return cache.get(progress_key(batch.pk))
+
+
+class QueueFiguresQuerySerializer(serializers.Serializer):
+    """Which period: a month (YYYY-MM), or days from ``start`` to ``end`` (both included, the
+    center's calendar); this month so far when neither is given."""
+
+    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    queue = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    answer_within_seconds = serializers.IntegerField(min_value=1, max_value=600, default=20)
+    short_abandon_seconds = serializers.IntegerField(min_value=0, max_value=120, default=5)
+
+    def validate(self, data):
+        days = (data.get("start"), data.get("end"))
+        if data.get("month") and any(days):
+            raise serializers.ValidationError("Give a month or days (start and end), not both.")
+        if any(days) and not all(days):
+            raise serializers.ValidationError("Give both start and end.")
+        if all(days) and not days[0] <= days[1] <= days[0] + dt.timedelta(days=366):
+            raise serializers.ValidationError("end must be on or after start, within a year.")
+        return data
+
+
+class QueueFiguresSerializer(serializers.Serializer):
+    queue = serializers.CharField()
+    offered = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    abandoned = serializers.IntegerField()
+    abandoned_short = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    transfers = serializers.IntegerField()
+    rings = serializers.IntegerField()
+    answer_rate = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    abandon_rate = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    asa = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    service_level = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)

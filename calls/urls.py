@@ -17,4 +17,5 @@ api_urlpatterns = [
     path(
         "imports/<int:pk>/rollback/", apis.ImportRollbackApi.as_view(), name="api-import-rollback"
     ),
+    path("queues/figures/", apis.QueueFiguresApi.as_view(), name="api-queue-figures"),
 ]

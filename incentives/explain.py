@@ -53,7 +53,9 @@ def explain(spec: VersionSpec, currency: str = "CNY") -> list[str]:
         what = definition.name + (
             _(" (the team's value)") if m.scope == "team" else ""
         ) + (_(", improvement over %(baseline)s") % {"baseline": _("last month") if m.baseline == "previous"
-             else _("the mean of the 3 months before")} if m.measure == "improvement" else "")  # fmt: skip
+             else _("the mean of the 3 months before")} if m.measure == "improvement" else "") + (
+            _(" (queue %(queue)s)") % {"queue": m.params["queue"]} if (m.params or {}).get("queue") else ""
+        )  # fmt: skip
         direction = (
             _("lower is better")
             if metric_direction(m.metric, m.measure) == "down"

@@ -208,7 +208,7 @@ def catalogue_data() -> list[dict]:
             "definition": d.definition_en,
             "params": [
                 {"code": p.code, "name_en": p.name_en, "name_zh": p.name_zh, "default": p.default,
-                 "minimum": p.minimum, "maximum": p.maximum, "unit": p.unit}
+                 "minimum": p.minimum, "maximum": p.maximum, "unit": p.unit, "kind": p.kind}
                 for p in d.params
             ],
             "improvement_baselines": ["previous", "trailing3"],

@@ -19,7 +19,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from calls.metrics import METRICS, Ratio, effective_call, metric_ratios_many, rollup
-from calls.models import Call
+from calls.models import Call, RingAttempt
 from calls.months import center_tz, local_day, month_bounds
 from incentives import selectors as incentive_selectors
 from incentives.models import Agent, Placement
@@ -126,9 +126,10 @@ def _idle_counts(
 ) -> dict[int, dict[str, int]]:
     """Per agent, for each no-effective-call rule (columns suffixed with its id): the calls offered to or
     dialled by the agent in the span before the window (``before``) and in the window (``within``), and
-    the effective calls whose talk overlaps the window (``effective``) — one grouped query for all the
-    rules and agents."""
-    columns = {}
+    the effective calls whose talk overlaps the window (``effective``) — one grouped query over the calls
+    for all the rules and agents, and one over the rings the agent let go (queue_log RINGNOANSWER: a
+    call offered to the agent too, though never the agent's call)."""
+    columns, rang = {}, {}
     earliest = now
     for rule in rules:
         span = dt.timedelta(minutes=rule.minutes)
@@ -140,13 +141,29 @@ def _idle_counts(
             f"within_{rule.pk}": Count("id", filter=Q(started_at__gte=start)),
             f"effective_{rule.pk}": Count("id", filter=effective & Q(answered_at__lt=now, ended__gt=start)),
         }  # fmt: skip
+        rang |= {
+            f"before_{rule.pk}": Count(
+                "id", filter=Q(rang_at__gte=start - span, rang_at__lt=start)
+            ),
+            f"within_{rule.pk}": Count("id", filter=Q(rang_at__gte=start)),
+        }
     rows = (
         Call.objects.filter(agent_id__in=agent_ids, started_at__gte=earliest, started_at__lt=now)
         .alias(ended=_call_end())
         .values("agent_id")
         .annotate(**columns)
     )
-    return {row.pop("agent_id"): row for row in rows}
+    counts = {row.pop("agent_id"): row for row in rows}
+    rings = (
+        RingAttempt.objects.filter(agent_id__in=agent_ids, rang_at__gte=earliest, rang_at__lt=now)
+        .values("agent_id")
+        .annotate(**rang)
+    )
+    for row in rings:
+        into = counts.setdefault(row.pop("agent_id"), dict.fromkeys(columns, 0))
+        for column, n in row.items():
+            into[column] += n
+    return counts
 
 
 def _idle_hits(
@@ -157,12 +174,13 @@ def _idle_hits(
     What the data allows: work time is imported as a total per agent and day (queue_log's log-in,
     log-off and pause events are folded into those totals, their times are not kept), so nobody's
     presence at a given minute is known. The evidence used instead is the calls themselves: the ACD
-    rings only members who are logged in and not paused, and an outbound call is dialled by someone at
-    work. An agent is taken to be on the floor through the last N minutes when calls were offered to or
-    dialled by them both in the N minutes before the window and in the window (at least the rule's
-    minimum volume there), and is alerted when none of those calls, nor one still going from earlier,
-    was effective. An agent sitting idle with no call offered or dialled at all is not seen, and one who
-    logged off after a short call is not told apart from one who stayed.
+    rings only members who are logged in and not paused (a ring left unanswered is such evidence too),
+    and an outbound call is dialled by someone at work. An agent is taken to be on the floor through
+    the last N minutes when calls were offered to or dialled by them both in the N minutes before the
+    window and in the window (at least the rule's minimum volume there), and is alerted when none of
+    those calls, nor one still going from earlier, was effective. An agent sitting idle with no call
+    offered or dialled at all is not seen, and one who logged off after a short call is not told apart
+    from one who stayed.
 
     Keyed by the clock hour: a lead is told once an hour at most, and again the next hour if the agent
     is still without an effective call.

@@ -8,6 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from calls import selectors as call_selectors
+from calls.metrics import queue_figures
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import table_export
 from incentives import selectors as incentive_selectors
@@ -64,7 +66,8 @@ def home(request):
 @roles_required(HR)
 def hr_overview(request):
     """Every period's status and latest run, its teams' totals, the distribution of scores month by
-    month; ``?export=`` gives the teams' totals (``&table=scores``: the distribution)."""
+    month, each queue's figures this month so far; ``?export=`` gives the teams' totals
+    (``&table=scores``: the distribution; ``&table=queues``: the queues)."""
     periods = list(incentive_selectors.periods_with_runs()[:12])
     latest = {period.pk: next(iter(period.runs.all()), None) for period in periods}
     runs = [run for run in latest.values() if run is not None]
@@ -86,6 +89,8 @@ def hr_overview(request):
         row["chunks_done"] = sum(row["chunks"])
     months = selectors.score_months(periods)
     bands = [label for label, _count in months[0].bands] if months else []
+    start, end = call_selectors.queue_period(now=timezone.now())
+    queues = queue_figures(start=start, end=end)
     exported = _export_tables(request, "hr-overview", {
         "teams": (
             ["period", "period_status", "run", "run_status", "team_code", "team", "agents", "mean_score", "total",
@@ -98,6 +103,12 @@ def hr_overview(request):
             ["period", "run", *bands, "agents"],
             ([str(m.period), m.run.number, *[count for _label, count in m.bands], m.agents] for m in months),
         ),
+        "queues": (
+            ["queue", "offered", "answered", "answer_rate", "abandoned", "abandon_rate", "asa_seconds",
+             "service_level", "refused", "rings_without_answer", "transfers"],
+            ([q.queue, q.offered, q.answered, q.answer_rate, q.abandoned, q.abandon_rate, q.asa, q.service_level,
+              q.refused, q.rings, q.transfers] for q in queues),
+        ),
     })  # fmt: skip
     if exported is not None:
         return exported
@@ -108,6 +119,7 @@ def hr_overview(request):
     problems = incentive_selectors.plan_problems(incentive_selectors.today())
     return render(request, "reports/hr_overview.html", {
         "rows": rows, "plan_problems": problems, "months": months, "bands": bands, "chart": chart,
+        "queues": queues, "queues_since": start,
     })  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Ready-made column mappings for the exports people actually have (saved by migration ``calls/0006``;
+"""Ready-made column mappings for the exports people actually have (saved by migration ``calls/0007``;
 HR copies and edits them in the administration).
 
 - **Asterisk ``Master.csv``** (``cdr_csv``): no header line; accountcode, src, dst, dcontext, clid,

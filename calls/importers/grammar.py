@@ -38,6 +38,7 @@ DATETIME_FORM = f"{_DATE}([ T]{_TIME}{_OFFSET}?)?"
 DATE_FORM = _DATE
 TIME_FORM = _TIME
 INT_FORM = r"-?[0-9]{1,9}"
+KEY_FORM = r"-?[0-9]{1,19}"  # a 64-bit key our own parsers compute (``calls.privacy``)
 DURATION_FORM = r"-?[0-9]{1,9}|[0-9]{1,6}:[0-5][0-9]|[0-9]{1,5}:[0-5][0-9]:[0-5][0-9]"
 OFFSET_AT_END = _OFFSET + "$"
 FIRST_YEAR, LAST_YEAR = 1970, 2999  # a call before the Unix epoch, or after 2999, is a typing error
@@ -61,6 +62,7 @@ class Kind:
 KINDS = {
     "text": Kind("text", "any text", ""),
     "int": Kind("int", "a whole number: digits, a minus sign for a negative one", "not a whole number"),
+    "key": Kind("key", "a 64-bit whole number (a customer's key)", "not a key"),
     "decimal": Kind("decimal", "digits, a dot before the decimals", "not a number (digits, a dot for decimals)"),
     "bool": Kind("bool", "1 or 0 (yes/no, true/false, 是/否 are read as 1/0)", "must be 1 or 0 (yes or no)"),
     "choice": Kind("choice", "one of the field's values (case does not matter)", "must be one of {choices}"),
@@ -91,6 +93,7 @@ def _full(form: str) -> re.Pattern:
 _DATETIME_PY = _full(DATETIME_FORM)
 _DATE_PY = _full(DATE_FORM)
 _INT_PY = _full(INT_FORM)
+_KEY_PY = _full(KEY_FORM)
 _DURATION_PY = _full(DURATION_FORM)
 _OFFSET_PY = re.compile(OFFSET_AT_END)
 
@@ -146,6 +149,13 @@ def parse_int(value: str) -> int | None:
     return int(value) if _INT_PY.fullmatch(value) else None
 
 
+def parse_key(value: str) -> int | None:
+    if not _KEY_PY.fullmatch(value):
+        return None
+    key = int(value)
+    return key if -(2**63) <= key < 2**63 else None
+
+
 def parse_duration(value: str) -> int | None:
     """Seconds, from 95, 1:35 or 0:01:35."""
     if not _DURATION_PY.fullmatch(value):
@@ -173,6 +183,8 @@ def parse(kind: str, value: str, *, tz_name: str = "UTC", digits: int = 12, plac
         return parse_date(value)
     if kind == "int":
         return parse_int(value)
+    if kind == "key":
+        return parse_key(value)
     if kind == "duration":
         return parse_duration(value)
     if kind == "decimal":
@@ -208,12 +220,19 @@ def _pg_day_ok(v: str) -> str:
 
 def pg_valid(kind: str, v: str, *, digits: int = 12, places: int = 6) -> str | None:
     """SQL true when the non-empty text ``v`` is of ``kind``; None for kinds every text belongs to."""
+    # CASE, not AND: the day's check casts parts of the value, so it must never see another form (a
+    # planner may evaluate the terms of an AND in any order).
     if kind == "datetime":
-        return f"({v} ~ {_quote('^(' + DATETIME_FORM + ')$')} AND {_pg_day_ok(v)})"
+        return f"CASE WHEN {v} ~ {_quote('^(' + DATETIME_FORM + ')$')} THEN {_pg_day_ok(v)} ELSE false END"
     if kind == "date":
-        return f"({v} ~ {_quote('^(' + DATE_FORM + ')$')} AND {_pg_day_ok(v)})"
+        return (
+            f"CASE WHEN {v} ~ {_quote('^(' + DATE_FORM + ')$')} THEN {_pg_day_ok(v)} ELSE false END"
+        )
     if kind == "int":
         return f"({v} ~ {_quote('^(' + INT_FORM + ')$')})"
+    if kind == "key":  # 19 digits may still overflow: the range is checked on the numeric
+        within = f"CAST({v} AS numeric) BETWEEN {-(2**63)} AND {2**63 - 1}"
+        return f"CASE WHEN {v} ~ {_quote('^(' + KEY_FORM + ')$')} THEN {within} ELSE false END"
     if kind == "duration":
         return f"({v} ~ {_quote('^(' + DURATION_FORM + ')$')})"
     if kind == "decimal":
@@ -236,6 +255,8 @@ def pg_value(kind: str, v: str, tz: str) -> str:
         return f"CAST(translate({v}, '/', '-') AS date)"
     if kind == "int":
         return f"CAST({v} AS integer)"
+    if kind == "key":
+        return f"CAST({v} AS bigint)"
     if kind == "duration":
         return (
             f"CASE WHEN strpos({v}, ':') = 0 THEN CAST({v} AS integer) "

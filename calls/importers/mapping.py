@@ -42,10 +42,13 @@ class MappingError(ValueError):
     """A mapping that cannot be read; the message names the field and what is wrong with it."""
 
 
-def echo(value) -> str:
-    """A value as a message repeats it: cut to ``MAX_ECHO`` characters."""
-    text = str(value)
-    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + f"… ({len(text):,} characters)"
+def echo(value, length: int = 0) -> str:
+    """A value as a message repeats it: at most ``MAX_ECHO`` characters, a cut one ending in "…"
+    (``length``: the whole value's, when only its start was read)."""
+    text = "" if value is None else str(value)
+    if max(length, len(text)) <= MAX_ECHO:
+        return text
+    return text[: MAX_ECHO - 1] + "…"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,11 @@ class Source:
             return repr(self.header[position - 1])
         return str(position)
 
+    def file_line(self, line: int) -> int:
+        """The line of the file a row came from, for its errors: the row's own number for a file read
+        row by row; a source that makes rows from other lines (queue_log) says which."""
+        return line
+
 
 def _detect_encoding(sample: bytes) -> str:
     """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, which Excel writes for
@@ -181,17 +186,46 @@ def _cell(value) -> str:
 
 
 class RowSource(Source):
-    """Rows made in Python: the queue_log parser, the generator."""
+    """Rows made in Python: the queue_log parser, the generator.
+
+    Plain rows are numbered as a CSV file's would be (2, 3, …). With ``numbered=True`` each row comes
+    as ``(file line, cells)``, the line of the file that made it (the queue event that finished a
+    call): errors then name that line. Several rows may come from one line (a log-off that ends two
+    days of work time), so the engine stages them under numbers of their own and asks ``file_line``.
+    """
 
     def __init__(
-        self, header: list[str], rows: Iterable[list[str]], filename: str, encoding: str = ""
+        self,
+        header: list[str],
+        rows: Iterable[list[str]] | Iterable[tuple[int, list[str]]],
+        filename: str,
+        encoding: str = "",
+        numbered: bool = False,
     ):
         super().__init__(filename=filename, header=list(header), encoding=encoding)
         self._rows = rows
+        self._numbered = numbered
+        self._file_lines: list[int] = []  # staged row 2 + i came from file line _file_lines[i]
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        for line, cells in enumerate(self._rows, start=2):
-            yield line, ["" if cell is None else str(cell) for cell in cells]
+        if not self._numbered:
+            for line, cells in enumerate(self._rows, start=2):
+                yield line, _texts(cells)
+            return
+        self._file_lines = []
+        for staged, (line, cells) in enumerate(self._rows, start=2):
+            self._file_lines.append(line)
+            yield staged, _texts(cells)
+
+    def file_line(self, line: int) -> int:
+        index = line - 2
+        if self._numbered and 0 <= index < len(self._file_lines):
+            return self._file_lines[index]
+        return line
+
+
+def _texts(cells) -> list[str]:
+    return ["" if cell is None else str(cell) for cell in cells]
 
 
 def open_source(stream: BinaryIO, filename: str, has_header: bool = True) -> Source:

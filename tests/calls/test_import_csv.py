@@ -396,3 +396,12 @@ def test_a_number_without_digits_has_no_customer_key(people):
     keys = dict(Call.objects.values_list("external_id", "customer_key"))
     assert keys["c1"] is None and keys["c2"] is None
     assert keys["c3"] == customer_key("13800000003")
+
+
+def test_a_bad_value_is_quoted_back_cut_to_a_readable_length(people):
+    long = "x" * 5000
+    text = HEADER + f"c1,{long},general,inbound,,2026-10-05 09:00:00,,0,0,0,0,0,,0\n"
+    batch = facts_import(stream=io.BytesIO(text.encode()), filename="long.csv", source="acd")
+    (error,) = batch.errors
+    assert (error["line"], error["column"]) == (2, "agent_id")
+    assert len(error["value"]) == 200 and error["value"] == "x" * 199 + "…"

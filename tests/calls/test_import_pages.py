@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from calls.generator import csv_lines, generate_calls
-from calls.models import Call, ColumnMapping, ImportBatch
+from calls.models import Call, ColumnMapping, ImportBatch, RingAttempt
 from tests.calls.test_import_csv import GOOD
 from tests.calls.test_queue_log import QUEUE_LOG
 
@@ -89,8 +89,23 @@ def test_a_queue_log_through_the_page(hr, people, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         hr.post("/imports/", {"file": _upload("queue_log", QUEUE_LOG), "kind": "calls", "source": "pbx",
                               "queue_log": "on", "import": "1"})  # fmt: skip
-    assert Call.objects.filter(source="pbx").count() == 4
+    # Three calls offered to the queue; the ring-no-answer is an attempt on 1002, not a call.
+    assert Call.objects.filter(source="pbx").count() == 3
+    assert RingAttempt.objects.get(source="pbx").agent.employee_id == "1002"
     assert ImportBatch.objects.filter(kind="worktime", status="applied").exists()
+
+
+def test_a_queue_log_is_recognised_without_its_box(hr, people, django_capture_on_commit_callbacks):
+    from tests.factories import AgentFactory
+
+    AgentFactory(employee_id="1001")
+    AgentFactory(employee_id="1002")
+    with django_capture_on_commit_callbacks(execute=True):
+        hr.post("/imports/", {"file": _upload("queue_log", QUEUE_LOG), "kind": "calls", "source": "pbx",
+                              "import": "1"})  # fmt: skip
+    batch = ImportBatch.objects.filter(kind="calls").get()
+    assert batch.status == ImportBatch.Status.APPLIED and batch.queue_log
+    assert "still talking" in hr.get(f"/imports/{batch.pk}/").content.decode()
 
 
 def test_the_api_imports_and_reports(hr, django_capture_on_commit_callbacks):

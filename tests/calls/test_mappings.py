@@ -114,7 +114,7 @@ def test_a_leg_with_an_error_refuses_its_whole_call(extensions):
                          allow_partial=True)  # fmt: skip
     found = {(e["line"], e["column"]): e["reason"] for e in batch.errors}
     assert found[(2, "talk_seconds")].startswith("not a duration")
-    assert found[(1, "call_id")] == "another leg of this call (line 2) has an error"
+    assert found[(1, "call_id")] == "another leg of this call has an error, on line 2"
     assert not Call.objects.filter(external_id="1759626000.1").exists()
     assert Call.objects.filter(source="asterisk").count() == 3
 

@@ -109,12 +109,17 @@ UNITS = {
     "effective_talk_ratio": "%",
     "repeat_contact_rate": "%",
     "qa_score": "score",
+    "ring_no_answer_rate": "%",
+    "queue_answer_rate": "%",
+    "queue_asa": "s",
+    "queue_service_level": "%",
+    "queue_abandon_rate": "%",
 }
 CODES = list(UNITS)
 
 
 def test_the_catalogue_names_every_metric_in_both_languages_with_unit_direction_and_facts():
-    assert len(CATALOGUE) == 17
+    assert len(CATALOGUE) == 22
     assert [d.code for d in CATALOGUE] == CODES
     for d in CATALOGUE:
         assert d.name_en and d.name_en.isascii(), d.code
@@ -136,6 +141,9 @@ def test_the_catalogue_names_every_metric_in_both_languages_with_unit_direction_
         "complaint_rate",
         "early_hangup_rate",
         "repeat_contact_rate",
+        "ring_no_answer_rate",
+        "queue_asa",
+        "queue_abandon_rate",
     }
 
 
@@ -145,15 +153,16 @@ def test_an_unknown_metric_is_refused():
 
 
 def test_param_values_fills_defaults_and_refuses_unknown_and_out_of_range_parameters():
-    assert metric("service_level").param_values() == {"answer_within_seconds": 20}
+    assert metric("service_level").param_values() == {"answer_within_seconds": 20, "queue": ""}
     assert metric("service_level").param_values({"answer_within_seconds": 600}) == {
-        "answer_within_seconds": 600
+        "answer_within_seconds": 600,
+        "queue": "",
     }
     assert metric("fcr").param_values({"window_days": 1}) == {"window_days": 1}
-    assert metric("abandon_rate").param_values() == {"short_abandon_seconds": 5}
+    assert metric("abandon_rate").param_values() == {"short_abandon_seconds": 5, "queue": ""}
     assert metric("early_hangup_rate").param_values() == {"early_hangup_seconds": 30}
     assert metric("effective_talk_ratio").param_values() == {"effective_call_minutes": 2}
-    assert metric("answer_rate").param_values() == {}
+    assert metric("answer_rate").param_values() == {"queue": ""}
     with pytest.raises(ValueError, match="no parameter window"):
         metric("service_level").param_values({"window": 10})
     with pytest.raises(ValueError, match="no parameter answer_within_seconds"):

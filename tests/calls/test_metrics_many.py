@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calls.generator import csv_lines, generate_calls
+from calls.generator import QUEUES, csv_lines, generate_calls
 from calls.metrics import (
     CATALOGUE,
     metric_ratios,
@@ -49,8 +49,11 @@ PLAN = [
 ]
 
 
-def _other_values(param) -> list[int]:
-    """Values other than the default: the edge of the range and one in the middle of the field."""
+def _other_values(param) -> list[int | str]:
+    """Values other than the default: the edge of the range and one in the middle of the field; for a
+    queue, one of the generator's queues."""
+    if param.kind == "queue":
+        return [QUEUES[0]]
     edge = param.minimum if param.minimum != param.default else param.maximum
     middle = min(param.maximum, max(param.minimum, param.default * 3 // 2 + 1))
     return sorted({edge, middle} - {param.default})

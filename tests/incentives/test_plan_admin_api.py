@@ -191,11 +191,14 @@ def test_the_api_moves_an_agent_with_a_date(hr_client, people):
 
 def test_the_metric_catalogue_in_the_api(hr_client, people):
     catalogue = {m["code"]: m for m in hr_client.get("/api/v1/metrics/").json()}
-    assert len(catalogue) == 17
+    assert len(catalogue) == 22
     assert (
         catalogue["answer_rate"]["name_zh"] == "接通率" and catalogue["asa"]["direction"] == "down"
     )
     assert catalogue["service_level"]["params"][0]["default"] == 20
+    # A queue's figures for plans: the queue is a parameter (a queue's code, empty for all).
+    queue = catalogue["queue_service_level"]["params"][1]
+    assert (queue["code"], queue["kind"], queue["default"]) == ("queue", "queue", "")
 
 
 def test_hr_changes_are_audited_with_who_and_before_and_after(hr_client, people):

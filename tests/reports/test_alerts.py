@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from calls.models import Call
+from calls.models import Call, RingAttempt
 from calls.roles import LEAD
 from incentives.models import Group
 from incentives.services import agent_place
@@ -371,6 +371,26 @@ def test_who_is_not_alerted_for_no_effective_call(people):
     assert set(Alert.objects.values_list("subject_id", flat=True)) == {people.agent_a.pk, b2.pk}
 
 
+def test_an_agent_who_lets_every_call_ring_is_on_the_floor_and_alerted(people):
+    """Rings left unanswered (queue_log RINGNOANSWER) are no calls of the agent's, but the ACD rings only
+    members on the floor: before the window and in it, with no effective call, A1 is alerted; B1, rung
+    only before the window, is not."""
+    AlertRule.objects.exclude(kind="idle").update(active=False)
+    batch = BatchFactory()
+    RingAttempt.objects.bulk_create(
+        RingAttempt(source="pbx", external_id=f"r{n}", agent=agent, queue="support", rang_at=moment,
+                    ring_ms=15000, batch=batch)
+        for n, (agent, moment) in enumerate(
+            [(people.agent_a, m) for m in _minutes_ago(45, 20, 10)]
+            + [(people.agent_b, m) for m in _minutes_ago(45)]
+        )
+    )  # fmt: skip
+    assert not Call.objects.exists()
+    assert services.alerts_evaluate(now=NOW) == 1
+    alert = Alert.objects.get()
+    assert (alert.subject_id, alert.denominator) == (people.agent_a.pk, 2)
+
+
 def test_the_rule_takes_the_effective_call_and_the_volume_from_its_own_settings(people):
     rule = AlertRule.objects.get(kind="idle")
     _calls(people.agent_a, _minutes_ago(45, 20, 10), talk=90, ended_by="agent")
@@ -411,9 +431,10 @@ def test_evaluation_takes_as_many_queries_for_30_agents_as_for_3(db, n):
     with CaptureQueriesContext(connection) as again:
         assert services.alerts_evaluate(now=NOW) == 0
     # The rules, the placements, one grouped query on the calls for each of the 3 windows (the default
-    # rules share theirs), one for no effective call, the alerts already raised; then one insert (on
-    # SQLite, one per 83 alerts: its limit of 999 parameters a statement).
-    assert (len(first), len(again)) == (8, 7), [q["sql"][:90] for q in first.captured_queries]
+    # rules share theirs), two for no effective call (the calls, and the rings left unanswered), the
+    # alerts already raised; then one insert (on SQLite, one per 83 alerts: its limit of 999
+    # parameters a statement).
+    assert (len(first), len(again)) == (9, 8), [q["sql"][:90] for q in first.captured_queries]
 
 
 # --- the admin ------------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def run(
     allow_partial: bool = False,
     fold_legs: bool = False,
     progress: Callable[[str, int], None] | None = None,
+    write: bool = True,
 ) -> Outcome:
     """Validate and (unless refused) upsert one file. Call inside the batch's transaction.
 
@@ -121,6 +122,9 @@ def run(
     refuses rows outside that month. Rows in a closed month (``MonthLock``) are always refused. A file
     that lacks a column the mapping names, or that its kind needs, is refused before anything is read
     (``FileError``, naming the column). ``fold_legs``: rows of one call id are the legs of one call.
+    ``write=False`` only names the errors (the caller found others before: nothing may be written).
+    Errors name the file's lines (``source.file_line``: a queue_log row is named by the event that
+    finished it).
     """
     reading = mapping.read(
         kind, source.header, columns=columns, value_maps=value_maps, has_header=source.has_header,
@@ -145,7 +149,9 @@ def run(
                 # A savepoint: a statement that fails rolls back to here, so the clean-up below can run
                 # and the cause reaches the caller instead of "current transaction is aborted".
                 with transaction.atomic():
-                    return _run(cursor, imp, sessions, file_parts, scratch, notify, allow_partial)
+                    return _run(
+                        cursor, imp, sessions, file_parts, scratch, notify, allow_partial, write
+                    )
             finally:
                 _clean_up(cursor, imp, sessions, scratch)
     finally:
@@ -153,7 +159,9 @@ def run(
             sessions.close()
 
 
-def _run(cursor, imp: Import, sessions, file_parts, scratch, notify, allow_partial) -> Outcome:
+def _run(
+    cursor, imp: Import, sessions, file_parts, scratch, notify, allow_partial, write
+) -> Outcome:
     stage, mapped = imp.table("stage"), imp.table("map")
     if imp.dialect.vendor == "postgresql":  # the fast forms compare with PostgreSQL's own writing
         cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
@@ -175,7 +183,8 @@ def _run(cursor, imp: Import, sessions, file_parts, scratch, notify, allow_parti
     views.create_mapped_view(cursor, imp, stage, mapped)
     notify("writing", total)
     if (
-        not imp.fold_legs
+        write
+        and not imp.fold_legs
         and not _first_row_exists(cursor, imp, mapped)
         and _write_if_clean(cursor, imp, sessions, file_parts, mapped, scratch, total)
     ):
@@ -188,7 +197,9 @@ def _run(cursor, imp: Import, sessions, file_parts, scratch, notify, allow_parti
     for fast in (True, False) if imp.dialect.vendor == "postgresql" else (False,):
         try:
             with transaction.atomic():
-                return _examine(cursor, imp, mapped, outcome, allow_partial, notify, fast=fast)
+                return _examine(
+                    cursor, imp, mapped, outcome, allow_partial, notify, write, fast=fast
+                )
         except DataError:
             if not fast:
                 raise
@@ -196,7 +207,7 @@ def _run(cursor, imp: Import, sessions, file_parts, scratch, notify, allow_parti
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _examine(cursor, imp, mapped, outcome, allow_partial, notify, *, fast) -> Outcome:
+def _examine(cursor, imp, mapped, outcome, allow_partial, notify, write, *, fast) -> Outcome:
     """Name every bad line, then write the valid ones (``allow_partial``) or none."""
     rows, bad, errs, folded = (imp.table(n) for n in ("rows", "bad", "err", "fold"))
     views.create_rows_table(cursor, imp, mapped, rows, fast=fast)
@@ -219,14 +230,11 @@ def _examine(cursor, imp, mapped, outcome, allow_partial, notify, *, fast) -> Ou
     cursor.execute(f"SELECT count(DISTINCT line) FROM {errs}")
     outcome.rejected = cursor.fetchone()[0]
     cursor.execute(
-        f"SELECT line, col, substr(val, 1, {mapping.MAX_ECHO}), reason FROM {errs} "
+        f"SELECT line, col, substr(val, 1, {mapping.MAX_ECHO}), length(val), reason, ref FROM {errs} "
         f"ORDER BY line, col LIMIT {MAX_STORED_ERRORS}"
     )
-    outcome.errors = [
-        {"line": line, "column": col, "value": val, "reason": reason}
-        for line, col, val, reason in cursor.fetchall()
-    ]
-    if outcome.rejected and not allow_partial:
+    outcome.errors = _errors_of(imp.source, cursor.fetchall())
+    if not write or (outcome.rejected and not allow_partial):
         return outcome
     notify("writing", outcome.total)
     writing.upsert(cursor, imp, written, errs, imp.table("old"), outcome)
@@ -234,6 +242,18 @@ def _examine(cursor, imp, mapped, outcome, allow_partial, notify, *, fast) -> Ou
         outcome.total - outcome.rejected - outcome.folded - outcome.created - outcome.updated
     )
     return outcome
+
+
+def _errors_of(source: Source, found) -> list[dict]:
+    """The error rows as the report keeps them: by the file's lines, a value cut to a readable length,
+    a line another refers to (a duplicate's first) said as a line of the file too."""
+    errors = []
+    for line, column, value, length, reason, ref in found:
+        if ref is not None:
+            reason = f"{reason} {source.file_line(ref)}"
+        errors.append({"line": source.file_line(line), "column": column,
+                       "value": mapping.echo(value or "", length or 0), "reason": reason})  # fmt: skip
+    return sorted(errors, key=lambda e: (e["line"], e["column"]))
 
 
 def _write_if_clean(cursor, imp, sessions, file_parts, mapped, scratch, total) -> bool:

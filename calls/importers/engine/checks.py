@@ -117,7 +117,8 @@ def lookups(
         for f in imp.kind.fields
         if f.kind == "agent" and f.name in imp.reading.present
     ]
-    if imp.kind.code == "calls" and "queue" in imp.reading.present and Queue.objects.exists():
+    # Calls and ring attempts name a queue: once HR has listed the queues, it must be one of them.
+    if "queue" in imp.reading.present and Queue.objects.exists():
         found.append(("queue", f"SELECT code FROM {queues or Queue._meta.db_table}", UNKNOWN_QUEUE))
     return found
 
@@ -168,7 +169,10 @@ def find_bad_lines(cursor, imp, rows: str, bad: str, errs: str, folded: str, dup
         cursor.execute(
             f"INSERT INTO {bad} SELECT line FROM {dups} WHERE line NOT IN (SELECT line FROM {folded})"
         )
-    cursor.execute(f"CREATE TEMP TABLE {errs} (line bigint, col text, val text, reason text)")
+    # ref: a line another one refers to (a duplicate's first), said as a file line by the source.
+    cursor.execute(
+        f"CREATE TEMP TABLE {errs} (line bigint, col text, val text, reason text, ref bigint)"
+    )
     cursor.execute(f"SELECT count(*) FROM {bad}")
     if cursor.fetchone()[0] == 0:
         return
@@ -177,14 +181,15 @@ def find_bad_lines(cursor, imp, rows: str, bad: str, errs: str, folded: str, dup
     said += [(column, reason, _unknown(column, listed)) for column, listed, reason in known]
     for column, reason, sql in said:
         cursor.execute(
-            f"INSERT INTO {errs} SELECT r.line, %s, r.{column}, %s FROM {rows} r WHERE {suspects} AND ({sql})",
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT r.line, %s, r.{column}, %s FROM {rows} r "
+            f"WHERE {suspects} AND ({sql})",
             [column, reason],
         )
     if not imp.fold_legs:
         first_key = imp.kind.key[0]
         cursor.execute(
-            f"INSERT INTO {errs} SELECT d.line, %s, r.{first_key}, "
-            f"'duplicate, first seen on line ' || CAST(d.first AS text) FROM {dups} d "
+            f"INSERT INTO {errs} (line, col, val, reason, ref) SELECT d.line, %s, r.{first_key}, "
+            f"'duplicate, first seen on line', d.first FROM {dups} d "
             f"JOIN {rows} r ON r.line = d.line WHERE d.line NOT IN (SELECT line FROM {folded})",
             [first_key],
         )
@@ -195,7 +200,8 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
     ``typed``: the lines that passed the field rules, by the fact's column names."""
     for check in imp.kind.checks:
         cursor.execute(
-            f"INSERT INTO {errs} SELECT t.line, %s, '', %s FROM {typed} t WHERE {check.sql}",
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
+            f"WHERE {check.sql}",
             [check.column, check.reason],
         )
     field = imp.kind.field(imp.kind.period_field)
@@ -205,7 +211,7 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
     for reason, year, month in closed:
         start, end = imp.month_bounds(year, month)
         cursor.execute(
-            f"INSERT INTO {errs} SELECT t.line, %s, '', %s FROM {typed} t "
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
             f"WHERE t.{column} >= %s AND t.{column} < %s",
             [field.name, reason, start, end],
         )
@@ -213,7 +219,7 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
         start, end = imp.month_bounds(*period)
         reason = f"outside the month {period[0]}-{period[1]:02d} chosen for this import"
         cursor.execute(
-            f"INSERT INTO {errs} SELECT t.line, %s, '', %s FROM {typed} t "
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
             f"WHERE t.{column} < %s OR t.{column} >= %s",
             [field.name, reason, start, end],
         )

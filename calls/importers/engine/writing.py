@@ -18,7 +18,7 @@ class NotClean(Exception):
 def looked_up(imp) -> list[str]:
     """The fields checked against our own tables (see ``checks.lookups``)."""
     return [f.name for f in imp.kind.fields if f.kind == "agent"] + (
-        ["queue"] if imp.kind.code == "calls" else []
+        ["queue"] if any(f.name == "queue" for f in imp.kind.fields) else []
     )
 
 
@@ -136,8 +136,8 @@ def reject_whole_calls(cursor, imp, mapped: str, errs: str) -> None:
     call's other legs, each named with the line that holds the error."""
     key = imp.kind.field(imp.kind.key[0])
     cursor.execute(
-        f"INSERT INTO {errs} SELECT m.line, %s, m.{key.name}, "
-        f"'another leg of this call (line ' || CAST(e.first AS text) || ') has an error' "
+        f"INSERT INTO {errs} (line, col, val, reason, ref) SELECT m.line, %s, m.{key.name}, "
+        f"'another leg of this call has an error, on line', e.first "
         f"FROM {mapped} m JOIN (SELECT x.{key.name} AS k, MIN(r.line) AS first FROM {errs} r "
         f"JOIN {mapped} x ON x.line = r.line GROUP BY x.{key.name}) e ON e.k = m.{key.name} "
         f"WHERE m.line NOT IN (SELECT line FROM {errs})",

@@ -1,4 +1,6 @@
-"""``manage.py import_calls FILE --source acd``: import a file of calls (or other facts) as one batch."""
+"""``manage.py import_calls FILE --source acd``: import a file of calls (or other facts) as one batch;
+an Asterisk queue_log (``--queue-log``, or recognised by its first lines) as its calls, ring attempts
+and work time."""
 
 from pathlib import Path
 
@@ -6,11 +8,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from calls.importers.facts import KINDS
 from calls.models import ColumnMapping, ImportBatch
-from calls.services import ImportRefused, facts_import
+from calls.services import ImportRefused, facts_import, queue_log_import, queue_log_sniff
 
 
 class Command(BaseCommand):
-    help = "Import a CSV or XLSX file of facts (all rows or none, unless --valid-rows-only)."
+    help = (
+        "Import a CSV or XLSX file of facts, or an Asterisk queue_log (all rows or none, unless "
+        "--valid-rows-only)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
@@ -19,12 +24,19 @@ class Command(BaseCommand):
         parser.add_argument("--kind", default="calls", choices=sorted(KINDS))
         parser.add_argument("--period", help="YYYY-MM: refuse rows outside this month")
         parser.add_argument(
+            "--queue-log",
+            action="store_true",
+            help="the file is an Asterisk queue_log (file or table export); recognised by its first "
+            "lines without this option",
+        )
+        parser.add_argument(
             "--valid-rows-only",
             action="store_true",
             help="import the valid rows even when others have errors",
         )
 
     def handle(self, *args, path: Path, source, mapping, kind, period, valid_rows_only, **options):
+        queue_log = options["queue_log"]
         saved = None
         if mapping:
             saved = ColumnMapping.objects.filter(name=mapping).first()
@@ -44,24 +56,46 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         with stream:
+            queue_log = queue_log or (kind == "calls" and queue_log_sniff(stream))
+            if queue_log and month is not None:
+                raise CommandError(
+                    "--period does not apply to a queue_log: its calls are dated by it."
+                )
             try:
-                batch = facts_import(
-                    stream=stream, filename=path.name, kind=kind, source=source, mapping=saved,
-                    allow_partial=valid_rows_only, period=month,
-                )  # fmt: skip
+                if queue_log:
+                    batches = queue_log_import(
+                        stream=stream, filename=path.name, source=source, mapping=saved,
+                        allow_partial=valid_rows_only,
+                    )  # fmt: skip
+                else:
+                    batches = [
+                        facts_import(
+                            stream=stream, filename=path.name, kind=kind, source=source,
+                            mapping=saved, allow_partial=valid_rows_only, period=month,
+                        )
+                    ]  # fmt: skip
             except ImportRefused as exc:
                 raise CommandError(str(exc)) from exc
-        for error in batch.errors:
-            self.stderr.write(
-                f"line {error['line']}, column {error['column'] or '-'}: {error['reason']} (value {error['value']!r})"
+        rejected = []
+        for batch in batches:
+            for error in batch.errors:
+                self.stderr.write(
+                    f"line {error['line']}, column {error['column'] or '-'}: {error['reason']} "
+                    f"(value {error['value']!r})"
+                )
+            summary = (
+                f"batch {batch.pk} ({batch.kind}): {batch.rows_total} rows, {batch.rows_created} created, "
+                f"{batch.rows_updated} updated, {batch.rows_unchanged} unchanged, "
+                f"{batch.rows_rejected} rejected"
             )
-        summary = (
-            f"batch {batch.pk}: {batch.rows_total} rows, {batch.rows_created} created, {batch.rows_updated} updated, "
-            f"{batch.rows_unchanged} unchanged, {batch.rows_rejected} rejected"
-        )
-        if batch.status == ImportBatch.Status.REJECTED:
+            if batch.status == ImportBatch.Status.REJECTED:
+                rejected.append(summary)
+                continue
+            self.stdout.write(self.style.SUCCESS(summary))
+            if queue_log and batch.message:
+                self.stdout.write(batch.message)
+        if rejected:
             raise CommandError(
-                f"{summary}. Nothing was imported: fix the rows above, or re-run with --valid-rows-only to import "
-                "the valid rows."
+                f"{'; '.join(rejected)}. Nothing was imported: fix the rows above, or re-run with "
+                "--valid-rows-only to import the valid rows."
             )
-        self.stdout.write(self.style.SUCCESS(summary))

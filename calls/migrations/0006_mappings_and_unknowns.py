@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0004_mapping_date_format'),
+        ('calls', '0005_queue_log_legs_and_rings'),
     ]
 
     operations = [

@@ -19,6 +19,6 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("calls", "0005_mappings_and_unknowns")]
+    dependencies = [("calls", "0006_mappings_and_unknowns")]
 
     operations = [migrations.RunPython(create, remove)]
