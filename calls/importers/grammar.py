@@ -271,20 +271,30 @@ def pg_value(kind: str, v: str, tz: str) -> str:
     return v
 
 
-def pg_fast(kind: str, v: str, tz: str) -> tuple[str, str] | None:
-    """(value, canonical) for the fast form: the value by a plain cast (which may raise on a value of no
-    form at all), and SQL true when ``v`` is written exactly as PostgreSQL writes that value back —
-    always a form of the grammar. None for kinds without a fast form. Needs ``DateStyle`` ISO."""
-    if kind in ("int", "duration"):
-        value = f"CAST({v} AS integer)"
-        return value, f"{value}::text = {v}"
-    if kind == "datetime":
-        local = f"CAST({v} AS timestamp)"
-        return f"{local} AT TIME ZONE {_quote(tz)}", f"{local}::text = {v}"
-    if kind == "date":
-        value = f"CAST({v} AS date)"
-        return value, f"{value}::text = {v}"
-    return None
+@dataclass(frozen=True)
+class FastForm:
+    """PostgreSQL's fast form of a kind: a plain cast of the text (``raw``: it may raise on a value of
+    no form at all), the value from that cast, and whether the text is written exactly as PostgreSQL
+    writes the cast value back — always a form of the grammar. Needs ``DateStyle`` ISO."""
+
+    sql_type: str
+
+    def raw(self, v: str) -> str:
+        return f"CAST({v} AS {self.sql_type})"
+
+    def canonical(self, raw: str, v: str) -> str:
+        return f"{raw}::text = {v}"
+
+    def value(self, raw: str, tz: str) -> str:
+        return f"{raw} AT TIME ZONE {_quote(tz)}" if self.sql_type == "timestamp" else raw
+
+
+_FAST = {"int": "integer", "duration": "integer", "datetime": "timestamp", "date": "date"}
+
+
+def pg_fast(kind: str) -> FastForm | None:
+    """The kind's fast form, or None for kinds without one."""
+    return FastForm(_FAST[kind]) if kind in _FAST else None
 
 
 def fast_kind_ok(kind: str, minimum, maximum) -> bool:

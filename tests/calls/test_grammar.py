@@ -103,15 +103,13 @@ def test_postgresql_reads_every_value_as_the_parser_does(kind):
             cursor.execute(f"SELECT {d.value(f, v, TZ)} FROM {rows}")
             typed = cursor.fetchone()[0]
             assert typed == expected, (kind, value)
-            quick = d.fast(f, v, TZ)
-            if quick is not None:  # a value written back as PostgreSQL writes it: the same value
-                try:
-                    with (
-                        transaction.atomic()
-                    ):  # the fast form may raise: its import goes the careful way
-                        cursor.execute(
-                            f"SELECT CASE WHEN {quick[1]} THEN {quick[0]} END FROM {rows}"
-                        )
+            form = d.fast(f)
+            if form is not None:  # a value written back as PostgreSQL writes it: the same value
+                raw = form.raw(v)
+                quick = f"CASE WHEN {form.canonical(raw, v)} THEN {form.value(raw, TZ)} END"
+                try:  # the fast form may raise: its import then goes the careful way
+                    with transaction.atomic():
+                        cursor.execute(f"SELECT {quick} FROM {rows}")
                         fast = cursor.fetchone()[0]
                 except DataError:
                     continue

@@ -29,11 +29,11 @@ class Postgres:
         """The typed value of ``v``, which ``valid`` accepted."""
         return grammar.pg_value(f.kind, v, tz)
 
-    def fast(self, f, v: str, tz: str) -> tuple[str, str] | None:
-        """(value, canonical) of the grammar's fast form, where the field has one."""
+    def fast(self, f) -> grammar.FastForm | None:
+        """The grammar's fast form, where the field has one."""
         if not grammar.fast_kind_ok(f.kind, f.minimum, f.maximum):
             return None
-        return grammar.pg_fast(f.kind, v, tz)
+        return grammar.pg_fast(f.kind)
 
     def customer(self, v: str, secret: str) -> str:
         # No digits, no key: NULLIF makes the digits NULL, and every function after it passes the NULL
@@ -128,7 +128,7 @@ class Sqlite(Postgres):
         typed = f"imp_value({quote(f.kind)}, {v}, {quote(tz)}, {f.digits}, {f.places})"
         return f"CAST({typed} AS NUMERIC)" if f.kind == "decimal" else typed
 
-    def fast(self, f, v: str, tz: str) -> None:
+    def fast(self, f) -> None:
         return None  # the Python functions are the only way to read a value here
 
     def customer(self, v: str, secret: str) -> str:

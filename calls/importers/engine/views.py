@@ -29,20 +29,21 @@ def create_mapped_view(cursor, imp, stage: str, mapped: str) -> None:
     cursor.execute(f"CREATE TEMP VIEW {mapped} AS SELECT {', '.join(selects)} FROM {stage}")
 
 
-def typed_value(imp, f, v: str, *, fast: bool = False) -> str:
+def typed_value(imp, f, v: str, *, raw: str | None = None) -> str:
     """The typed value of the text ``v`` of a number, time or flag; NULL when empty or not of its kind.
 
-    Careful (the default): every cast guarded by the grammar's check, so a bad value never aborts a
-    statement — the database may evaluate the expression on a row before a filter excludes it. Fast
-    (PostgreSQL): a value written as the database writes it back is cast at once, any other goes the
-    careful way; the cast of that test raises on a value of no form at all, and the caller then takes
-    the careful way for the whole file.
+    Careful: every cast guarded by the grammar's check, so a bad value never aborts a statement — the
+    database may evaluate the expression on a row before a filter excludes it. With ``raw``, the
+    column of the field's fast form (``raw_selects``: PostgreSQL's plain cast, which raises on a value
+    of no form at all — the caller then takes the careful way for the whole file): a value written as
+    the database writes it back is that cast's, any other goes the careful way.
     """
     d = imp.dialect
     careful = f"WHEN {v} <> '' AND {d.valid(f, v)} THEN {d.value(f, v, imp.tz)}"
-    quick = d.fast(f, v, imp.tz) if fast else None
-    if quick is not None:
-        return f"CASE WHEN {v} = '' THEN NULL WHEN {quick[1]} THEN {quick[0]} {careful} END"
+    form = d.fast(f) if raw else None
+    if form is not None:
+        quick = f"WHEN {form.canonical(raw, v)} THEN {form.value(raw, imp.tz)}"
+        return f"CASE WHEN {v} = '' THEN NULL {quick} {careful} END"
     return f"CASE {careful} END"
 
 
@@ -54,16 +55,39 @@ def typed_expr(imp, f, *, fast: bool = False, alias: str = "m") -> str:
         return v
     if f.kind == "customer":
         return imp.dialect.customer(v, customer_secret())
-    return typed_value(imp, f, v, fast=fast)
+    raw = f"{alias}.r_{f.name}" if fast and imp.dialect.fast(f) else None
+    return typed_value(imp, f, v, raw=raw)
+
+
+def raw_selects(imp, *, alias: str = "m") -> list[str]:
+    """``r_<field>``: PostgreSQL's plain cast of each field with a fast form, computed once (one level
+    below ``typed_selects(fast=True)``, which reads it twice)."""
+    selects = []
+    for f in imp.kind.fields:
+        form = imp.dialect.fast(f) if f.target and f.kind not in TEXT_KINDS else None
+        if form is not None:
+            v = f"{alias}.{f.name}"
+            selects.append(f"CASE WHEN {v} = '' THEN NULL ELSE {form.raw(v)} END AS r_{f.name}")
+    return selects
 
 
 def typed_selects(imp, *, fast: bool, alias: str = "m") -> list[str]:
-    """``t_<field>``: the typed value of every field the fact keeps, but the agent (found by a join)."""
+    """``t_<field>``: the typed value of every field the fact keeps, but the agent (found by a join).
+    ``fast``: over a relation that has ``raw_selects``' columns too."""
     return [
         f"{typed_expr(imp, f, fast=fast, alias=alias)} AS t_{f.name}"
         for f in imp.kind.fields
         if f.target and f.kind != "agent"
     ]
+
+
+def with_raw(imp, relation: str, *, fast: bool) -> str:
+    """``relation`` (a table or a view) as a subquery with ``raw_selects``' columns when ``fast``."""
+    fence = imp.dialect.fence
+    raw = raw_selects(imp, alias="m0") if fast else []
+    if not raw:
+        return f"(SELECT * FROM {relation} {fence})"
+    return f"(SELECT m0.*, {', '.join(raw)} FROM (SELECT * FROM {relation} {fence}) m0 {fence})"
 
 
 def create_rows_table(cursor, imp, mapped: str, rows: str, *, fast: bool) -> None:
@@ -76,8 +100,9 @@ def create_rows_table(cursor, imp, mapped: str, rows: str, *, fast: bool) -> Non
     if agent:
         selects.append(f"ag.id AS t_{agent}")
         join = f"LEFT JOIN {imp.agent_table} ag ON ag.employee_id = m.{agent}"
+    source = with_raw(imp, mapped, fast=fast)
     cursor.execute(
-        f"CREATE TEMP TABLE {rows} AS SELECT m.*, {', '.join(selects)} FROM {mapped} m {join}"
+        f"CREATE TEMP TABLE {rows} AS SELECT m.*, {', '.join(selects)} FROM {source} m {join}"
     )
 
 

@@ -41,7 +41,8 @@ def clean_rows(imp, mapped: str, *, fast: bool) -> str:
     typed_ok = [f"NOT COALESCE(({check.sql}), {false})" for check in imp.kind.checks]
     return (
         f"SELECT * FROM (SELECT {', '.join(selects)} FROM (SELECT m.*, {typed} "
-        f"FROM (SELECT * FROM {mapped} {d.fence}) m {d.fence}) x WHERE NOT COALESCE(({any_rule}), {false}) {d.fence}) t "
+        f"FROM {views.with_raw(imp, mapped, fast=fast)} m {d.fence}) x "
+        f"WHERE NOT COALESCE(({any_rule}), {false}) {d.fence}) t "
         f"WHERE {' AND '.join(typed_ok) or '1 = 1'}"
     )
 
