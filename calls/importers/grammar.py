@@ -83,6 +83,10 @@ KINDS = {
 }  # fmt: skip
 
 
+# The kinds whose texts are checked and typed; any text is a text, a choice, a customer or an agent id.
+TYPED = frozenset({"datetime", "date", "int", "key", "duration", "decimal", "bool"})
+
+
 # --- Python: the authority ---------------------------------------------------------------------------
 
 

@@ -44,7 +44,7 @@ def _too_long(imp, f, v, t):
 def _of_its_kind(imp, f, v, t):
     """Given, but not of the field's kind: its typed value is NULL (``views.typed_value`` is NULL
     exactly where the grammar refuses the text)."""
-    if grammar.pg_valid(f.kind, "x") is None or f.kind == "bool":
+    if f.kind not in grammar.TYPED or f.kind == "bool":
         return None
     reason = grammar.KINDS[f.kind].reason
     if f.kind in ("date", "datetime") and imp.reading.date_format:

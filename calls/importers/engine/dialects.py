@@ -118,12 +118,12 @@ class Sqlite(Postgres):
     fence = "LIMIT -1 OFFSET 0"
 
     def valid(self, f, v: str) -> str | None:
-        if grammar.pg_valid(f.kind, "x") is None:
+        if f.kind not in grammar.TYPED:
             return None
         return f"(imp_value({quote(f.kind)}, {v}, 'UTC', {f.digits}, {f.places}) IS NOT NULL)"
 
     def value(self, f, v: str, tz: str) -> str:
-        if f.kind == "text" or grammar.pg_valid(f.kind, "x") is None:
+        if f.kind not in grammar.TYPED:
             return v
         typed = f"imp_value({quote(f.kind)}, {v}, {quote(tz)}, {f.digits}, {f.places})"
         return f"CAST({typed} AS NUMERIC)" if f.kind == "decimal" else typed
