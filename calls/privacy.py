@@ -47,3 +47,10 @@ def customer_mask(value: str) -> str:
         else:
             masked.append(char)
     return "".join(reversed(masked))
+
+
+def header_said(name: str) -> str:
+    """A cell of a file's header line as a message names it. A column name holds no phone number: one
+    with seven digits or more is data (a file without a header line read as if it had one, whose first
+    row holds a caller's number), masked like a customer's number, since the message is kept."""
+    return customer_mask(name) if len(_NOT_DIGITS.sub("", name)) >= 7 else name

@@ -208,3 +208,22 @@ def test_only_hr_opens_the_months_confirmations(client, people, approved):
     assert (
         october.status == Period.Status.APPROVED and Run.objects.filter(period=october).count() == 1
     )
+
+
+def test_the_confirmations_speak_chinese(client, people, approved):
+    october, _v1, wrong = approved
+    client.force_login(people.hr)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/hr/"})
+    page = client.get(f"/periods/{october.pk}/reopen/").content.decode()
+    assert (
+        "重新打开 2026-10？" in page
+        and "将发生以下变化" in page
+        and "为什么重新打开该月份？" in page
+    )
+    assert "已审批的计算版本 v1（3 名坐席，合计 2,100.00 CNY）" in page
+    assert "审批后数据已变更" in page
+    page = client.get(f"/imports/{wrong.pk}/rollback/").content.decode()
+    assert (
+        "回滚导入" in page and "HR must reopen the month first" in page
+    )  # the refusal: the service's words
+    assert "重新打开该月份" in client.get("/hr/").content.decode()

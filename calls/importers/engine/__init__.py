@@ -254,7 +254,7 @@ def _errors_of(imp: Import, found) -> list[dict]:
     is masked (``calls.privacy.customer_mask``): the report is kept, shown and downloaded, and the
     number is kept nowhere."""
     source = imp.source
-    private = {f.name for f in imp.kind.fields if f.kind == "customer"}
+    private = _customer_fields(imp.reading)
     errors = []
     for line, column, value, length, reason, ref in found:
         if ref is not None:
@@ -264,6 +264,19 @@ def _errors_of(imp: Import, found) -> list[dict]:
                        "value": customer_mask(said) if column in private else said,
                        "reason": reason})  # fmt: skip
     return sorted(errors, key=lambda e: (e["line"], e["column"]))
+
+
+def _customer_fields(reading: mapping.Reading) -> set[str]:
+    """The fields whose values may be a customer's number: the customer's own, and any the mapping reads
+    from the same column of the file (a mapping off by a column reads numbers as agents)."""
+
+    def columns(rule) -> set[int]:
+        used = (rule.column, rule.date, rule.time, *rule.operands())
+        return {c.position for c in used if isinstance(c, mapping.Column) and c.position}
+
+    customers = {name for name in reading.rules if reading.kind.field(name).kind == "customer"}
+    held = set().union(*(columns(reading.rules[name]) for name in customers))
+    return customers | {name for name, rule in reading.rules.items() if columns(rule) & held}
 
 
 def _write_if_clean(cursor, imp, sessions, file_parts, mapped, scratch, total) -> bool:
