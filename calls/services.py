@@ -739,5 +739,9 @@ def batch_run(*, batch_id: int) -> None:
         pass  # recorded on the batch
     finally:
         cache.delete(progress_key(batch_id))
-    # Final now (applied, rejected, failed): the file is deleted, or kept keyed (batch_file_settle).
-    batch_file_settle(batch_id=batch_id)
+    # Final now (applied, rejected, failed): the file is deleted, or kept keyed (batch_file_settle). A
+    # storage that fails here fails nothing of the import: the daily sweep settles the file again.
+    try:
+        batch_file_settle(batch_id=batch_id)
+    except OSError:
+        logger.exception("The file of batch %s is left for the daily sweep", batch_id)

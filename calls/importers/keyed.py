@@ -4,7 +4,8 @@ The import stores a customer only as a keyed hash of the number's digits (``call
 after its import must not hold the numbers either. Which cells hold them:
 
 - a CSV or XLSX file of calls: the column the mapping reads ``customer_number`` from (its name or
-  position, a pattern's column too), or, without a mapping, the column named ``customer_number``;
+  position, a pattern's column too), or, without a mapping, the column named ``customer_number``; and
+  the same number wherever else its row repeats it (Asterisk's ``clid``: ``"Alice" <13800000001>``);
 - an Asterisk queue_log: the caller id of each ENTERQUEUE (its second data field), in the file and in
   the table export alike.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
@@ -29,6 +31,9 @@ from calls.importers.sources import CsvSource, FileError, XlsxSource, _cell, ope
 from calls.privacy import customer_key
 
 CUSTOMER_FIELD = "customer_number"
+# A customer's number found again in another cell of its row is keyed there too, from this many digits.
+MIN_REPEATED_DIGITS = 6
+_NOT_DIGITS = re.compile(r"[^0-9]")
 
 
 def keyed(value: str) -> str:
@@ -107,11 +112,23 @@ def _rows_out(rows: Iterable[list[str]], encoding: str, dialect, bom: bool = Fal
 def _keyed_rows(
     rows: Iterable[list[str]], positions: list[int], skip_first: bool
 ) -> Iterator[list[str]]:
+    """Each row with its customer cells keyed, and the same number wherever else the row repeats it
+    (Asterisk's ``clid`` column holds ``"Alice" <13800000001>`` beside ``src``)."""
     for number, row in enumerate(rows):
-        if not (skip_first and number == 0):
-            for i in positions:
-                if i < len(row):
-                    row[i] = keyed(row[i])
+        if skip_first and number == 0:
+            yield row
+            continue
+        found = []
+        for i in positions:
+            if i < len(row) and (key := customer_key(row[i])) is not None:
+                found.append((row[i].strip(), _NOT_DIGITS.sub("", row[i]), str(key)))
+                row[i] = str(key)
+        for value, digits, key in found:
+            if len(digits) < MIN_REPEATED_DIGITS:
+                continue  # a short number (an extension) may be part of anything: left alone
+            for j, cell in enumerate(row):
+                if j not in positions:
+                    row[j] = cell.replace(value, key).replace(digits, key)
         yield row
 
 

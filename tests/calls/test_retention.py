@@ -121,6 +121,27 @@ def test_the_mappings_customer_column_is_the_one_keyed(
 
 
 @override_settings(IMPORT_FILE_RETENTION_DAYS=7)
+def test_asterisks_caller_id_column_is_keyed_with_its_number(
+    hr, people, django_capture_on_commit_callbacks
+):
+    """Master.csv repeats the caller's number in its caller id ("Alice" <13800000001>): keyed there too."""
+    for extension in ("301", "302", "303"):
+        AgentFactory(employee_id=extension)
+    data = (Path(__file__).parent / "data" / "cdr" / "asterisk-Master.csv").read_bytes()
+    mapping = ColumnMapping.objects.get(name="asterisk-master-csv")
+    batch, _path = _upload(
+        hr, django_capture_on_commit_callbacks, "Master.csv", data, mapping=mapping.pk
+    )
+    assert batch.status == ImportBatch.Status.APPLIED, batch.errors
+    kept = _kept(batch)
+    assert not any(number in kept for number in NUMBERS)
+    first = kept.splitlines()[0].split(",")
+    key = str(Call.objects.get(external_id="1759626000.1").customer_key)
+    assert first[1] == key and first[4] == f'"""Alice"" <{key}>"' and first[6] == "SIP/302-00000002"
+    assert len(kept.splitlines()) == len(data.decode().splitlines())
+
+
+@override_settings(IMPORT_FILE_RETENTION_DAYS=7)
 def test_a_queue_logs_caller_ids_are_keyed_in_either_variant(
     hr, people, django_capture_on_commit_callbacks
 ):

@@ -120,6 +120,8 @@ def test_the_whole_story_through_the_pages(
     assert "Data changed since approval." in done and "a2.csv was September&#x27;s" in done
     october.refresh_from_db()
     assert october.status == Period.Status.COMPUTED and october.approved_run == v1
+    listed = client.get("/api/v1/periods/").json()["results"][0]
+    assert (listed["status"], listed["approved_run"], listed["reopened"]) == ("computed", 1, True)
 
     # Reopened: the payroll export waits, the agents still see what was approved.
     refused = client.get(f"/periods/{october.pk}/payroll.csv", follow=True).content.decode()
