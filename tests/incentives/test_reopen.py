@@ -212,7 +212,18 @@ def test_only_hr_opens_the_months_confirmations(client, people, approved):
     )
 
 
-def test_the_confirmations_speak_chinese(client, people, approved):
+@pytest.fixture
+def chinese(client):
+    """The pages in Chinese; English again afterwards (a request leaves its language active)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/hr/"})
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_the_confirmations_speak_chinese(client, people, approved, chinese):
     october, _v1, wrong = approved
     client.force_login(people.hr)
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/hr/"})
