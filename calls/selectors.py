@@ -164,10 +164,11 @@ class BatchFile:
 
 
 def batch_file(batch: ImportBatch) -> BatchFile:
-    if batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING) and batch.file:
+    """Where the batch's file stands: waiting for its import, kept (until its retention ends; without
+    one, until the daily sweep deletes what a worker left), or deleted."""
+    if not batch.file:
+        return BatchFile("deleted")
+    if batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING):
         return BatchFile("waiting")
-    if batch.file and settings.IMPORT_FILE_RETENTION_DAYS:
-        return BatchFile(
-            "kept", batch.created_at + dt.timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
-        )
-    return BatchFile("deleted")
+    days = settings.IMPORT_FILE_RETENTION_DAYS
+    return BatchFile("kept", batch.created_at + dt.timedelta(days=days) if days else None)

@@ -31,21 +31,30 @@ def test_an_approved_month_refuses_new_rows_changed_rows_and_the_rollback(people
     october = _import(GOOD)
     month_lock(year=2026, month=10, state=MonthLock.State.APPROVED)
     assert MonthLock.objects.get().state == MonthLock.State.APPROVED
-    # A new row, a changed row (c2 now answered), and a row of November: the first two are refused,
-    # each named by its line, and with them the file (nothing is imported unless HR chooses).
+    # A new row (c7), a changed row (c2 no longer abandoned), c3 as it is, and a row of November: the
+    # first two are refused, each named by its line, and with them the file (nothing is imported unless
+    # HR chooses). A row that repeats its stored fact changes nothing: not refused.
     text = GOOD.replace("c1,", "c7,").replace(",,40,0,0,0,0,abandoned,", ",,40,0,0,0,0,no_answer,")
     late = _import(text + NOVEMBER, filename="late.csv")
     assert late.status == ImportBatch.Status.REJECTED
     assert {(e["line"], e["column"], e["reason"]) for e in late.errors} == {
         (2, "entered_at", APPROVED),
         (3, "entered_at", APPROVED),
-        (4, "entered_at", APPROVED),
     }
     assert Call.objects.get(external_id="c2").outcome == "abandoned"
     # The valid rows only: November's call, and October untouched.
     partial = _import(text + NOVEMBER, filename="late.csv", allow_partial=True)
-    assert (partial.rows_created, partial.rows_updated, partial.rows_rejected) == (1, 0, 3)
+    assert (partial.rows_created, partial.rows_updated, partial.rows_unchanged, partial.rows_rejected) == (
+        1, 0, 1, 2,
+    )  # fmt: skip
     assert not Call.objects.filter(external_id="c7").exists()
+    # The month's own file again: every row as stored, nothing changes, nothing refused.
+    again = _import(GOOD, filename="oct-again.csv")
+    assert (again.status, again.rows_unchanged, again.rows_rejected) == (
+        ImportBatch.Status.APPLIED,
+        3,
+        0,
+    )
     # An import for the month itself is refused outright; so is the rollback of October's import.
     with pytest.raises(
         ImportRefused, match="The month 2026-10 is approved: HR must reopen it first"

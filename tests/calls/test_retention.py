@@ -45,6 +45,7 @@ def _upload(hr, capture, name: str, data: bytes | str, **fields) -> tuple[Import
     # The daily sweep leaves a waiting batch's file alone: its worker (or a later one) reads it.
     services.import_files_sweep()
     assert path.exists() and ImportBatch.objects.get(pk=batch.pk).file.name == batch.file.name
+    assert "kept until its import has finished" in hr.get(f"/imports/{batch.pk}/").content.decode()
     for callback in callbacks:
         callback()
     batch.refresh_from_db()

@@ -206,13 +206,16 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
         )
     field = imp.kind.field(imp.kind.period_field)
     column = field.target
+    # A line of a locked month that repeats its stored fact exactly changes nothing: it stays (an export
+    # overlapping an approved month, a file imported again); a new or changed one is refused.
+    unchanged = stored_unchanged(imp)
     for lock in MonthLock.objects.all():
         reason = lock.refusal
         start, end = imp.month_bounds(lock.year, lock.month)
         cursor.execute(
             f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
-            f"WHERE t.{column} >= %s AND t.{column} < %s",
-            [field.name, reason, start, end],
+            f"WHERE t.{column} >= %s AND t.{column} < %s AND NOT {unchanged}",
+            [field.name, reason, start, end, imp.source_name],
         )
     if period is not None:
         start, end = imp.month_bounds(*period)
@@ -222,6 +225,16 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
             f"WHERE t.{column} < %s OR t.{column} >= %s",
             [field.name, reason, start, end],
         )
+
+
+def stored_unchanged(imp) -> str:
+    """SQL (one parameter: the source) true when the line ``t`` repeats a stored fact exactly: the same
+    key, and no column that differs (the comparison ``writing.upsert`` makes)."""
+    keys = [imp.kind.field(k).target for k in imp.kind.key]
+    compared = [target for target in imp.targets if target not in keys]
+    join = " AND ".join(f"f.{k} = t.{k}" for k in keys)
+    changed = " OR ".join(imp.dialect.distinct(f"f.{c}", f"t.{c}") for c in compared) or "1 = 0"
+    return f"EXISTS (SELECT 1 FROM {imp.kind.table} f WHERE f.source = %s AND {join} AND NOT ({changed}))"
 
 
 def stored_in_locked_months(cursor, imp, typed: str, errs: str) -> None:
