@@ -9,6 +9,7 @@ from calls.models import (
     QueueLogLeg,
     RingAttempt,
 )
+from calls.selectors import locked_month_of
 
 
 @admin.register(ImportBatch)
@@ -30,9 +31,30 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # An import is undone by its rollback (Import data → the batch), which checks the months'
+        # locks and restores what it changed; its record is kept.
+        return False
+
+
+class _LockedMonthReadOnly:
+    """A fact dated in an approved or closed month is not changed or deleted here either."""
+
+    period_field = ""
+
+    def _locked(self, obj) -> bool:
+        return obj is not None and locked_month_of(getattr(obj, self.period_field)) is not None
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(_LockedMonthReadOnly, admin.ModelAdmin):
+    period_field = "started_at"
     list_display = [
         "external_id",
         "source",
@@ -60,14 +82,18 @@ class ColumnMappingAdmin(admin.ModelAdmin):
 
 @admin.register(MonthLock)
 class MonthLockAdmin(admin.ModelAdmin):
-    """Closed months are written by closing a period; shown here, never edited."""
+    """Approved and closed months are written by approving and closing a period, lifted by reopening
+    it (Overview): shown here, never edited or deleted."""
 
-    list_display = ["__str__", "locked_at"]
+    list_display = ["__str__", "state", "locked_at"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -78,9 +104,10 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(RingAttempt)
-class RingAttemptAdmin(admin.ModelAdmin):
+class RingAttemptAdmin(_LockedMonthReadOnly, admin.ModelAdmin):
     """Rings without answer, as imported (queue_log RINGNOANSWER); a rollback of their batch undoes them."""
 
+    period_field = "rang_at"
     list_display = ["external_id", "source", "agent", "queue", "rang_at", "ring_ms"]
     list_filter = ["source", "queue"]
     search_fields = ["external_id", "call_ref", "agent__employee_id"]

@@ -67,28 +67,48 @@ class ImportBatch(models.Model):
 
 
 class MonthLock(models.Model):
-    """A closed month: no import may add, change or roll back a fact dated in it.
+    """A month whose facts no import may add, change or roll back: approved (until HR reopens it) or
+    closed (for good).
 
-    Written by the period's close (incentives), read by every importer: the lock is a rule about the
-    facts, so it lives on the floor of the facts.
+    Written by the period's approval and close, removed by its reopening (incentives), read by every
+    importer and rollback: the lock is a rule about the facts, so it lives on the floor of the facts.
     """
+
+    class State(models.TextChoices):
+        APPROVED = "approved", _("Approved: HR must reopen it first")
+        CLOSED = "closed", _("Closed: corrections go into the next open month")
 
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CLOSED)
     locked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("closed month")
-        verbose_name_plural = _("closed months")
+        verbose_name = _("locked month")
+        verbose_name_plural = _("locked months")
         constraints = [
             models.UniqueConstraint(fields=["year", "month"], name="month_lock_unique"),
             models.CheckConstraint(
                 condition=Q(month__gte=1, month__lte=12), name="month_lock_month_1_12"
             ),
+            models.CheckConstraint(
+                condition=Q(state__in=["approved", "closed"]), name="month_lock_state"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d}"
+
+    @property
+    def said(self) -> str:
+        if self.state == self.State.APPROVED:
+            return "approved: HR must reopen it first"
+        return "closed: corrections go into the next open month"
+
+    @property
+    def refusal(self) -> str:
+        """Why a fact of this month is refused, as an import's error and a rollback's refusal say it."""
+        return f"the month {self} is {self.said}"
 
 
 class Queue(models.Model):

@@ -27,3 +27,30 @@ def customer_key(number: str | None, secret: str | None = None) -> int | None:
         return None
     digest = hashlib.sha256(f"{secret or customer_secret()}:{digits}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+_SHOWN_DIGITS = 2
+
+
+def customer_mask(value: str) -> str:
+    """A customer's number as a message may show it: every letter and digit masked but the last two
+    digits, the rest of its shape kept ("+86 138-0000-0001" → "+** ***-****-**01"), so HR sees why a
+    value was refused without the number being kept anywhere."""
+    shown = _SHOWN_DIGITS
+    masked = []
+    for char in reversed(value):
+        if char.isdigit() and shown:
+            shown -= 1
+            masked.append(char)
+        elif char.isalnum():
+            masked.append("*")
+        else:
+            masked.append(char)
+    return "".join(reversed(masked))
+
+
+def header_said(name: str) -> str:
+    """A cell of a file's header line as a message names it. A column name holds no phone number: one
+    with seven digits or more is data (a file without a header line read as if it had one, whose first
+    row holds a caller's number), masked like a customer's number, since the message is kept."""
+    return customer_mask(name) if len(_NOT_DIGITS.sub("", name)) >= 7 else name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from itertools import islice
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from calls.importers.facts import KINDS
 from calls.importers.mapping import PyText
 from calls.importers.mapping import read as read_mapping
 from calls.importers.sources import open_source
-from calls.models import ColumnMapping, ImportBatch
+from calls.models import ColumnMapping, ImportBatch, MonthLock
 
 PREVIEW_ROWS = 10
 
@@ -92,3 +93,82 @@ def queue_period(
         )
     local = timezone.localtime(now, tz)
     return month_bounds(local.year, local.month)[0], now
+
+
+@dataclass
+class RollbackPreview:
+    """What rolling a batch back would do, for its confirmation: the facts it deletes, month by month
+    (as ``YYYY-MM``), and how many it restores to their values before it."""
+
+    what: str  # the facts' name, plural ("calls", "survey answers", …)
+    deleted: list[tuple[str, int]]
+    restored: int
+
+    @property
+    def deleted_total(self) -> int:
+        return sum(count for _month, count in self.deleted)
+
+
+def batch_rollback_preview(batch: ImportBatch) -> RollbackPreview:
+    """The facts a rollback of ``batch`` deletes (those it created, by month) and restores (those it
+    changed): a query per month the batch spans, and a count."""
+    from django.db.models import Max, Min
+
+    from calls.importers.facts import KINDS
+    from calls.models import FactChange
+    from calls.months import shift_month
+
+    kind = KINDS[batch.kind]
+    column = kind.field(kind.period_field).target
+    changed = FactChange.objects.filter(batch=batch, fact=kind.code)
+    created = kind.model.objects.filter(batch=batch).exclude(pk__in=changed.values("fact_id"))
+    span = created.aggregate(first=Min(column), last=Max(column))
+    deleted = []
+    if span["first"] is not None:
+        (year, month), last = _month(span["first"]), _month(span["last"])
+        while (year, month) <= last:
+            start, end = kind.month_range(year, month)
+            count = created.filter(**{f"{column}__gte": start, f"{column}__lt": end}).count()
+            if count:
+                deleted.append((f"{year}-{month:02d}", count))
+            year, month = shift_month(year, month, 1)
+    return RollbackPreview(
+        what=str(kind.model._meta.verbose_name_plural), deleted=deleted, restored=changed.count()
+    )
+
+
+def _month(moment) -> tuple[int, int]:
+    from django.utils import timezone
+
+    from calls.months import center_tz
+
+    if isinstance(moment, dt.datetime):
+        moment = timezone.localtime(moment, center_tz())
+    return moment.year, moment.month
+
+
+def locked_month_of(moment: dt.datetime | dt.date) -> MonthLock | None:
+    """The lock of the month a fact dated ``moment`` falls in (on the center's calendar), if any."""
+    year, month = _month(moment)
+    return MonthLock.objects.filter(year=year, month=month).first()
+
+
+@dataclass
+class BatchFile:
+    """What became of a batch's uploaded file, for its page."""
+
+    state: (
+        str  # "waiting" (its import may still read it), "kept" (keyed, until ``until``), "deleted"
+    )
+    until: dt.datetime | None = None
+
+
+def batch_file(batch: ImportBatch) -> BatchFile:
+    """Where the batch's file stands: waiting for its import, kept (until its retention ends; without
+    one, until the daily sweep deletes what a worker left), or deleted."""
+    if not batch.file:
+        return BatchFile("deleted")
+    if batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING):
+        return BatchFile("waiting")
+    days = settings.IMPORT_FILE_RETENTION_DAYS
+    return BatchFile("kept", batch.created_at + dt.timedelta(days=days) if days else None)

@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable
 from typing import BinaryIO
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from calls.importers import engine, queue_log
@@ -17,6 +18,7 @@ from calls.importers.facts import KINDS, QUEUE_LOG_CALLS, FactKind
 from calls.importers.mapping import echo
 from calls.importers.sources import FileError, Source, open_source
 from calls.models import Call, ColumnMapping, FactChange, ImportBatch, MonthLock, QueueLogLeg
+from calls.months import center_tz
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,19 @@ class ImportRefused(Exception):
 
 class RollbackRefused(Exception):
     """The batch cannot be rolled back; the message says why."""
+
+
+class MonthBusy(Exception):
+    """A month's lock cannot change now: an import or a rollback is writing facts; the message says so."""
+
+
+class MonthClosed(Exception):
+    """A closed month stays closed: its corrections go into the next open month."""
+
+
+# How long approving, closing or reopening a month waits for the imports and rollbacks under way to
+# finish before it says so instead (an import of a million rows takes minutes; a page must not hang).
+MONTH_LOCK_WAIT_SECONDS = 5
 
 
 def _digest(stream: BinaryIO) -> str:
@@ -108,15 +123,16 @@ def facts_import(
                              allow_partial=allow_partial, created_by=created_by)  # fmt: skip
     batch.kind = kind  # a queue_log upload's batch may carry its work time rather than calls
     batch.sha256 = _digest(stream) if source_reader is None else ""
-    if period is not None and MonthLock.objects.filter(year=period[0], month=period[1]).exists():
-        _refuse(batch, f"The month {period[0]}-{period[1]:02d} is closed: nothing can be imported into it; "
-                       "corrections go into the next open month.")  # fmt: skip
+    lock = MonthLock.objects.filter(year=period[0], month=period[1]).first() if period else None
+    if lock is not None:
+        _refuse(batch, f"The month {lock} is {lock.said}; nothing can be imported into it.")
     line_errors = line_errors or []
     try:
         reader = source_reader or open_source(
             stream, filename, has_header=mapping.has_header if mapping else True
         )
         with transaction.atomic():
+            _month_locks_hold()
             ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
             outcome = engine.run(
                 kind=layout or KINDS[kind],
@@ -179,24 +195,16 @@ def _refuse(batch: ImportBatch, message: str, status: str = ImportBatch.Status.R
     raise ImportRefused(message, batch)
 
 
-@transaction.atomic
-def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
-    """Undo an applied import: delete the facts it created, restore the ones it changed.
-
-    Refused while a fact it touched sits in a closed month, or was changed again by a later import (roll
-    that one back first): a rollback never rewrites a paid month or loses a later correction.
-    """
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+def batch_rollback_check(*, batch: ImportBatch) -> None:
+    """Raise ``RollbackRefused`` when the batch cannot be rolled back now: it is not applied, a later
+    import changed the same facts (roll that one back first), or it would delete, restore or move a
+    fact of an approved month (HR reopens it first) or a closed one (never). The confirmation page asks
+    the same question as the rollback itself."""
     if batch.status != ImportBatch.Status.APPLIED:
         raise RollbackRefused(
             f"Batch {batch.pk} is {batch.get_status_display()}: only an applied import can be rolled back."
         )
     kind = KINDS[batch.kind]
-    model = kind.model
-    period_column = kind.field(kind.period_field).target
-    touched = model.objects.filter(batch=batch)
-    changes = list(FactChange.objects.filter(batch=batch))
-    changed_ids = {change.fact_id for change in changes}
     # A later import changed a fact this one wrote: its before-snapshot names this batch.
     later = FactChange.objects.filter(
         fact=kind.code,
@@ -207,12 +215,85 @@ def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
     if later.exists():
         raise RollbackRefused(f"Batch {batch.pk}: some of its facts were changed again by a later import; "
                               "roll that import back first.")  # fmt: skip
-    for lock in MonthLock.objects.all():
+    for lock in _locked_months_of(batch):
+        if lock.state == MonthLock.State.APPROVED:
+            raise RollbackRefused(f"Batch {batch.pk} holds facts of the approved month {lock}: HR must "
+                                  "reopen the month first (Overview), with a reason, to roll it back.")  # fmt: skip
+        raise RollbackRefused(
+            f"Batch {batch.pk} holds facts of the closed month {lock}; it cannot be rolled back."
+        )
+
+
+def _locked_months_of(batch: ImportBatch) -> list[MonthLock]:
+    """The locked months a rollback of the batch would touch: those of the facts it wrote (deleted or
+    restored), and those its changed facts go back to (a change may have moved a fact's date)."""
+    locks = list(MonthLock.objects.order_by("year", "month"))
+    if not locks:
+        return []
+    kind = KINDS[batch.kind]
+    column = kind.field(kind.period_field).target
+    touched = kind.model.objects.filter(batch=batch)
+    # One pass each: the span of the facts written (then a look only into the locked months within
+    # it), and the months the changed facts go back to.
+    span = touched.aggregate(first=Min(column), last=Max(column))
+    restored = {_month_of(moment) for moment in _before_moments(batch, kind, column)}
+    found = []
+    for lock in locks:
         start, end = kind.month_range(lock.year, lock.month)
-        if touched.filter(**{f"{period_column}__gte": start, f"{period_column}__lt": end}).exists():
-            raise RollbackRefused(
-                f"Batch {batch.pk} holds facts of the closed month {lock}; it cannot be rolled back."
-            )
+        within = (
+            span["first"] is not None
+            and _db_value(span["first"]) < end
+            and _db_value(span["last"]) >= start
+        )
+        if (lock.year, lock.month) in restored or (
+            within and touched.filter(**{f"{column}__gte": start, f"{column}__lt": end}).exists()
+        ):
+            found.append(lock)
+    return found
+
+
+def _db_value(value):
+    """A min or max as the database gave it, comparable with a month's bounds (SQLite: naive UTC)."""
+    if isinstance(value, dt.datetime) and timezone.is_naive(value):
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _month_of(moment) -> tuple[int, int]:
+    """The (year, month) of a date, or of an instant on the center's clock."""
+    if isinstance(moment, dt.datetime):
+        moment = timezone.localtime(moment, center_tz())
+    return moment.year, moment.month
+
+
+def _before_moments(batch: ImportBatch, kind: FactKind, column: str):
+    """The period values the facts the batch changed had before it (as its snapshots hold them)."""
+    model_field = kind.model._meta.get_field(column)
+    changes = FactChange.objects.filter(batch=batch, fact=kind.code).values_list(
+        "before", flat=True
+    )
+    for before in changes.iterator():
+        value = before.get(column)
+        if value is not None:
+            yield _db_value(model_field.to_python(value))
+
+
+@transaction.atomic
+def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
+    """Undo an applied import: delete the facts it created, restore the ones it changed.
+
+    Refused while a fact it touched sits in an approved month (HR reopens it first) or a closed one, or
+    was changed again by a later import (roll that one back first): a rollback never rewrites an approved
+    or paid month or loses a later correction (``batch_rollback_check``).
+    """
+    _month_locks_hold()
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    batch_rollback_check(batch=batch)
+    kind = KINDS[batch.kind]
+    model = kind.model
+    touched = model.objects.filter(batch=batch)
+    changes = list(FactChange.objects.filter(batch=batch))
+    changed_ids = {change.fact_id for change in changes}
     touched.exclude(pk__in=changed_ids).delete()
     fields = {f.target: f for f in kind.fields if f.target}
     for offset in range(0, len(changes), 2000):  # in bulk: a re-import may have changed every row
@@ -229,6 +310,7 @@ def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
     batch.status = ImportBatch.Status.ROLLED_BACK
     batch.rolled_back_at = timezone.now()
     batch.save(update_fields=["status", "rolled_back_at"])
+    transaction.on_commit(lambda: batch_file_settle(batch_id=batch.pk))
     return batch
 
 
@@ -245,11 +327,68 @@ def _from_json(fact, field, value):
     return result
 
 
+def _month_locks_hold() -> None:
+    """Inside an import's or a rollback's transaction: keep the month locks as they are until it ends.
+
+    Without it, a month approved while a long import runs would receive that import's rows at its
+    commit, after the approval. On PostgreSQL a SHARE lock on the table: imports and rollbacks run
+    side by side, and approving, closing or reopening a month waits for them (``_month_locks_change``).
+    SQLite has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {MonthLock._meta.db_table} IN SHARE MODE")
+
+
+def _month_locks_change() -> None:
+    """Inside the transaction that approves, closes or reopens a month: wait at most
+    ``MONTH_LOCK_WAIT_SECONDS`` for the imports and rollbacks under way (``_month_locks_hold``), then
+    refuse with ``MonthBusy`` rather than keep a page waiting for minutes."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        before = cursor.fetchone()[0]
+        try:
+            with transaction.atomic():  # a savepoint: a lock that times out undoes only itself
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                               [f"{MONTH_LOCK_WAIT_SECONDS * 1000}ms"])  # fmt: skip
+                cursor.execute(f"LOCK TABLE {MonthLock._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            raise MonthBusy(
+                "An import or a rollback is writing facts right now; try again when it has finished."
+            ) from None
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+
+
 @transaction.atomic
-def month_lock(*, year: int, month: int) -> MonthLock:
-    """Close a month for the facts (called when its period closes): no import may touch it after."""
-    lock, _created = MonthLock.objects.get_or_create(year=year, month=month)
+def month_lock(*, year: int, month: int, state: str = MonthLock.State.CLOSED) -> MonthLock:
+    """Lock a month for the facts: ``approved`` when its period is approved (until HR reopens it),
+    ``closed`` when it closes (for good). No import may add, change or roll back a fact dated in it
+    after. Waits for the imports under way (``MonthBusy`` when they take too long); a closed month
+    stays closed."""
+    _month_locks_change()
+    lock, created = MonthLock.objects.select_for_update().get_or_create(
+        year=year, month=month, defaults={"state": state}
+    )
+    if not created and lock.state != MonthLock.State.CLOSED and lock.state != state:
+        lock.state = state
+        lock.full_clean()
+        lock.save(update_fields=["state"])
     return lock
+
+
+@transaction.atomic
+def month_unlock(*, year: int, month: int) -> None:
+    """Lift an approved month's lock (its period is reopened): imports and rollbacks may touch its facts
+    again. A closed month is never unlocked (``MonthBusy`` as for ``month_lock``)."""
+    _month_locks_change()
+    lock = MonthLock.objects.select_for_update().filter(year=year, month=month).first()
+    if lock is not None and lock.state == MonthLock.State.CLOSED:
+        raise MonthClosed(f"The month {lock} is closed: it cannot be reopened.")
+    if lock is not None:
+        lock.delete()
 
 
 def queue_log_import(
@@ -492,6 +631,85 @@ def upload_accept(
     return batch
 
 
+FINAL_STATES = (
+    ImportBatch.Status.APPLIED,
+    ImportBatch.Status.REJECTED,
+    ImportBatch.Status.FAILED,
+    ImportBatch.Status.ROLLED_BACK,
+)
+KEPT_FOLDER = "imports/kept/"  # a file here has its customer numbers keyed (calls.importers.keyed)
+
+
+def batch_file_settle(*, batch_id: int, now: dt.datetime | None = None) -> None:
+    """What becomes of a batch's uploaded file once the batch is final (applied, rejected, failed,
+    rolled back): deleted, or, with ``IMPORT_FILE_RETENTION_DAYS``, kept that many days after the upload
+    with its customer numbers replaced by their keys (``calls.importers.keyed``), then deleted. A file
+    that cannot be read through is deleted rather than kept in clear.
+
+    Never touches the file of a waiting or running batch: a worker may still have to read it (again,
+    after a crash). Idempotent and safe to run twice at once: the batch's file is swapped by a
+    conditional update, and the loser deletes its copy."""
+    from django.conf import settings
+    from django.core.files import File
+
+    from calls.importers.keyed import keyed_copy
+
+    batch = ImportBatch.objects.select_related("mapping").get(pk=batch_id)
+    if batch.status not in FINAL_STATES or not batch.file:
+        return
+    days = settings.IMPORT_FILE_RETENTION_DAYS
+    expired = batch.created_at <= (now or timezone.now()) - dt.timedelta(days=days)
+    name = batch.file.name
+    if days == 0 or expired:
+        _file_drop(batch, name)
+        return
+    if name.startswith(KEPT_FOLDER):
+        return  # keyed already, kept until it expires
+    mapping = batch.mapping
+    try:
+        with batch.file.open("rb") as stream:
+            copy = keyed_copy(
+                stream, batch.filename, kind=batch.kind, queue_log=batch.queue_log,
+                columns=mapping.columns if mapping else None,
+                value_maps=mapping.value_maps if mapping else None,
+                has_header=mapping.has_header if mapping else True,
+            )  # fmt: skip
+    except FileNotFoundError:
+        copy = None
+    if copy is None:
+        _file_drop(batch, name)
+        return
+    stream, filename = copy
+    with stream:
+        kept = batch.file.storage.save(
+            f"{KEPT_FOLDER}{batch.created_at:%Y/%m}/{batch.file.storage.get_valid_name(filename)}",
+            File(stream, name=filename),
+        )
+    if ImportBatch.objects.filter(pk=batch.pk, file=name).update(file=kept):
+        batch.file.storage.delete(name)
+    else:
+        batch.file.storage.delete(kept)  # settled meanwhile by another call
+
+
+def _file_drop(batch: ImportBatch, name: str) -> None:
+    if ImportBatch.objects.filter(pk=batch.pk, file=name).update(file=""):
+        batch.file.storage.delete(name)
+
+
+def import_files_sweep(*, now: dt.datetime | None = None) -> int:
+    """Settle the files of every final batch (Celery beat, daily): kept ones past their retention are
+    deleted, any left in clear (an import finished by an older release, a worker that died between the
+    import and its file) are keyed or deleted. Returns how many batches still keep a file."""
+    ids = list(
+        ImportBatch.objects.filter(status__in=FINAL_STATES)
+        .exclude(file="")
+        .values_list("pk", flat=True)
+    )
+    for batch_id in ids:
+        batch_file_settle(batch_id=batch_id, now=now)
+    return ImportBatch.objects.filter(status__in=FINAL_STATES).exclude(file="").count()
+
+
 def batch_run(*, batch_id: int) -> None:
     """Run a waiting batch's import (in a worker, or in process without a broker). Claimed with a
     conditional update, so a message delivered twice imports once."""
@@ -521,3 +739,9 @@ def batch_run(*, batch_id: int) -> None:
         pass  # recorded on the batch
     finally:
         cache.delete(progress_key(batch_id))
+    # Final now (applied, rejected, failed): the file is deleted, or kept keyed (batch_file_settle). A
+    # storage that fails here fails nothing of the import: the daily sweep settles the file again.
+    try:
+        batch_file_settle(batch_id=batch_id)
+    except OSError:
+        logger.exception("The file of batch %s is left for the daily sweep", batch_id)

@@ -13,3 +13,9 @@ def import_file(batch_id: int) -> None:
     evaluate = current_app.tasks.get("reports.tasks.evaluate_alerts")
     if evaluate is not None:
         evaluate.delay()
+
+
+@shared_task(name="calls.tasks.import_files_sweep")
+def import_files_sweep() -> int:
+    """Celery beat, daily: uploaded files past their retention deleted, any left in clear keyed."""
+    return services.import_files_sweep()

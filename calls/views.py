@@ -1,10 +1,11 @@
 """HR's import pages: upload with a preview, the batch with its progress and errors, rollback."""
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from calls import selectors, services
 from calls.forms import ImportForm
@@ -43,7 +44,9 @@ def import_upload(request):
 def batch_detail(request, pk: int):
     batch = get_object_or_404(ImportBatch.objects.select_related("mapping", "created_by"), pk=pk)
     progress = cache.get(services.progress_key(batch.pk))
-    return render(request, "calls/batch.html", {"batch": batch, "progress": progress})
+    return render(request, "calls/batch.html", {
+        "batch": batch, "progress": progress, "file": selectors.batch_file(batch),
+    })  # fmt: skip
 
 
 @roles_required(HR)
@@ -58,14 +61,55 @@ def batch_errors_csv(request, pk: int):
     )
 
 
-@require_POST
 @roles_required(HR)
 def batch_rollback(request, pk: int):
+    """Roll an import back: a GET (or a POST without ``confirm=yes``) shows what the rollback would
+    delete and restore, or why it is refused, and changes nothing; the confirmation's POST does it."""
     batch = get_object_or_404(ImportBatch, pk=pk)
+    back = redirect("calls:batch_detail", pk=batch.pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            services.batch_rollback(batch=batch)
+        except services.RollbackRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Import %(n)s rolled back.") % {"n": batch.pk})
+        return back
+    refusal = ""
     try:
-        services.batch_rollback(batch=batch)
+        services.batch_rollback_check(batch=batch)
     except services.RollbackRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Import %(n)s rolled back.") % {"n": batch.pk})
-    return redirect("calls:batch_detail", pk=batch.pk)
+        refusal = str(exc)
+    preview = selectors.batch_rollback_preview(batch)
+    return render(request, "confirm.html", {
+        "title": _("Roll back import %(n)s (%(file)s)?") % {"n": batch.pk, "file": batch.filename},
+        "lines": _rollback_said(batch, preview), "refusal": refusal, "cancel": back.url,
+        "button": _("Roll back import %(n)s") % {"n": batch.pk},
+        "action": reverse("calls:batch_rollback", args=[batch.pk]),
+    })  # fmt: skip
+
+
+def _rollback_said(batch: ImportBatch, preview) -> list[str]:
+    """The confirmation's sentences: "Rolling back import 12 deletes 4,210 calls (4,000 of 2026-10,
+    210 of 2026-11) and restores 12 it changed to their values before it." """
+    months = ", ".join(
+        _("%(count)s of %(month)s") % {"count": intcomma(count), "month": month}
+        for month, count in preview.deleted
+    )
+    lines = []
+    if preview.deleted_total:
+        lines.append(_("Rolling back import %(n)s deletes %(count)s %(what)s it created (%(months)s).") % {
+            "n": batch.pk, "count": intcomma(preview.deleted_total), "what": preview.what, "months": months,
+        })  # fmt: skip
+    if preview.restored:
+        lines.append(_("It restores %(count)s %(what)s it changed to their values before it.") % {
+            "count": intcomma(preview.restored), "what": preview.what,
+        })  # fmt: skip
+    if not preview.deleted_total and not preview.restored:
+        lines.append(_("It created and changed nothing: only its status changes."))
+    lines += [
+        _("Metrics, alerts and the next computation no longer count what it brought; runs computed "
+          "already keep their figures until their month is computed again."),
+        _("This cannot be undone: importing the file again brings its rows back."),
+    ]  # fmt: skip
+    return lines

@@ -228,6 +228,9 @@ RUN_CHUNK_AGENTS = env_int("RUN_CHUNK_AGENTS", default=2000, minimum=1)
 IMPORT_WORKERS = env_int("IMPORT_WORKERS", default=min(4, os.cpu_count() or 1), minimum=1)
 IMPORT_PARALLEL_BYTES = env_int("IMPORT_PARALLEL_BYTES", default=16 * 1024 * 1024, minimum=0)
 IMPORT_SORT_MEMORY = env_str("IMPORT_SORT_MEMORY", default="256MB")
+# An uploaded file is deleted once its import is final (applied, rejected, failed); with a number of
+# days, it is kept that long for audit with its customer numbers replaced by their keys, then deleted.
+IMPORT_FILE_RETENTION_DAYS = env_int("IMPORT_FILE_RETENTION_DAYS", default=0, minimum=0)
 # Leaderboards (best agent of the month, quarterly top 3): with names, or anonymised — every agent then
 # sees only their own name and the others' ranks.
 LEADERBOARD_NAMED = env_bool("LEADERBOARD_NAMED", default=True)
@@ -251,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Alerts on the floor: today's and this hour's rules, also between imports.
     "evaluate-alerts": {"task": "reports.tasks.evaluate_alerts", "schedule": crontab(minute="*/5")},
+    # Uploaded files past their retention (IMPORT_FILE_RETENTION_DAYS) deleted, any left in clear keyed.
+    "sweep-import-files": {
+        "task": "calls.tasks.import_files_sweep",
+        "schedule": crontab(minute=30, hour=3),
+    },
 }
 
 # The audit trail: every change HR makes to the organisation, plans and targets, with who, when, and
@@ -269,6 +277,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "incentives.PlanAward",
     "incentives.TargetOverride",
     "incentives.Period",
+    "incentives.PeriodReopening",
     "incentives.Adjustment",
     "incentives.Dispute",
     # The interview: a reopening (HR only) and every change after it are on the record.

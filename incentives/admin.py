@@ -28,6 +28,7 @@ from incentives.models import (
     Group,
     Level,
     Period,
+    PeriodReopening,
     Placement,
     Plan,
     PlanAward,
@@ -597,6 +598,14 @@ class PeriodAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "approved_run", "approved_at"]
     list_filter = ["status"]
     readonly_fields = ["status", "approved_run", "approved_at", "approved_by"]
+
+
+@admin.register(PeriodReopening)
+class PeriodReopeningAdmin(_ReadOnly, admin.ModelAdmin):
+    """Approved months HR reopened, with who, when and why: made on the Overview, kept as history."""
+
+    list_display = ["period", "approved_run", "reopened_by", "reopened_at", "reason"]
+    list_filter = ["period"]
 
 
 class _ReadOnlyInline(_ReadOnly, admin.TabularInline):

@@ -68,3 +68,12 @@ class ReopenForm(forms.Form):
         label=_("reopen at"), choices=[c for c in Review.Stage.choices if c[0] != Review.Stage.DONE]
     )
     reason = forms.CharField(label=_("why"), max_length=300)
+
+
+class PeriodReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the month reopened?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with your name and the time, e.g. “import 12 held September's calls”."),
+    )

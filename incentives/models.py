@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.metrics import METRIC_CHOICES
@@ -478,6 +479,44 @@ class Period(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d}"
+
+    @property
+    def reopened(self) -> bool:
+        """Approved once, reopened by HR since: its data may have changed since the approval. The run
+        approved then stays ``approved_run`` (what agents see) until a new run is approved."""
+        return self.approved_run_id is not None and self.status in (
+            self.Status.OPEN,
+            self.Status.COMPUTED,
+        )
+
+
+class PeriodReopening(models.Model):
+    """HR reopened an approved month, with the reason: the record of who, when, why and which approved
+    run it set aside (``incentives.services.period_reopen``). Never changed after."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="reopenings")
+    approved_run = models.ForeignKey(
+        "Run",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The run approved until then."),
+    )
+    reason = models.TextField(_("reason"))
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reopened month")
+        verbose_name_plural = _("reopened months")
+        ordering = ["-reopened_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="period_reopening_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} reopened {self.reopened_at:%Y-%m-%d}"
 
 
 class Run(models.Model):

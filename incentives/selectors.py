@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from incentives.models import (
     ActionItem,
     Agent,
     Period,
+    PeriodReopening,
     Placement,
     PlanVersion,
     Review,
@@ -181,7 +182,67 @@ def statement_get_for_user(user, statement_id: int) -> Statement:
 
 def periods_with_runs() -> QuerySet[Period]:
     return Period.objects.select_related("approved_run").prefetch_related(
-        Prefetch("runs", queryset=Run.objects.order_by("-number").prefetch_related("chunks"))
+        Prefetch("runs", queryset=Run.objects.order_by("-number").prefetch_related("chunks")),
+        Prefetch(
+            "reopenings",
+            queryset=PeriodReopening.objects.select_related("reopened_by", "approved_run"),
+        ),
+    )
+
+
+@dataclass
+class RunTotal:
+    run: Run
+    agents: int
+    total: Decimal
+    currency: str
+
+
+@dataclass
+class PeriodAction:
+    """What approving, closing, reopening or computing a month again would change, for the page that
+    asks HR to confirm it."""
+
+    period: Period
+    next_number: int  # the version a new run would get
+    approved: RunTotal | None  # the run approved now (or, reopened, until then)
+    run: RunTotal | None  # the run to approve
+    changed_agents: int  # agents whose payout the run to approve changes against the approved one
+    reopening: PeriodReopening | None  # the latest, while the month is reopened
+
+
+def _run_total(run: Run | None) -> RunTotal | None:
+    if run is None:
+        return None
+    sums = Statement.objects.filter(run=run).aggregate(agents=Count("pk"), total=Sum("amount"))
+    currency = Statement.objects.filter(run=run).values_list("currency", flat=True).first()
+    return RunTotal(run, sums["agents"], sums["total"] or Decimal("0.00"), currency or "")
+
+
+def period_action(period: Period, run: Run | None = None) -> PeriodAction:
+    """The facts a confirmation states: the run approved now and its total, the run to approve and how
+    many agents' payouts it changes, the version a new run would get, the reopening under way."""
+    changed = 0
+    if run is not None and period.approved_run_id not in (None, run.pk):
+        before = dict(
+            Statement.objects.filter(run_id=period.approved_run_id).values_list(
+                "agent_id", "amount"
+            )
+        )
+        after = dict(Statement.objects.filter(run=run).values_list("agent_id", "amount"))
+        changed = sum(
+            1 for agent in before.keys() | after.keys() if before.get(agent) != after.get(agent)
+        )
+    top = period.runs.aggregate(top=Max("number"))["top"] or 0
+    return PeriodAction(
+        period=period,
+        next_number=top + 1,
+        approved=_run_total(period.approved_run),
+        run=_run_total(run),
+        changed_agents=changed,
+        reopening=period.reopenings.select_related("reopened_by").first()
+        if period.reopened
+        else None,
     )
 
 

@@ -118,10 +118,13 @@ class PeriodSerializer(serializers.ModelSerializer):
     approved_run = serializers.IntegerField(
         source="approved_run.number", allow_null=True, read_only=True
     )
+    # Approved once and reopened by HR since: its data may have changed since approval; approved_run is
+    # the run approved until then, which agents still see.
+    reopened = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Period
-        fields = ["id", "year", "month", "status", "approved_run", "approved_at"]
+        fields = ["id", "year", "month", "status", "approved_run", "approved_at", "reopened"]
 
 
 # --- organisation --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
         "periods/<int:pk>/runs/<int:run_pk>/approve/", views.period_approve, name="period_approve"
     ),
     path("periods/<int:pk>/close/", views.period_close, name="period_close"),
+    path("periods/<int:pk>/reopen/", views.period_reopen, name="period_reopen"),
     path("questions/", views.disputes, name="disputes"),
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),

@@ -1,10 +1,12 @@
 """Pages of the incentives floor: a statement, and HR's compute and approve actions."""
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
 
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import csv_response, table_export, xlsx_response
@@ -66,10 +68,51 @@ def disputes(request):
     return render(request, "incentives/disputes.html", {"questions": questions})
 
 
-@require_POST
+def _confirmed(request) -> bool:
+    """An irreversible action runs only on a POST of its confirmation page (``confirm=yes``); a GET, or
+    a POST without it, shows that page and changes nothing."""
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
+def _money(amount, currency: str) -> str:
+    from incentives.templatetags.money import money
+
+    return money(amount, currency)
+
+
+def _approved_said(action) -> str:
+    a = action.approved
+    return _("run v%(n)s (%(agents)s agents, total %(total)s)") % {
+        "n": a.run.number, "agents": intcomma(a.agents), "total": _money(a.total, a.currency),
+    }  # fmt: skip
+
+
 @roles_required(HR)
 def period_compute(request, pk: int):
+    """Compute a month (a new run version beside the others). Computing an approved month again asks
+    for confirmation first, saying that its approved run stays what agents see."""
     period = get_object_or_404(Period, pk=pk)
+    if request.method == "POST" and (
+        period.status != Period.Status.APPROVED or _confirmed(request)
+    ):
+        return _compute(request, period)
+    action = selectors.period_action(period)
+    lines = [
+        _("A new run v%(n)s of %(period)s is computed from its data, plans, targets and adjustments as "
+          "they are now; the earlier runs are kept.") % {"n": action.next_number, "period": period},
+    ]  # fmt: skip
+    if period.status == Period.Status.APPROVED:
+        lines.append(
+            _("The approved %(run)s stays what agents see and what the payroll export holds until you "
+              "approve another run.") % {"run": _approved_said(action)}
+        )  # fmt: skip
+    return _confirmation(request, period, title=_("Compute %(period)s again?") % {"period": period},
+                         lines=lines, button=_("Compute run v%(n)s") % {"n": action.next_number},
+                         action=reverse("incentives:period_compute", args=[period.pk]),
+                         refusal=_closed_refusal(period))  # fmt: skip
+
+
+def _compute(request, period: Period):
     try:
         run = services.run_start(period=period, requested_by=request.user)
     except (services.PeriodStateError, services.RunAlreadyActive) as exc:
@@ -83,36 +126,159 @@ def period_compute(request, pk: int):
     return redirect("reports:hr_overview")
 
 
-@require_POST
+def _closed_refusal(period: Period) -> str:
+    if period.status == Period.Status.CLOSED:
+        return _(
+            "%(period)s is closed: its corrections go into the next open month as adjustments."
+        ) % {"period": period}
+    return ""
+
+
+def _confirmation(
+    request, period, *, title, lines, button, action, refusal="", form=None, status=200
+):
+    return render(request, "confirm.html", {
+        "title": title, "lines": lines, "button": button, "action": action, "refusal": refusal,
+        "form": form, "cancel": reverse("reports:hr_overview"), "period": period,
+    }, status=status)  # fmt: skip
+
+
 @roles_required(HR)
 def period_approve(request, pk: int, run_pk: int):
+    """Approve a run: asks for confirmation first, saying what agents will see, what the approval
+    replaces and that the month's data is locked."""
     period = get_object_or_404(Period, pk=pk)
     run = get_object_or_404(Run, pk=run_pk, period=period)
-    try:
-        services.period_approve(period=period, run=run, approved_by=request.user)
-    except services.PeriodStateError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            _("%(period)s approved: agents now see run v%(number)s.")
-            % {"period": period, "number": run.number},
-        )
-    return redirect("reports:hr_overview")
+    if _confirmed(request):
+        try:
+            services.period_approve(period=period, run=run, approved_by=request.user)
+        except services.PeriodStateError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(period)s approved: agents now see run v%(number)s.")
+                % {"period": period, "number": run.number},
+            )
+        return redirect("reports:hr_overview")
+    action = selectors.period_action(period, run)
+    lines = []
+    if action.run is not None:
+        lines.append(
+            _("Agents see their statements of run v%(n)s: %(agents)s agents, total payout %(total)s.") % {
+                "n": run.number, "agents": intcomma(action.run.agents),
+                "total": _money(action.run.total, action.run.currency),
+            }
+        )  # fmt: skip
+    if action.approved is not None and action.approved.run != run:
+        lines.append(
+            ngettext("It replaces the approved %(run)s: %(changed)s agent's payout changes.",
+                     "It replaces the approved %(run)s: %(changed)s agents' payouts change.",
+                     action.changed_agents)
+            % {"run": _approved_said(action), "changed": intcomma(action.changed_agents)}
+        )  # fmt: skip
+    lines += [
+        _("The month's data is locked: no import may add, change or roll back its facts until HR "
+          "reopens the month with a reason."),
+        _("Its payroll export is run v%(n)s's, and the performance reviews open for every agent.")
+        % {"n": run.number},
+    ]  # fmt: skip
+    refusal = _closed_refusal(period)
+    if not refusal and run.status != Run.Status.DONE:
+        refusal = _("Run v%(n)s is %(status)s: only a finished run can be approved.") % {
+            "n": run.number, "status": run.get_status_display(),
+        }  # fmt: skip
+    return _confirmation(request, period, title=_("Approve run v%(n)s of %(period)s?") % {
+                             "n": run.number, "period": period},
+                         lines=lines, button=_("Approve run v%(n)s") % {"n": run.number},
+                         action=reverse("incentives:period_approve", args=[period.pk, run.pk]),
+                         refusal=refusal)  # fmt: skip
 
 
-@require_POST
 @roles_required(HR)
 def period_close(request, pk: int):
+    """Close an approved month, for good: asks for confirmation first."""
     period = get_object_or_404(Period, pk=pk)
-    try:
-        services.period_close(period=period)
-    except services.PeriodStateError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("%(period)s closed: its data and statements can no longer change.")
-                         % {"period": period})  # fmt: skip
-    return redirect("reports:hr_overview")
+    if _confirmed(request):
+        try:
+            services.period_close(period=period)
+        except services.PeriodStateError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("%(period)s closed: its data and statements can no longer change.")
+                             % {"period": period})  # fmt: skip
+        return redirect("reports:hr_overview")
+    action = selectors.period_action(period)
+    lines = []
+    if action.approved is not None:
+        lines.append(
+            _("Its statements, the approved %(run)s, are final: they can no longer change.")
+            % {"run": _approved_said(action)}
+        )
+    lines += [
+        _(
+            "No import may add, change or roll back its facts ever again, and it cannot be reopened: "
+            "corrections go into a later month as adjustments."
+        ),
+        _("This cannot be undone."),
+    ]
+    refusal = ""
+    if period.status != Period.Status.APPROVED:
+        refusal = _("%(period)s is %(status)s: only an approved month can be closed.") % {
+            "period": period, "status": period.get_status_display(),
+        }  # fmt: skip
+    return _confirmation(request, period, title=_("Close %(period)s?") % {"period": period}, lines=lines,
+                         button=_("Close %(period)s for good") % {"period": period},
+                         action=reverse("incentives:period_close", args=[period.pk]),
+                         refusal=refusal)  # fmt: skip
+
+
+@roles_required(HR)
+def period_reopen(request, pk: int):
+    """Reopen an approved month with a reason: asks for confirmation first, saying what reopening
+    changes; the reason is required and kept."""
+    period = get_object_or_404(Period, pk=pk)
+    form = forms.PeriodReopenForm(request.POST if _confirmed(request) else None)
+    if _confirmed(request) and form.is_valid():
+        try:
+            services.period_reopen(
+                period=period, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except services.PeriodStateError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("%(period)s reopened: its data may change; approve a new run to "
+                                        "lock it again.") % {"period": period})  # fmt: skip
+        return redirect("reports:hr_overview")
+    action = selectors.period_action(period)
+    lines = [
+        _("Imports and rollbacks may add, change and delete its facts again, and it can be computed and "
+          "approved anew."),
+    ]  # fmt: skip
+    if action.approved is not None:
+        lines.append(
+            _("Until a new run is approved, agents keep seeing the approved %(run)s; its payroll export is "
+              "withheld, since its amounts may change.") % {"run": _approved_said(action)}
+        )  # fmt: skip
+    lines.append(
+        _(
+            "The month shows “data changed since approval”, and the review before the next approval "
+            "compares the new run with the approved one."
+        )
+    )
+    lines.append(_("Your reason is kept with your name and the time."))
+    refusal = ""
+    if period.status == Period.Status.CLOSED:
+        refusal = _("%(period)s is closed: corrections go into the next open month as adjustments; a "
+                    "closed month is never reopened.") % {"period": period}  # fmt: skip
+    elif period.status != Period.Status.APPROVED:
+        refusal = _("%(period)s is %(status)s: only an approved month is reopened.") % {
+            "period": period, "status": period.get_status_display(),
+        }  # fmt: skip
+    return _confirmation(request, period, title=_("Reopen %(period)s?") % {"period": period}, lines=lines,
+                         button=_("Reopen %(period)s") % {"period": period},
+                         action=reverse("incentives:period_reopen", args=[period.pk]),
+                         refusal=refusal, form=form)  # fmt: skip
 
 
 @roles_required(HR)

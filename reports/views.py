@@ -246,7 +246,16 @@ def approval_review(request, pk: int, run_pk: int):
         .order_by("-number")
         .first()
     )
-    return render(request, "reports/approval_review.html", {"review": review, "earlier": earlier})
+    # A reopened month: its data changed since approval, so the run is read against the approved one.
+    against_approved = (
+        selectors.runs_compare(before=period.approved_run, after=run)
+        if period.reopened and run.pk != period.approved_run_id
+        else None
+    )
+    reopening = period.reopenings.select_related("reopened_by").first() if period.reopened else None
+    return render(request, "reports/approval_review.html", {
+        "review": review, "earlier": earlier, "against_approved": against_approved, "reopening": reopening,
+    })  # fmt: skip
 
 
 @roles_required(HR)

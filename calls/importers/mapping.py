@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from calls.importers import dates, grammar
 from calls.importers.facts import FactKind
 from calls.importers.sources import FileError
+from calls.privacy import header_said
 
 MAX_ECHO = 200  # characters of a value repeated in a message
 
@@ -329,7 +330,7 @@ def read(
             changes["minus" if rule.minus else "plus_seconds"] = pair
         resolved[f.name] = Rule(**{**rule.__dict__, **changes})
     if missing:
-        listed = ", ".join(header) if has_header else f"{width} unnamed columns"
+        listed = ", ".join(map(header_said, header)) if has_header else f"{width} unnamed columns"
         raise FileError(f"Line 1: the file lacks the column(s) the mapping names: {'; '.join(missing)}. "
                         f"The file's columns are: {listed or '(none)'}.")  # fmt: skip
     for name, rule in resolved.items():
@@ -342,7 +343,7 @@ def read(
     needs = [(f.name, f.name) for f in kind.fields if f.required] + list(kind.needs)
     lacking = [hint for name, hint in needs if name not in resolved and name not in derived]
     if lacking:
-        given = ", ".join(header) if has_header else f"{width} unnamed columns"
+        given = ", ".join(map(header_said, header)) if has_header else f"{width} unnamed columns"
         raise FileError(f"Line 1: the header lacks the required column(s) {', '.join(lacking)}. "
                         f"The file's columns are: {given or '(none)'}.")  # fmt: skip
     maps = {

@@ -16,6 +16,8 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
+from calls.privacy import header_said
+
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = ",;\t|"
 
@@ -39,7 +41,7 @@ class Source:
     def column_name(self, position: int) -> str:
         """A column as a message names it: by its name in the header, or by its position (from 1)."""
         if self.has_header and 1 <= position <= len(self.header):
-            return repr(self.header[position - 1])
+            return repr(header_said(self.header[position - 1]))
         return str(position)
 
     def file_line(self, line: int) -> int:

@@ -33,12 +33,14 @@ from calls.metrics import (
     rollup,
 )
 from calls.months import center_tz, month_bounds, month_first_last_day, previous_month
+from calls.roles import HR, user_roles
 from config.version import code_version
 from incentives import scoring
 from incentives.models import (
     Adjustment,
     Agent,
     Period,
+    PeriodReopening,
     Placement,
     PlanMetric,
     PlanVersion,
@@ -784,7 +786,11 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
 
 
 def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
-    """Approve a finished run of an open or computed period: its statements become visible to agents."""
+    """Approve a finished run of an open, computed or approved period: its statements become visible to
+    agents, and the month's facts are locked (``calls.MonthLock``, approved): no import may add, change
+    or roll back a fact dated in it until HR reopens it (``period_reopen``)."""
+    from calls.services import MonthBusy, month_lock
+
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
         if period.status == Period.Status.CLOSED:
@@ -802,6 +808,10 @@ def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
         period.approved_by = approved_by
         period.full_clean()
         period.save()
+        try:
+            month_lock(year=period.year, month=period.month, state="approved")
+        except MonthBusy as exc:
+            raise PeriodStateError(f"{period} is not approved: {exc}") from None
         # The interview follows the approved month: a review for every agent, flagged ones first.
         from incentives.services.reviews import reviews_open
 
@@ -812,7 +822,7 @@ def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
 def period_close(*, period: Period) -> Period:
     """Close an approved month: read-only from now on, and no import may add or change its facts
     (``calls`` keeps the lock, since the facts live there). A correction goes into the next month."""
-    from calls.services import month_lock
+    from calls.services import MonthBusy, month_lock
 
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
@@ -822,8 +832,50 @@ def period_close(*, period: Period) -> Period:
             )
         period.status = Period.Status.CLOSED
         period.save(update_fields=["status"])
-        month_lock(year=period.year, month=period.month)
+        try:
+            month_lock(year=period.year, month=period.month, state="closed")
+        except MonthBusy as exc:
+            raise PeriodStateError(f"{period} is not closed: {exc}") from None
     return period
+
+
+def period_reopen(*, period: Period, reason: str, by) -> PeriodReopening:
+    """Reopen an approved month (HR only, with a reason, recorded): imports and rollbacks may change its
+    facts again, and it can be computed and approved anew.
+
+    The approved run stays what agents see (``approved_run``) until a new run is approved, and is what
+    the next run is compared with; the month is computed again (not approved), so its payroll export is
+    withheld, and its pages say that its data changed since approval. A closed month is never reopened:
+    its corrections go into the next month as adjustments."""
+    from calls.services import MonthBusy, month_unlock
+
+    if HR not in user_roles(by):
+        raise PeriodStateError("Only HR reopens a month.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PeriodStateError("Say why the month is reopened: the reason is kept with it.")
+    with transaction.atomic():
+        period = Period.objects.select_for_update().get(pk=period.pk)
+        if period.status == Period.Status.CLOSED:
+            raise PeriodStateError(f"{period} is closed: corrections go into the next open month as "
+                                   "adjustments; a closed month is never reopened.")  # fmt: skip
+        if period.status != Period.Status.APPROVED:
+            raise PeriodStateError(
+                f"{period} is {period.get_status_display()}: only an approved month is reopened."
+            )
+        reopening = PeriodReopening(
+            period=period, approved_run=period.approved_run, reason=reason, reopened_by=by
+        )
+        reopening.full_clean()
+        reopening.save()
+        period.status = Period.Status.COMPUTED
+        period.full_clean()
+        period.save(update_fields=["status"])
+        try:
+            month_unlock(year=period.year, month=period.month)
+        except MonthBusy as exc:
+            raise PeriodStateError(f"{period} is not reopened: {exc}") from None
+    return reopening
 
 
 def period_compute_previous_month() -> Run | None:

@@ -35,6 +35,27 @@ def test_hr_logs_in_and_sees_the_overview(page, people, approved_october):
     assert "2026-10 · Approved" in body and "Team A" in body and "Payroll export" in body
 
 
+def test_hr_reopens_the_month_through_its_confirmation_and_sees_it_flagged(
+    page, people, approved_october
+):
+    from incentives.models import Period
+
+    log_in(page, "hr_admin", PASSWORD)
+    page.goto("/hr/")
+    page.click("text=Reopen the month")
+    assert page.locator("h1").inner_text() == "Reopen 2026-10?"
+    assert "agents keep seeing the approved run v1" in page.locator("main").inner_text()
+    page.click("button:has-text('Reopen 2026-10')")  # no reason: the browser asks for one
+    assert Period.objects.get(pk=approved_october.pk).status == Period.Status.APPROVED
+    page.fill("textarea[name=reason]", "Late calls of the 31st")
+    page.click("button:has-text('Reopen 2026-10')")
+    page.wait_for_load_state()
+    body = page.locator("main").inner_text()
+    assert "2026-10 reopened" in body and "Data changed since approval." in body
+    assert "Late calls of the 31st" in body
+    assert Period.objects.get(pk=approved_october.pk).status == Period.Status.COMPUTED
+
+
 def test_an_agent_sees_their_statement_questions_a_line_and_cannot_reach_anothers(
     page, people, approved_october
 ):

@@ -72,11 +72,25 @@ def test_a_rejected_file_shows_its_errors_and_a_safe_report(hr, django_capture_o
     assert report[1] == "5,agent_id,'=HYPERLINK(1),unknown agent: no agent has this employee id"
 
 
-def test_the_page_rolls_back(hr, django_capture_on_commit_callbacks):
+def test_the_page_rolls_back_after_its_confirmation_says_what_changes(
+    hr, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         hr.post("/imports/", {"file": _upload(), "kind": "calls", "source": "acd", "import": "1"})
     batch = ImportBatch.objects.get()
-    hr.post(f"/imports/{batch.pk}/rollback/")
+    # The batch page's button leads to the confirmation, which says what the rollback deletes.
+    assert (
+        f'href="/imports/{batch.pk}/rollback/"' in hr.get(f"/imports/{batch.pk}/").content.decode()
+    )
+    page = hr.get(f"/imports/{batch.pk}/rollback/").content.decode()
+    assert f"Rolling back import {batch.pk} deletes 3 calls it created (3 of 2026-10)." in page
+    assert 'name="confirm" value="yes"' in page
+    # Without the confirmation (a plain POST, as the old one-click button sent): nothing changes.
+    unconfirmed = hr.post(f"/imports/{batch.pk}/rollback/")
+    assert unconfirmed.status_code == 200 and "deletes 3 calls" in unconfirmed.content.decode()
+    assert Call.objects.count() == 3
+    assert ImportBatch.objects.get().status == ImportBatch.Status.APPLIED
+    hr.post(f"/imports/{batch.pk}/rollback/", {"confirm": "yes"})
     assert not Call.objects.exists()
     assert ImportBatch.objects.get().status == ImportBatch.Status.ROLLED_BACK
 

@@ -24,7 +24,19 @@ def test_hr_computes_and_approves_from_the_overview(
     assert "Latest run v1: Done" in html
     assert "Team A" in html and "2,000.00" not in html  # no calls: every agent scores 0
     run = Run.objects.get(period=october)
-    response = client.post(f"/periods/{october.pk}/runs/{run.pk}/approve/", follow=True)
+    review = client.get(f"/hr/periods/{october.pk}/runs/{run.pk}/review/").content.decode()
+    assert f'href="/periods/{october.pk}/runs/{run.pk}/approve/"' in review
+    # The approval asks first, saying what changes; a POST without the confirmation changes nothing.
+    unconfirmed = client.post(f"/periods/{october.pk}/runs/{run.pk}/approve/")
+    page = unconfirmed.content.decode()
+    assert unconfirmed.status_code == 200 and "Approve run v1 of 2026-10?" in page
+    assert "Agents see their statements of run v1: 3 agents, total payout 0.00 CNY." in page
+    assert "no import may add, change or roll back its facts until HR reopens the month" in page
+    october.refresh_from_db()
+    assert october.status == Period.Status.COMPUTED and october.approved_run is None
+    response = client.post(
+        f"/periods/{october.pk}/runs/{run.pk}/approve/", {"confirm": "yes"}, follow=True
+    )
     assert "2026-10 approved: agents now see run v1." in response.content.decode()
     october.refresh_from_db()
     assert october.status == Period.Status.APPROVED and october.approved_run == run
@@ -95,15 +107,24 @@ def test_hr_closes_an_approved_month_and_its_data_is_locked(
     from calls.services import ImportRefused, facts_import
 
     client.force_login(people.hr)
-    refused = client.post(f"/periods/{october.pk}/close/", follow=True)
+    refused = client.post(f"/periods/{october.pk}/close/", {"confirm": "yes"}, follow=True)
     assert "only an approved month can be closed" in refused.content.decode()
+    assert (
+        "only an approved month can be closed"
+        in client.get(f"/periods/{october.pk}/close/").content.decode()
+    )
     with django_capture_on_commit_callbacks(execute=True):
         run = services.run_start(period=october)
     services.period_approve(period=october, run=run)
-    client.post(f"/periods/{october.pk}/close/")
+    assert f'href="/periods/{october.pk}/close/"' in client.get("/hr/").content.decode()
+    asked = client.post(f"/periods/{october.pk}/close/").content.decode()
+    assert "Close 2026-10?" in asked and "This cannot be undone." in asked
+    october.refresh_from_db()
+    assert october.status == Period.Status.APPROVED  # not without the confirmation
+    client.post(f"/periods/{october.pk}/close/", {"confirm": "yes"})
     october.refresh_from_db()
     assert october.status == Period.Status.CLOSED
-    assert MonthLock.objects.filter(year=2026, month=10).exists()
+    assert MonthLock.objects.get(year=2026, month=10).state == MonthLock.State.CLOSED
     with pytest.raises(services.PeriodStateError, match="closed"):
         services.run_start(period=october)
     text = "call_id,direction,entered_at\nz1,inbound,2026-10-05 09:00\n"

@@ -38,6 +38,7 @@ from calls.importers.facts import FactKind
 from calls.importers.grammar import _quote as quote
 from calls.importers.sources import FileError, Source
 from calls.models import Call, MonthLock, Queue
+from calls.privacy import customer_mask
 
 logger = logging.getLogger(__name__)
 MAX_STORED_ERRORS = 1000  # the report keeps the first thousand; the count keeps them all
@@ -90,7 +91,8 @@ class Import:
         column (SQLite keeps naive UTC text)."""
         return tuple(_db_time(moment) for moment in self.kind.month_range(year, month))
 
-    def closed_months(self) -> list[tuple]:
+    def locked_months(self) -> list[tuple]:
+        """[start, end) of every month no import may touch (approved or closed)."""
         return [self.month_bounds(lock.year, lock.month) for lock in MonthLock.objects.all()]
 
 
@@ -119,7 +121,8 @@ def run(
     """Validate and (unless refused) upsert one file. Call inside the batch's transaction.
 
     With errors and ``allow_partial=False`` nothing is written to the facts. ``period`` (year, month)
-    refuses rows outside that month. Rows in a closed month (``MonthLock``) are always refused. A file
+    refuses rows outside that month. Rows in an approved or closed month (``MonthLock``), and rows that
+    would change a fact stored in one, are always refused. A file
     that lacks a column the mapping names, or that its kind needs, is refused before anything is read
     (``FileError``, naming the column). ``fold_legs``: rows of one call id are the legs of one call.
     ``write=False`` only names the errors (the caller found others before: nothing may be written).
@@ -215,6 +218,7 @@ def _examine(cursor, imp, mapped, outcome, allow_partial, notify, write, *, fast
     cursor.execute(f"INSERT INTO {bad} SELECT line FROM {folded}")  # folded lines are not written
     typed = views.typed_rows(imp, rows, bad)
     checks.row_checks(cursor, imp, typed, errs, imp.period)
+    checks.stored_in_locked_months(cursor, imp, typed, errs)
     cursor.execute(f"SELECT count(*) FROM {folded}")
     outcome.folded = cursor.fetchone()[0]
     written = typed
@@ -233,7 +237,7 @@ def _examine(cursor, imp, mapped, outcome, allow_partial, notify, write, *, fast
         f"SELECT line, col, substr(val, 1, {mapping.MAX_ECHO}), length(val), reason, ref FROM {errs} "
         f"ORDER BY line, col LIMIT {MAX_STORED_ERRORS}"
     )
-    outcome.errors = _errors_of(imp.source, cursor.fetchall())
+    outcome.errors = _errors_of(imp, cursor.fetchall())
     if not write or (outcome.rejected and not allow_partial):
         return outcome
     notify("writing", outcome.total)
@@ -244,16 +248,35 @@ def _examine(cursor, imp, mapped, outcome, allow_partial, notify, write, *, fast
     return outcome
 
 
-def _errors_of(source: Source, found) -> list[dict]:
+def _errors_of(imp: Import, found) -> list[dict]:
     """The error rows as the report keeps them: by the file's lines, a value cut to a readable length,
-    a line another refers to (a duplicate's first) said as a line of the file too."""
+    a line another refers to (a duplicate's first) said as a line of the file too. A customer's number
+    is masked (``calls.privacy.customer_mask``): the report is kept, shown and downloaded, and the
+    number is kept nowhere."""
+    source = imp.source
+    private = _customer_fields(imp.reading)
     errors = []
     for line, column, value, length, reason, ref in found:
         if ref is not None:
             reason = f"{reason} {source.file_line(ref)}"
+        said = mapping.echo(value or "", length or 0)
         errors.append({"line": source.file_line(line), "column": column,
-                       "value": mapping.echo(value or "", length or 0), "reason": reason})  # fmt: skip
+                       "value": customer_mask(said) if column in private else said,
+                       "reason": reason})  # fmt: skip
     return sorted(errors, key=lambda e: (e["line"], e["column"]))
+
+
+def _customer_fields(reading: mapping.Reading) -> set[str]:
+    """The fields whose values may be a customer's number: the customer's own, and any the mapping reads
+    from the same column of the file (a mapping off by a column reads numbers as agents)."""
+
+    def columns(rule) -> set[int]:
+        used = (rule.column, rule.date, rule.time, *rule.operands())
+        return {c.position for c in used if isinstance(c, mapping.Column) and c.position}
+
+    customers = {name for name in reading.rules if reading.kind.field(name).kind == "customer"}
+    held = set().union(*(columns(reading.rules[name]) for name in customers))
+    return customers | {name for name, rule in reading.rules.items() if columns(rule) & held}
 
 
 def _write_if_clean(cursor, imp, sessions, file_parts, mapped, scratch, total) -> bool:

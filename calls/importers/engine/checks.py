@@ -196,8 +196,8 @@ def find_bad_lines(cursor, imp, rows: str, bad: str, errs: str, folded: str, dup
 
 
 def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
-    """Rules across the fields of a row, and the months: closed ones always, the batch's own if given.
-    ``typed``: the lines that passed the field rules, by the fact's column names."""
+    """Rules across the fields of a row, and the months: locked ones (approved or closed) always, the
+    batch's own if given. ``typed``: the lines that passed the field rules, by the fact's column names."""
     for check in imp.kind.checks:
         cursor.execute(
             f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
@@ -206,14 +206,16 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
         )
     field = imp.kind.field(imp.kind.period_field)
     column = field.target
-    closed = [(f"the month {lock} is closed: corrections go into the next open month", lock.year, lock.month)
-              for lock in MonthLock.objects.all()]  # fmt: skip
-    for reason, year, month in closed:
-        start, end = imp.month_bounds(year, month)
+    # A line of a locked month that repeats its stored fact exactly changes nothing: it stays (an export
+    # overlapping an approved month, a file imported again); a new or changed one is refused.
+    unchanged = stored_unchanged(imp)
+    for lock in MonthLock.objects.all():
+        reason = lock.refusal
+        start, end = imp.month_bounds(lock.year, lock.month)
         cursor.execute(
             f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
-            f"WHERE t.{column} >= %s AND t.{column} < %s",
-            [field.name, reason, start, end],
+            f"WHERE t.{column} >= %s AND t.{column} < %s AND NOT {unchanged}",
+            [field.name, reason, start, end, imp.source_name],
         )
     if period is not None:
         start, end = imp.month_bounds(*period)
@@ -223,3 +225,33 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
             f"WHERE t.{column} < %s OR t.{column} >= %s",
             [field.name, reason, start, end],
         )
+
+
+def stored_unchanged(imp) -> str:
+    """SQL (one parameter: the source) true when the line ``t`` repeats a stored fact exactly: the same
+    key, and no column that differs (the comparison ``writing.upsert`` makes)."""
+    keys = [imp.kind.field(k).target for k in imp.kind.key]
+    compared = [target for target in imp.targets if target not in keys]
+    join = " AND ".join(f"f.{k} = t.{k}" for k in keys)
+    changed = " OR ".join(imp.dialect.distinct(f"f.{c}", f"t.{c}") for c in compared) or "1 = 0"
+    return f"EXISTS (SELECT 1 FROM {imp.kind.table} f WHERE f.source = %s AND {join} AND NOT ({changed}))"
+
+
+def stored_in_locked_months(cursor, imp, typed: str, errs: str) -> None:
+    """A line that would move a fact already stored in a locked month out of it (its new date is
+    elsewhere) is refused like a line dated in that month: the month's facts change either way. A line
+    dated in the month itself is refused by ``row_checks`` already."""
+    field = imp.kind.field(imp.kind.period_field)
+    column = field.target
+    table = imp.kind.table
+    keys = [imp.kind.field(k).target for k in imp.kind.key]
+    join = " AND ".join(f"f.{k} = t.{k}" for k in keys)
+    for lock in MonthLock.objects.all():
+        start, end = imp.month_bounds(lock.year, lock.month)
+        cursor.execute(
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
+            f"JOIN {table} f ON f.source = %s AND {join} "
+            f"WHERE f.{column} >= %s AND f.{column} < %s AND NOT (t.{column} >= %s AND t.{column} < %s)",
+            [field.name, f"already imported into the month {lock}, which is {lock.said}", imp.source_name, start, end,
+             start, end],
+        )  # fmt: skip
