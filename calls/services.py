@@ -12,6 +12,7 @@ from typing import BinaryIO
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from calls.errors import Conflict, DomainError
 from calls.importers import engine, queue_log
 from calls.importers.facts import KINDS, QUEUE_LOG_CALLS, FactKind
 from calls.importers.mapping import echo
@@ -21,7 +22,7 @@ from calls.models import Call, ColumnMapping, FactChange, ImportBatch, MonthLock
 logger = logging.getLogger(__name__)
 
 
-class ImportRefused(Exception):
+class ImportRefused(DomainError):
     """The file cannot be imported at all; the message says why and where. ``batch`` records it."""
 
     def __init__(self, message: str, batch: ImportBatch | None = None):
@@ -29,8 +30,8 @@ class ImportRefused(Exception):
         self.batch = batch
 
 
-class RollbackRefused(Exception):
-    """The batch cannot be rolled back; the message says why."""
+class RollbackRefused(Conflict):
+    """The batch cannot be rolled back now; the message says why."""
 
 
 def _digest(stream: BinaryIO) -> str:

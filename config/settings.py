@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A refusal (a domain error, a delete of something still referred to) that a page did not catch
+    # is shown as a message on the page the person came from, in the API's words (calls.errors).
+    "calls.errors.DomainErrorMiddleware",
     # Records who made each change to the organisation, plans and targets (AUDITLOG_* below).
     "auditlog.middleware.AuditlogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -191,6 +194,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    # One handler: a service's refusal is 400 or 409 with its message, a delete of something still
+    # referred to a 409 naming what refers to it.
+    "EXCEPTION_HANDLER": "calls.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Contact-center incentives API",
