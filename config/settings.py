@@ -291,8 +291,22 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The audit trail: every change HR makes to the organisation, plans and targets, with who, when, and
-# the values before and after; HR reads it in the admin (Log entries).
+# the values before and after; HR reads it in the admin (Log entries), by object and by person.
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    # Who may do what: logins (the password's change is recorded, never its hash; a log-in is not a
+    # change), their roles (group membership) and the roles' permissions.
+    {
+        "model": "auth.User",
+        "m2m_fields": {"groups", "user_permissions"},
+        "exclude_fields": ["last_login"],
+        "mask_fields": ["password"],
+    },
+    {"model": "auth.Group", "m2m_fields": {"permissions"}},
+    # Imports: who imported a file (the page, the API or import_calls --user) and who rolled it back.
+    {
+        "model": "calls.ImportBatch",
+        "include_fields": ["kind", "source", "filename", "status", "partial", "rolled_back_at"],
+    },
     "incentives.Region",
     {"model": "incentives.Team", "m2m_fields": {"leads"}},
     "incentives.Group",
