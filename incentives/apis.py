@@ -30,6 +30,7 @@ from incentives.models import (
     Review,
     Run,
     TargetOverride,
+    Team,
 )
 from incentives.serializers import (
     ActionsDueQuerySerializer,
@@ -153,7 +154,10 @@ class GroupViewSet(viewsets.ModelViewSet):
 
 
 class AgentFilter(filters.FilterSet):
-    team = filters.NumberFilter(method="filter_team", label="team (placed there today)")
+    # A team's id, checked as one (an unknown or absurd number is a 400, not a database error).
+    team = filters.ModelChoiceFilter(
+        queryset=Team.objects.all(), method="filter_team", label="team (placed there today)"
+    )
 
     class Meta:
         model = Agent
@@ -161,7 +165,7 @@ class AgentFilter(filters.FilterSet):
 
     def filter_team(self, queryset, name, value):
         return queryset.filter(
-            pk__in=selectors.agents_in_teams_on([value], selectors.today()).values("pk")
+            pk__in=selectors.agents_in_teams_on([value.pk], selectors.today()).values("pk")
         )
 
 
@@ -237,7 +241,7 @@ class PlanViewSet(viewsets.ModelViewSet):
 
 class PlanVersionFilter(filters.FilterSet):
     plan = filters.CharFilter(field_name="plan__code")
-    team = filters.NumberFilter(field_name="teams")
+    team = filters.ModelChoiceFilter(field_name="teams", queryset=Team.objects.all())
     active_on = filters.DateFilter(method="filter_active_on")
 
     class Meta:
