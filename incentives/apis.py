@@ -8,7 +8,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -153,9 +154,13 @@ class GroupViewSet(viewsets.ModelViewSet):
         services.group_delete(group=instance)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class TeamIdFilter(filters.ModelChoiceFilter):
+    """A team's id, checked as one: an unknown or absurd number is a 400, not a database error."""
+
+
 class AgentFilter(filters.FilterSet):
-    # A team's id, checked as one (an unknown or absurd number is a 400, not a database error).
-    team = filters.ModelChoiceFilter(
+    team = TeamIdFilter(
         queryset=Team.objects.all(), method="filter_team", label="team (placed there today)"
     )
 
