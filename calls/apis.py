@@ -53,10 +53,7 @@ class ImportRollbackApi(APIView):
     @extend_schema(request=None, responses={200: ImportBatchSerializer, 409: None})
     def post(self, request, pk: int):
         batch = get_object_or_404(ImportBatch, pk=pk)
-        try:
-            batch = services.batch_rollback(batch=batch)
-        except services.RollbackRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        batch = services.batch_rollback(batch=batch)  # a refusal: 409 (calls.errors)
         return Response(ImportBatchSerializer(batch).data)
 
 

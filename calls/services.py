@@ -13,6 +13,7 @@ from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from calls.errors import Conflict, DomainError
 from calls.importers import engine, queue_log
 from calls.importers.facts import KINDS, QUEUE_LOG_CALLS, FactKind
 from calls.importers.mapping import echo
@@ -23,7 +24,7 @@ from calls.months import center_tz
 logger = logging.getLogger(__name__)
 
 
-class ImportRefused(Exception):
+class ImportRefused(DomainError):
     """The file cannot be imported at all; the message says why and where. ``batch`` records it."""
 
     def __init__(self, message: str, batch: ImportBatch | None = None):
@@ -31,8 +32,8 @@ class ImportRefused(Exception):
         self.batch = batch
 
 
-class RollbackRefused(Exception):
-    """The batch cannot be rolled back; the message says why."""
+class RollbackRefused(Conflict):
+    """The batch cannot be rolled back now; the message says why."""
 
 
 class MonthBusy(Exception):

@@ -114,3 +114,19 @@ def env_database(name: str, default: str, *, environ_=None) -> dict:
             "this product runs on PostgreSQL or SQLite."
         )
     return config
+
+
+_RATE_UNITS = ("second", "minute", "hour", "day")
+
+
+def env_rate(name: str, default: str, *, environ_=None) -> str:
+    """A request rate as DRF's throttles read it: ``<number>/<second|minute|hour|day>``, e.g.
+    ``600/minute``."""
+    value = (_raw(name, environ_) or default).strip()
+    count, _slash, unit = value.partition("/")
+    if not (count.isdigit() and int(count) > 0 and unit in _RATE_UNITS):
+        raise ImproperlyConfigured(
+            f"The environment variable {name}={value!r} is not a rate (expected a number of requests "
+            "per second, minute, hour or day, e.g. 600/minute)."
+        )
+    return f"{int(count)}/{unit}"

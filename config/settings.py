@@ -5,6 +5,7 @@ run in process. Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRE
 ``ALLOWED_HOSTS``.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from config.env import (
     env_database,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_timezone,
 )
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "auditlog",
+    "axes",
     # Our three floors, bottom up: calls (facts), incentives (plans and money), reports (what people see).
     "calls",
     "incentives",
@@ -66,11 +69,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A refusal (a domain error, a delete of something still referred to) that a page did not catch
+    # is shown as a message on the page the person came from, in the API's words (calls.errors).
+    "calls.errors.DomainErrorMiddleware",
     # Records who made each change to the organisation, plans and targets (AUDITLOG_* below).
     "auditlog.middleware.AuditlogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Deny by default: a page is reachable only if its view names the roles it admits.
     "calls.roles.RoleRequiredMiddleware",
+    # Log-in lockout (AXES_* below): last, so it sees every failed log-in of the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,8 +109,11 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", default=60, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite: wait for a writer instead of failing at once with "database is locked".
+    # SQLite: wait for a writer instead of failing at once with "database is locked". A transaction
+    # takes the write lock when it begins (IMMEDIATE): one that read first and wrote later could not
+    # wait for it, and two concurrent deletes answered a 500 (found by schemathesis).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -111,6 +122,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked user/address pair before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout (calls.lockout): after LOGIN_FAILURE_LIMIT failed log-ins for one user name from one address
+# (the log-in page or the admin's), that pair is locked for LOGIN_COOLOFF_MINUTES; a success resets
+# the count. TRUSTED_PROXIES: how many proxies in front append to X-Forwarded-For (0: none, the
+# address is REMOTE_ADDR).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "calls.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "calls.lockout.client_ip"
+AXES_VERBOSE = False
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", default=0, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -186,11 +214,23 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["calls.roles.HasRole"],
+    # Throttles (calls.throttling): anonymous callers by address, users by account; a 429 beyond.
+    "DEFAULT_THROTTLE_CLASSES": ["calls.throttling.AnonThrottle", "calls.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON", default="60/minute"),
+        "user": env_rate("API_THROTTLE_USER", default="600/minute"),
+    },
+    # The address DRF counts an anonymous caller by: X-Forwarded-For only as far as trusted proxies
+    # wrote it (0: REMOTE_ADDR), so a forged header does not reset the count.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    # One handler: a service's refusal is 400 or 409 with its message, a delete of something still
+    # referred to a 409 naming what refers to it.
+    "EXCEPTION_HANDLER": "calls.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Contact-center incentives API",
@@ -262,8 +302,22 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The audit trail: every change HR makes to the organisation, plans and targets, with who, when, and
-# the values before and after; HR reads it in the admin (Log entries).
+# the values before and after; HR reads it in the admin (Log entries), by object and by person.
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    # Who may do what: logins (the password's change is recorded, never its hash; a log-in is not a
+    # change), their roles (group membership) and the roles' permissions.
+    {
+        "model": "auth.User",
+        "m2m_fields": {"groups", "user_permissions"},
+        "exclude_fields": ["last_login"],
+        "mask_fields": ["password"],
+    },
+    {"model": "auth.Group", "m2m_fields": {"permissions"}},
+    # Imports: who imported a file (the page, the API or import_calls --user) and who rolled it back.
+    {
+        "model": "calls.ImportBatch",
+        "include_fields": ["kind", "source", "filename", "status", "partial", "rolled_back_at"],
+    },
     "incentives.Region",
     {"model": "incentives.Team", "m2m_fields": {"leads"}},
     "incentives.Group",

@@ -27,3 +27,10 @@ MEDIA_ROOT = __import__("pathlib").Path(
 # One chunk per team in tests (a team is never split), so a test can finish, fail or kill one team's
 # part of a run while the others wait.
 RUN_CHUNK_AGENTS = 1
+
+# The API's throttles stay on, at rates the suite never reaches (tests/test_throttling.py lowers them to
+# see the 429). The log-in lockout keeps its production limit: tests/test_lockout.py reaches it.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+}

@@ -2,8 +2,11 @@
 
 Plan versions are edited with inlines for metrics, tiers, gates and awards; every rule is checked by
 ``incentives.validation`` (the same functions the API uses) in the forms' ``clean``, so the admin refuses
-exactly what the API refuses. A version used by a computation is read-only; "make a new version" is how
-it changes. An agent's team is changed by a dated move, never by editing history.
+exactly what the API refuses. Versions are written, activated and deleted by the services the API
+calls (``plan_version_create``/``_update``/``_activate``/``_delete``), so both refuse the same things with
+the same words. A version used by a computation is read-only; "make a new version" is how it changes.
+An agent's team is changed by a dated move, never by editing history. Deletes go through services too
+(``_DeleteThroughService``): a refusal is a message on the page, never a server error.
 """
 
 from __future__ import annotations
@@ -12,10 +15,16 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
+from django.contrib.admin.utils import construct_change_message, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from calls import errors
 from calls.metrics import METRIC_CHOICES
 from incentives import services
 from incentives.explain import explain, worked_examples
@@ -46,6 +55,7 @@ from incentives.models import (
     TargetOverride,
     Team,
 )
+from incentives.presets import AwardSpec
 from incentives.validation import (
     GateSpec,
     MetricSpec,
@@ -58,31 +68,86 @@ from incentives.validation import (
 )
 
 
+class _DeleteThroughService:
+    """Deletes go through the service the API uses (``delete_service``), so the admin refuses what the
+    API refuses, in the same words. The delete page and the bulk action first ask why not
+    (``delete_refusal``: by default what still refers to the object) and say so instead of offering
+    to confirm; the delete itself goes through the service, which checks again under its locks (a
+    refusal then is shown by ``calls.errors.DomainErrorMiddleware``)."""
+
+    actions = ["delete_selected"]
+
+    def delete_service(self, obj) -> None:
+        errors.delete_or_refuse(obj)
+
+    def delete_refusal(self, obj) -> str | None:
+        return errors.delete_refusal(obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        refusal = self.delete_refusal(obj) if obj is not None else None
+        if refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            opts = self.model._meta
+            return redirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        self.delete_service(obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():  # all of the selection or none of it
+            for obj in queryset:
+                self.delete_service(obj)
+
+    @admin.action(permissions=["delete"], description=_("Delete selected %(verbose_name_plural)s"))
+    def delete_selected(self, request, queryset):
+        refusals = [str(r) for r in map(self.delete_refusal, queryset) if r]
+        for refusal in refusals:
+            self.message_user(request, refusal, messages.ERROR)
+        if refusals:
+            return None  # back to the list: nothing is deleted
+        return admin_actions.delete_selected(self, request, queryset)
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(_DeleteThroughService, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
+    def delete_service(self, obj):
+        services.region_delete(region=obj)
+
 
 class GroupInline(admin.TabularInline):
+    """A group some placement refers to is not deleted here: Django's inline form says which ones."""
+
     model = Group
     extra = 0
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(_DeleteThroughService, admin.ModelAdmin):
     list_display = ["code", "name", "region", "monthly_budget"]
     list_filter = ["region"]
     search_fields = ["code", "name"]
     filter_horizontal = ["leads"]
     inlines = [GroupInline]
 
+    def delete_service(self, obj):
+        services.team_delete(team=obj)
+
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(_DeleteThroughService, admin.ModelAdmin):
     list_display = ["code", "name", "team"]
     list_filter = ["team"]
     search_fields = ["code", "name"]
+
+    def delete_service(self, obj):
+        services.group_delete(group=obj)
 
 
 class PlacementInline(admin.TabularInline):
@@ -305,7 +370,7 @@ class PlanVersionForm(forms.ModelForm):
             self.add_error(problem.field if problem.field in self.fields else None, problem.message)
         if self.instance.pk and self.instance.status == PlanVersion.Status.ACTIVE:
             for problem in services.plans.overlap_problems_for(
-                plan=data["plan"], exclude_pk=self.instance.pk, effective_from=data["effective_from"],
+                plan=self.instance.plan, exclude_pk=self.instance.pk, effective_from=data["effective_from"],
                 effective_to=data.get("effective_to"), teams=data.get("teams") or [],
                 groups=data.get("groups") or [], levels=data.get("levels") or [],
                 channels=data.get("channels") or [],
@@ -314,8 +379,16 @@ class PlanVersionForm(forms.ModelForm):
         return data
 
 
+def _kept(formset) -> list:
+    """The forms of an inline formset that stay (filled in, not marked for deletion)."""
+    return [
+        form for form in formset.forms
+        if form.cleaned_data and not formset._should_delete_form(form)
+    ]  # fmt: skip
+
+
 @admin.register(PlanVersion)
-class PlanVersionAdmin(admin.ModelAdmin):
+class PlanVersionAdmin(_DeleteThroughService, admin.ModelAdmin):
     form = PlanVersionForm
     list_display = [
         "__str__",
@@ -330,7 +403,7 @@ class PlanVersionAdmin(admin.ModelAdmin):
     filter_horizontal = ["teams", "groups"]
     readonly_fields = ["status", "number", "how_it_pays"]
     inlines = [PlanMetricInline, PlanTierInline, PlanGateInline, PlanAwardInline]
-    actions = ["activate", "new_version", "copy_as_new_plan"]
+    actions = ["delete_selected", "activate", "new_version", "copy_as_new_plan"]
     fieldsets = [
         (None, {"fields": ["plan", "number", "status", ("effective_from", "effective_to"), "note"]}),
         (_("Bonus"), {"fields": [("target_bonus_kind", "target_bonus", "target_bonus_percent", "currency"),
@@ -369,20 +442,68 @@ class PlanVersionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return not (obj and obj.locked) and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return not (obj and obj.locked) and super().has_delete_permission(request, obj)
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "plan"] if obj is not None else fields  # a version stays in its plan
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, unquote(object_id))
+        if version is not None and version.locked and request.method == "GET":
+            # Read-only, and why: the words the API answers a change with (409).
+            self.message_user(request, services.plans.locked_message(version), messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.number = services.plans.next_version_number(obj.plan)
-        super().save_model(request, obj, form, change)
+        """Nothing here: ``save_related`` writes the version and its rows together."""
+
+    def save_related(self, request, form, formsets, change):
+        """Write the version with its metrics, tiers, gates, awards and scope through the services
+        the API uses (``plan_version_create`` / ``plan_version_update``), from what the forms
+        cleaned; a refusal they find beyond the forms' checks is a message on the page."""
+        d = form.cleaned_data
+        sections = {formset.model: formset for formset in formsets}
+        spec = VersionSpec(
+            effective_from=d["effective_from"], effective_to=d.get("effective_to"),
+            target_bonus_kind=d["target_bonus_kind"], target_bonus=d.get("target_bonus"),
+            target_bonus_percent=d.get("target_bonus_percent"), payout_cap_kind=d["payout_cap_kind"],
+            payout_cap=d.get("payout_cap"),
+            metrics=[sections[PlanMetric].spec(f.cleaned_data) for f in _kept(sections[PlanMetric])],
+            tiers=[sections[PlanTier].spec(f.cleaned_data) for f in _kept(sections[PlanTier])],
+            gates=[sections[PlanGate].spec(f.cleaned_data) for f in _kept(sections[PlanGate])],
+        )  # fmt: skip
+        written = {
+            "spec": spec, "teams": d.get("teams") or [], "groups": d.get("groups") or [],
+            "levels": d.get("levels") or [], "channels": d.get("channels") or [],
+            "currency": d["currency"], "note": d.get("note", ""),
+            "awards": [
+                AwardSpec(f.cleaned_data["kind"], f.cleaned_data.get("count") or 1, f.cleaned_data.get("note", ""))
+                for f in _kept(sections[PlanAward])
+            ],
+        }  # fmt: skip
+        if change:
+            version = services.plan_version_update(version=form.instance, **written)
+        else:
+            version = services.plan_version_create(plan=d["plan"], **written)
+        # The admin's redirect and its own history name the version written.
+        form.instance.pk, form.instance.number = version.pk, version.number
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The service replaced the rows (the formsets saved nothing): the admin's history names the
+        version's changed fields; the audit trail keeps every value."""
+        return construct_change_message(form, [], add)
+
+    def delete_service(self, obj):
+        services.plan_version_delete(version=obj)
+
+    def delete_refusal(self, obj):
+        return services.plans.plan_version_delete_refusal(obj)
 
     @admin.action(description=_("Activate the selected versions"))
     def activate(self, request, queryset):
         for version in queryset:
             try:
                 services.plan_version_activate(version=version)
-            except services.PlanInvalid as exc:
+            except errors.DomainError as exc:
                 self.message_user(request, f"{version}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, _("%(v)s is active.") % {"v": version}, messages.SUCCESS)
@@ -425,10 +546,16 @@ class PlanVersionInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(_DeleteThroughService, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
     inlines = [PlanVersionInline]
+
+    def delete_service(self, obj):
+        services.plan_delete(plan=obj)
+
+    def delete_refusal(self, obj):
+        return services.plans.plan_delete_refusal(obj)
 
 
 class TargetOverrideForm(forms.ModelForm):
@@ -464,7 +591,7 @@ class ProposeTargetsForm(forms.Form):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(admin.ModelAdmin):
+class AdjustmentAdmin(_DeleteThroughService, admin.ModelAdmin):
     """Corrections of closed months, paid in an open one. Written once: to change one, delete it (while
     its month is open) and write another, so what a statement paid always matches a row."""
 
@@ -478,24 +605,22 @@ class AdjustmentAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        try:
-            saved = services.adjustment_create(
-                period=obj.period, agent=obj.agent, amount=obj.amount, corrects=obj.corrects,
-                reason=obj.reason, created_by=request.user,
-            )  # fmt: skip
-        except services.AdjustmentRefused as exc:
-            raise PermissionDenied(str(exc)) from exc
+        # A refusal (a month no longer open) is shown on the page by calls.errors' middleware.
+        saved = services.adjustment_create(
+            period=obj.period, agent=obj.agent, amount=obj.amount, corrects=obj.corrects,
+            reason=obj.reason, created_by=request.user,
+        )  # fmt: skip
         obj.pk = saved.pk
 
-    def delete_model(self, request, obj):
-        try:
-            services.adjustment_delete(adjustment=obj)
-        except services.AdjustmentRefused as exc:
-            raise PermissionDenied(str(exc)) from exc
+    def delete_service(self, obj):
+        services.adjustment_delete(adjustment=obj)
+
+    def delete_refusal(self, obj):
+        return services.adjustments.adjustment_delete_refusal(obj)
 
 
 @admin.register(TargetOverride)
-class TargetOverrideAdmin(admin.ModelAdmin):
+class TargetOverrideAdmin(_DeleteThroughService, admin.ModelAdmin):
     """Overrides per team or agent and period, and the "propose targets from history" page."""
 
     form = TargetOverrideForm
@@ -553,6 +678,12 @@ class TargetOverrideAdmin(admin.ModelAdmin):
             excellence=obj.excellence, team=obj.team, agent=obj.agent, note=obj.note, user=request.user,
         )  # fmt: skip
         obj.pk = override.pk
+
+    def delete_service(self, obj):
+        services.target_override_delete(override=obj)
+
+    def delete_refusal(self, obj):
+        return services.targets.target_override_delete_refusal(obj)
 
 
 # --- runs ----------------------------------------------------------------------------------------

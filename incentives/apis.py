@@ -1,13 +1,15 @@
 """The API of the incentives floor. Every view names the roles it admits (``allowed_roles``, and
 ``write_roles`` for writes); objects are scoped by ``incentives.selectors``; writes go through
-``incentives.services`` with the same validation as the admin."""
+``incentives.services`` with the same validation as the admin. A service's refusal is answered by the
+one exception handler (``calls.errors.api_exception_handler``): 400 or 409 with its message."""
 
 from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -29,6 +31,7 @@ from incentives.models import (
     Review,
     Run,
     TargetOverride,
+    Team,
 )
 from incentives.serializers import (
     ActionsDueQuerySerializer,
@@ -58,24 +61,6 @@ from incentives.serializers import (
     TeamSerializer,
     catalogue_data,
 )
-
-
-def _problems_response(problems) -> ValidationError:
-    return ValidationError(
-        {
-            "problems": [
-                {
-                    "section": p.section,
-                    "index": p.index,
-                    "field": p.field,
-                    "message": p.message,
-                    "text": str(p),
-                }
-                for p in problems
-            ]
-        }
-    )
-
 
 # --- statements and runs -------------------------------------------------------------------------
 
@@ -114,14 +99,7 @@ class RunStartApi(APIView):
     @extend_schema(request=None, responses={201: RunSerializer, 409: None})
     def post(self, request, pk: int):
         period = get_object_or_404(Period, pk=pk)
-        try:
-            run = services.run_start(period=period, requested_by=request.user)
-        except services.RunAlreadyActive as exc:
-            return Response(
-                {"detail": str(exc), "run": exc.run.pk}, status=status.HTTP_409_CONFLICT
-            )
-        except services.PeriodStateError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        run = services.run_start(period=period, requested_by=request.user)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
@@ -137,10 +115,15 @@ class RunDetailApi(generics.RetrieveAPIView):
 
 
 class RegionViewSet(viewsets.ModelViewSet):
+    """Regions (HR). A region some team belongs to is not deleted: 409 naming the teams."""
+
     allowed_roles = {HR}
     serializer_class = RegionSerializer
     queryset = Region.objects.all()
     filterset_fields = ["code"]
+
+    def perform_destroy(self, instance):
+        services.region_delete(region=instance)
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -154,6 +137,9 @@ class TeamViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.teams_visible_to(self.request.user).prefetch_related("leads")
 
+    def perform_destroy(self, instance):
+        services.team_delete(team=instance)
+
 
 class GroupViewSet(viewsets.ModelViewSet):
     allowed_roles = {HR, LEAD}
@@ -164,9 +150,19 @@ class GroupViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return Group.objects.filter(team__in=selectors.teams_visible_to(self.request.user))
 
+    def perform_destroy(self, instance):
+        services.group_delete(group=instance)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class TeamIdFilter(filters.ModelChoiceFilter):
+    """A team's id, checked as one: an unknown or absurd number is a 400, not a database error."""
+
 
 class AgentFilter(filters.FilterSet):
-    team = filters.NumberFilter(method="filter_team", label="team (placed there today)")
+    team = TeamIdFilter(
+        queryset=Team.objects.all(), method="filter_team", label="team (placed there today)"
+    )
 
     class Meta:
         model = Agent
@@ -174,7 +170,7 @@ class AgentFilter(filters.FilterSet):
 
     def filter_team(self, queryset, name, value):
         return queryset.filter(
-            pk__in=selectors.agents_in_teams_on([value], selectors.today()).values("pk")
+            pk__in=selectors.agents_in_teams_on([value.pk], selectors.today()).values("pk")
         )
 
 
@@ -207,10 +203,7 @@ class AgentViewSet(
     def create(self, request):
         incoming = AgentCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            agent = services.agent_create(**incoming.validated_data)
-        except services.OrganisationError as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+        agent = services.agent_create(**incoming.validated_data)
         return Response(self.get_serializer(agent).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MoveSerializer, responses={200: AgentSerializer})
@@ -219,10 +212,7 @@ class AgentViewSet(
         agent = self.get_object()
         incoming = MoveSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            services.agent_place(agent=agent, **incoming.validated_data)
-        except services.OrganisationError as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+        services.agent_place(agent=agent, **incoming.validated_data)
         return Response(
             self.get_serializer(self.get_queryset().get(pk=agent.pk)).data
         )  # the new placement
@@ -251,14 +241,12 @@ class PlanViewSet(viewsets.ModelViewSet):
     filterset_fields = ["code"]
 
     def perform_destroy(self, instance):
-        if Plan.objects.filter(pk=instance.pk, versions__statements__isnull=False).exists():
-            raise ValidationError({"detail": f"{instance} has paid agents; it cannot be deleted."})
-        instance.delete()
+        services.plan_delete(plan=instance)
 
 
 class PlanVersionFilter(filters.FilterSet):
     plan = filters.CharFilter(field_name="plan__code")
-    team = filters.NumberFilter(field_name="teams")
+    team = filters.ModelChoiceFilter(field_name="teams", queryset=Team.objects.all())
     active_on = filters.DateFilter(method="filter_active_on")
 
     class Meta:
@@ -270,8 +258,9 @@ class PlanVersionFilter(filters.FilterSet):
 
 
 class PlanVersionViewSet(viewsets.ModelViewSet):
-    """Plan versions with their metrics, tiers, gates and awards. The rules are the admin's; a version
-    used by a computation answers 409 to a change: make a new version (``…/new-version/``)."""
+    """Plan versions with their metrics, tiers, gates and awards. The rules, and the services that
+    write, are the admin's too; a version used by a computation answers 409 to a change (make a new
+    version, ``…/new-version/``), an active or used one 409 to a delete."""
 
     allowed_roles = {HR}
     serializer_class = PlanVersionSerializer
@@ -283,32 +272,24 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            version = services.plan_version_create(
-                plan=serializer.validated_data["plan"], spec=serializer.to_spec(),
-                currency=serializer.validated_data.get("currency", "CNY"),
-                note=serializer.validated_data.get("note", ""), **serializer.scope_kwargs(),
-            )  # fmt: skip
-        except services.PlanInvalid as exc:
-            raise _problems_response(exc.problems) from exc
+        version = services.plan_version_create(
+            plan=serializer.validated_data["plan"], spec=serializer.to_spec(),
+            currency=serializer.validated_data.get("currency", "CNY"),
+            note=serializer.validated_data.get("note", ""), **serializer.scope_kwargs(),
+        )  # fmt: skip
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         version = self.get_object()
-        if version.locked:
-            return Response(
-                {"detail": services.plans._locked_message(version)}, status=status.HTTP_409_CONFLICT
-            )
+        if version.locked:  # before the body is read: whatever it holds, the answer is the same
+            raise services.PlanLocked(services.plans.locked_message(version))
         serializer = self.get_serializer(version, data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            version = services.plan_version_update(
-                version=version, spec=serializer.to_spec(), **serializer.scope_kwargs()
-            )
-        except services.PlanLocked as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        except services.PlanInvalid as exc:
-            raise _problems_response(exc.problems) from exc
+        version = services.plan_version_update(
+            version=version, spec=serializer.to_spec(), **serializer.scope_kwargs(),
+            currency=serializer.validated_data.get("currency", version.currency),
+            note=serializer.validated_data.get("note", ""),
+        )  # fmt: skip
         return Response(self.get_serializer(version).data)
 
     def partial_update(self, request, pk=None):
@@ -317,25 +298,13 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
             status=status.HTTP_405_METHOD_NOT_ALLOWED,
         )
 
-    def destroy(self, request, pk=None):
-        version = self.get_object()
-        if version.locked or version.status == PlanVersion.Status.ACTIVE:
-            return Response(
-                {
-                    "detail": f"{version} is active or has paid agents; end it with a new version instead."
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        version.delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, instance):
+        services.plan_version_delete(version=instance)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
-        try:
-            version = services.plan_version_activate(version=self.get_object())
-        except services.PlanInvalid as exc:
-            raise _problems_response(exc.problems) from exc
+        version = services.plan_version_activate(version=self.get_object())
         return Response(self.get_serializer(version).data)
 
     @extend_schema(request=None)
@@ -349,12 +318,9 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
         day = parse_date(str(effective_from))
         if day is None:
             raise ValidationError({"effective_from": "Not a date (YYYY-MM-DD)."})
-        try:
-            version = services.plan_version_new(
-                version=self.get_object(), effective_from=day, note=request.data.get("note", "")
-            )
-        except services.PlanInvalid as exc:
-            raise _problems_response(exc.problems) from exc
+        version = services.plan_version_new(
+            version=self.get_object(), effective_from=day, note=request.data.get("note", "")
+        )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None)
@@ -427,20 +393,15 @@ class TargetOverrideViewSet(
         incoming = self.get_serializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         d = incoming.validated_data
-        try:
-            override = services.target_override_set(
-                period=d["period"], metric_code=d["metric"], threshold=d["threshold"], target=d["target"],
-                excellence=d.get("excellence"), team=d.get("team"), agent=d.get("agent"),
-                note=d.get("note", ""), user=request.user,
-            )  # fmt: skip
-        except services.TargetInvalid as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+        override = services.target_override_set(
+            period=d["period"], metric_code=d["metric"], threshold=d["threshold"], target=d["target"],
+            excellence=d.get("excellence"), team=d.get("team"), agent=d.get("agent"),
+            note=d.get("note", ""), user=request.user,
+        )  # fmt: skip
         return Response(self.get_serializer(override).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        if instance.period.status == Period.Status.CLOSED:
-            raise ValidationError({"detail": f"{instance.period} is closed."})
-        instance.delete()
+        services.target_override_delete(override=instance)
 
 
 class TargetProposalApi(APIView):
@@ -454,19 +415,16 @@ class TargetProposalApi(APIView):
         incoming = TargetProposalRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         d = incoming.validated_data
-        try:
-            proposal = services.targets_propose(
-                team=d["team"], metric_code=d["metric"], end=d["end"], weeks=d["weeks"]
-            )
-            saved = None
-            if d.get("accept_for_period"):
-                saved = services.target_override_set(
-                    period=d["accept_for_period"], metric_code=d["metric"], team=d["team"],
-                    threshold=proposal.threshold, target=proposal.target, excellence=proposal.excellence,
-                    note=f"proposed from {proposal.start} to {proposal.end}: {proposal.method}", user=request.user,
-                )  # fmt: skip
-        except services.TargetInvalid as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+        proposal = services.targets_propose(
+            team=d["team"], metric_code=d["metric"], end=d["end"], weeks=d["weeks"]
+        )
+        saved = None
+        if d.get("accept_for_period"):
+            saved = services.target_override_set(
+                period=d["accept_for_period"], metric_code=d["metric"], team=d["team"],
+                threshold=proposal.threshold, target=proposal.target, excellence=proposal.excellence,
+                note=f"proposed from {proposal.start} to {proposal.end}: {proposal.method}", user=request.user,
+            )  # fmt: skip
         return Response(
             {
                 "team": proposal.team.pk, "metric": proposal.metric, "start": proposal.start,
@@ -499,32 +457,17 @@ class AdjustmentViewSet(
         incoming = self.get_serializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         d = incoming.validated_data
-        try:
-            adjustment = services.adjustment_create(
-                period=d["period"], agent=d["agent"], amount=d["amount"], corrects=d["corrects"],
-                reason=d["reason"], created_by=request.user,
-            )  # fmt: skip
-        except services.AdjustmentRefused as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+        adjustment = services.adjustment_create(
+            period=d["period"], agent=d["agent"], amount=d["amount"], corrects=d["corrects"],
+            reason=d["reason"], created_by=request.user,
+        )  # fmt: skip
         return Response(self.get_serializer(adjustment).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        try:
-            services.adjustment_delete(adjustment=instance)
-        except services.AdjustmentRefused as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+        services.adjustment_delete(adjustment=instance)
 
 
 # --- the performance interview (三阶谈话法) ----------------------------------------------------------
-
-
-def _step(service, **kwargs):
-    """Take one step of an interview through its service; a refusal is a 400 that says why. (The
-    targets saved at completion are checked again by ``target_override_set``: its refusal too.)"""
-    try:
-        return service(**kwargs)
-    except (services.ReviewRefused, services.TargetInvalid) as exc:
-        raise ValidationError({"detail": str(exc)}) from exc
 
 
 class ReviewFilter(filters.FilterSet):
@@ -575,14 +518,14 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
         review = self.get_object()
         incoming = serializer_class(data=self.request.data)
         incoming.is_valid(raise_exception=True)
-        written = _step(service, review=review, user=self.request.user, **incoming.validated_data)
+        written = service(review=review, user=self.request.user, **incoming.validated_data)
         return Response(serializer_class(written).data, status=status_code)
 
     @extend_schema(request=None, responses={200: ReviewDetailSerializer})
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         """The team's lead signs off the current stage; it then waits for the agent."""
-        review = _step(services.review_sign, review=self.get_object(), user=request.user)
+        review = services.review_sign(review=self.get_object(), user=request.user)
         return self._detail(review)
 
     @extend_schema(request=None, responses={200: ReviewDetailSerializer})
@@ -590,7 +533,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     def acknowledge(self, request, pk=None):
         """The agent acknowledges the signed stage, which moves the review on; after the forward stage
         it is completed and the agreed targets become next month's overrides."""
-        review = _step(services.review_acknowledge, review=self.get_object(), user=request.user)
+        review = services.review_acknowledge(review=self.get_object(), user=request.user)
         return self._detail(review)
 
     @extend_schema(request=ReviewReopenSerializer, responses={200: ReviewDetailSerializer})
@@ -600,9 +543,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
         review = self.get_object()
         incoming = ReviewReopenSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        review = _step(
-            services.review_reopen, review=review, user=request.user, **incoming.validated_data
-        )
+        review = services.review_reopen(review=review, user=request.user, **incoming.validated_data)
         return self._detail(review)
 
     @extend_schema(request=RootCauseSerializer, responses={201: RootCauseSerializer})
@@ -653,7 +594,7 @@ class ReviewActionDoneApi(APIView):
             ),
             pk=pk,
         )
-        item = _step(services.action_item_done, item=item, user=request.user)
+        item = services.action_item_done(item=item, user=request.user)
         return Response(ReviewActionItemSerializer(item).data)
 
 

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from calls.errors import DomainError
 from calls.metrics import METRICS, Ratio, effective_call, metric_ratios_many, rollup
 from calls.models import Call, RingAttempt
 from calls.months import center_tz, local_day, month_bounds
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 LONGEST_CALL = dt.timedelta(hours=4)
 
 
-class AlertRefused(Exception):
+class AlertRefused(DomainError):
     """The step is not allowed; the message says why."""
 
 

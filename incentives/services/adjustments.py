@@ -7,10 +7,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from calls.errors import DomainError
 from incentives.models import Adjustment, Agent, Period
 
 
-class AdjustmentRefused(Exception):
+class AdjustmentRefused(DomainError):
     """The adjustment breaks a rule; the message says which."""
 
 
@@ -31,6 +32,17 @@ def adjustment_create(
         _lock_open(period.pk, "adjust an open month")
         adjustment.save()
     return adjustment
+
+
+def adjustment_delete_refusal(adjustment: Adjustment) -> AdjustmentRefused | None:
+    """Why ``adjustment`` may not be deleted now, or None (the admin asks before its confirmation;
+    ``adjustment_delete`` checks again under the period's lock)."""
+    period = adjustment.period
+    if period.status not in (Period.Status.OPEN, Period.Status.COMPUTED):
+        return AdjustmentRefused(
+            f"{period} is {period.get_status_display()}: its adjustments can no longer change."
+        )
+    return None
 
 
 def adjustment_delete(*, adjustment: Adjustment) -> None:

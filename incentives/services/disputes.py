@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from calls.errors import DomainError
 from calls.roles import HR, user_roles
 from incentives.models import Dispute, StatementLine
 
 
-class DisputeRefused(Exception):
+class DisputeRefused(DomainError):
     """The question or the answer is not allowed; the message says why."""
 
 

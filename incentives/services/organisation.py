@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from incentives.models import Agent, Channel, Group, Level, Placement, Team
+from calls.errors import DomainError, delete_or_refuse
+from incentives.models import Agent, Channel, Group, Level, Placement, Region, Team
 
 
-class OrganisationError(Exception):
+class OrganisationError(DomainError):
     """A change to the organisation that would break its history; the message says which and why."""
 
 
@@ -70,3 +71,19 @@ def agent_place(
     placement.full_clean()
     placement.save()
     return placement
+
+
+def region_delete(*, region: Region) -> None:
+    """Delete a region no team belongs to; otherwise ``StillReferred`` names the teams."""
+    delete_or_refuse(region)
+
+
+def team_delete(*, team: Team) -> None:
+    """Delete a team nothing refers to: a team with groups, placements (past ones too), statements
+    or reviews is history, and ``StillReferred`` says which and how many."""
+    delete_or_refuse(team)
+
+
+def group_delete(*, group: Group) -> None:
+    """Delete a group no placement refers to; otherwise ``StillReferred`` says how many do."""
+    delete_or_refuse(group)

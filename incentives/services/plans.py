@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from calls.errors import Conflict, DomainError, delete_or_refuse
 from incentives.models import (
     Agent,
     Group,
@@ -37,16 +38,31 @@ from incentives.validation import (
 )
 
 
-class PlanInvalid(Exception):
+class PlanInvalid(DomainError):
     """The plan breaks one or more rules; ``problems`` says each, where and why."""
 
     def __init__(self, problems: list[Problem]):
         super().__init__("; ".join(str(problem) for problem in problems))
         self.problems = problems
 
+    def payload(self) -> dict:
+        """Each problem where it is, so a client can put it on its field."""
+        return {
+            "problems": [
+                {"section": p.section, "index": p.index, "field": p.field, "message": p.message,
+                 "text": str(p)}
+                for p in self.problems
+            ]
+        }  # fmt: skip
 
-class PlanLocked(Exception):
+
+class PlanLocked(Conflict):
     """The version was used by a computation; change it by making a new version."""
+
+
+class PlanInUse(Conflict):
+    """The plan or version is in force or has paid agents, so it cannot be deleted; it ends with a
+    new version (or an end date) instead."""
 
 
 @transaction.atomic
@@ -93,15 +109,22 @@ def plan_version_update(
     levels: Iterable[str] = (),
     channels: Iterable[str] = (),
     awards: Iterable = (),
+    currency: str | None = None,
+    note: str | None = None,
 ) -> PlanVersion:
-    """Replace what a version pays; refused once a computation used it. An active version is checked
-    again for plans that would overlap."""
+    """Replace what a version pays (and its currency and note, when given); refused once a
+    computation used it. An active version is checked again for plans that would overlap. The API's
+    PUT and the admin's change form both write through here."""
     version = PlanVersion.objects.select_for_update().get(pk=version.pk)
     if version.locked:
-        raise PlanLocked(_locked_message(version))
+        raise PlanLocked(locked_message(version))
     problems = version_problems(spec)
     if problems:
         raise PlanInvalid(problems)
+    if currency is not None:
+        version.currency = currency
+    if note is not None:
+        version.note = note
     _write_version(version, spec, teams, groups, levels, channels, awards)
     if version.status == PlanVersion.Status.ACTIVE:
         problems = _overlap_problems(version)
@@ -110,11 +133,67 @@ def plan_version_update(
     return version
 
 
-def _locked_message(version: PlanVersion) -> str:
+def locked_message(version: PlanVersion) -> str:
+    """Why a used version cannot change, in the words the API and the admin both show."""
     return (
         f"{version} has been used in a computation and cannot be changed; make a new version with an "
         "effective date instead."
     )
+
+
+def plan_version_delete_refusal(version: PlanVersion) -> PlanInUse | None:
+    """Why ``version`` may not be deleted, or None: a version that paid agents is history, and an
+    active one is in force (it ends with a new version, or an end date)."""
+    if version.locked:
+        return PlanInUse(
+            f"{version} has been used in a computation and cannot be deleted: the statements it paid "
+            "refer to it."
+        )
+    if version.status == PlanVersion.Status.ACTIVE:
+        return PlanInUse(
+            f"{version} is active and cannot be deleted; end it with a new version or an end date "
+            "instead."
+        )
+    return None
+
+
+@transaction.atomic
+def plan_version_delete(*, version: PlanVersion) -> None:
+    """Delete a draft version that never paid anyone (the API's DELETE, the admin's delete and its
+    bulk action). Refused with ``PlanInUse`` otherwise."""
+    version = PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    refusal = plan_version_delete_refusal(version)
+    if refusal is not None:
+        raise refusal
+    delete_or_refuse(version)
+
+
+def plan_delete_refusal(
+    plan: Plan, versions: Iterable[PlanVersion] | None = None
+) -> PlanInUse | None:
+    """Why ``plan`` may not be deleted, or None: not while one of its versions paid agents or is
+    active (deleting the plan would delete them)."""
+    for version in plan.versions.all() if versions is None else versions:
+        if version.locked:
+            return PlanInUse(f"{plan} has paid agents ({version}); it cannot be deleted.")
+        if version.status == PlanVersion.Status.ACTIVE:
+            return PlanInUse(
+                f"{plan} has an active version ({version}) and cannot be deleted; give that version "
+                "an end date instead."
+            )
+    return None
+
+
+@transaction.atomic
+def plan_delete(*, plan: Plan) -> None:
+    """Delete a plan whose versions are all drafts that never paid anyone (the API and the admin).
+    Refused with ``PlanInUse`` otherwise."""
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    versions = list(PlanVersion.objects.select_for_update().filter(plan=plan))
+    refusal = plan_delete_refusal(plan, versions)
+    if refusal is not None:
+        raise refusal
+    delete_or_refuse(plan)
 
 
 def _write_version(version, spec: VersionSpec, teams, groups, levels, channels, awards) -> None:

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from calls.errors import DomainError
 from calls.metrics import DOWN
 from calls.months import shift_month
 from calls.roles import HR, user_roles
@@ -38,7 +39,7 @@ DROP_POINTS = Decimal(10)
 ORDER = [Review.Stage.REVIEW, Review.Stage.CONSENSUS, Review.Stage.FORWARD, Review.Stage.DONE]
 
 
-class ReviewRefused(Exception):
+class ReviewRefused(DomainError):
     """The step is not allowed now or not by this person; the message says why."""
 
 

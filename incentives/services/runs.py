@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from calls.errors import Conflict
 from calls.metrics import (
     MetricValue,
     baseline_months,
@@ -60,11 +61,11 @@ from incentives.validation import metric_direction
 logger = logging.getLogger(__name__)
 
 
-class PeriodStateError(Exception):
+class PeriodStateError(Conflict):
     """The period's state forbids what was asked (e.g. computing a closed month)."""
 
 
-class RunAlreadyActive(Exception):
+class RunAlreadyActive(Conflict):
     """A run of this period is already waiting or running; ``run`` is that run."""
 
     def __init__(self, run: Run):
@@ -72,6 +73,9 @@ class RunAlreadyActive(Exception):
             f"Run v{run.number} of {run.period} is already {run.get_status_display()}."
         )
         self.run = run
+
+    def payload(self) -> dict:
+        return {"run": self.run.pk}
 
 
 def period_get_or_create(*, year: int, month: int) -> Period:

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
+from calls.errors import Conflict, DomainError
 from calls.metrics import DOWN, metric, metric_values
 from calls.months import center_tz
 from incentives.models import Agent, Period, TargetOverride, Team
@@ -17,8 +18,29 @@ from incentives.validation import ladder_problems
 MIN_AGENTS_FOR_PROPOSAL = 3
 
 
-class TargetInvalid(Exception):
+class TargetInvalid(DomainError):
     """The targets break a rule; the message says which."""
+
+
+class TargetsClosed(Conflict):
+    """The period is closed: its targets can no longer change."""
+
+
+def target_override_delete_refusal(override: TargetOverride) -> TargetsClosed | None:
+    """Why ``override`` may not be deleted, or None: a closed period's targets are history."""
+    if override.period.status == Period.Status.CLOSED:
+        return TargetsClosed(f"{override.period} is closed: its targets can no longer change.")
+    return None
+
+
+def target_override_delete(*, override: TargetOverride) -> None:
+    """Delete a period's override, unless the period is closed (the API and the admin)."""
+    with transaction.atomic():
+        override.period = Period.objects.select_for_update().get(pk=override.period_id)
+        refusal = target_override_delete_refusal(override)
+        if refusal is not None:
+            raise refusal
+        override.delete()
 
 
 def target_problem(

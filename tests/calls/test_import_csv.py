@@ -276,12 +276,12 @@ def test_rows_outside_the_chosen_month_are_refused(people):
 def test_the_management_command_reports_and_fails_on_errors(people, tmp_path, capsys):
     good = tmp_path / "good.csv"
     good.write_text(GOOD)
-    call_command("import_calls", str(good), "--source", "acd")
+    call_command("import_calls", str(good), "--source", "acd", "--user", "hr_admin")
     assert "3 created" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "c7,A1,general,inbound,1,not-a-date,,5,0,0,0,0,,0\n")
     with pytest.raises(CommandError, match="Nothing was imported"):
-        call_command("import_calls", str(bad), "--source", "acd")
+        call_command("import_calls", str(bad), "--source", "acd", "--user", "hr_admin")
     assert "line 2, column entered_at" in capsys.readouterr().err
 
 

@@ -200,11 +200,11 @@ def test_hr_overview_shows_the_queues_this_month(client, logged, monkeypatch):
 def test_the_command_imports_a_queue_log_recognised_by_its_content(people, tmp_path, capsys):
     path = tmp_path / "queue_log"
     path.write_text(LOG)
-    call_command("import_calls", str(path), "--source", "pbx")
+    call_command("import_calls", str(path), "--user", "hr_admin", "--source", "pbx")
     out = capsys.readouterr().out
     assert "(calls): 6 rows, 6 created" in out and "(rings): 1 rows, 1 created" in out
     assert Call.objects.count() == 6 and RingAttempt.objects.count() == 1
-    call_command("import_calls", str(path), "--source", "pbx", "--queue-log")
+    call_command("import_calls", str(path), "--user", "hr_admin", "--source", "pbx", "--queue-log")
     assert "(calls): 6 rows, 0 created, 0 updated, 6 unchanged" in capsys.readouterr().out
 
 
@@ -212,7 +212,9 @@ def test_the_command_names_a_queue_log_line_in_error(people, tmp_path, capsys):
     path = tmp_path / "queue_log"
     path.write_text(LOG.replace("|CONNECT|30|", "|CONNECT|thirty|"))
     with pytest.raises(CommandError, match="Nothing was imported"):
-        call_command("import_calls", str(path), "--source", "pbx", "--queue-log")
+        call_command(
+            "import_calls", str(path), "--user", "hr_admin", "--source", "pbx", "--queue-log"
+        )
     assert (
         "line 5, column data1 (holdtime): not a whole number (value 'thirty')"
         in capsys.readouterr().err

@@ -1,13 +1,17 @@
-"""``manage.py import_calls FILE --source acd``: import a file of calls (or other facts) as one batch;
-an Asterisk queue_log (``--queue-log``, or recognised by its first lines) as its calls, ring attempts
-and work time."""
+"""``manage.py import_calls FILE --source acd --user NAME``: import a file of calls (or other facts) as
+one batch; an Asterisk queue_log (``--queue-log``, or recognised by its first lines) as its calls, ring
+attempts and work time. ``--user`` names the HR user the import runs as: the batch records them as its
+creator and the audit trail as the actor, as when they upload the file themselves."""
 
 from pathlib import Path
 
+from auditlog.context import set_actor
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from calls.importers.facts import KINDS
 from calls.models import ColumnMapping, ImportBatch
+from calls.roles import HR, has_role
 from calls.services import ImportRefused, facts_import, queue_log_import, queue_log_sniff
 
 
@@ -19,6 +23,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="the HR user the import runs as (recorded on the batch and in the audit trail)",
+        )
         parser.add_argument("--source", help="the exporting system, e.g. acd (or give --mapping)")
         parser.add_argument("--mapping", help="the name of a saved column mapping")
         parser.add_argument("--kind", default="calls", choices=sorted(KINDS))
@@ -37,6 +46,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: Path, source, mapping, kind, period, valid_rows_only, **options):
         queue_log = options["queue_log"]
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        if user is None or not user.is_active or not has_role(user, HR):
+            raise CommandError(
+                f"--user {options['user']!r} is not an active HR user: imports are HR's."
+            )
         saved = None
         if mapping:
             saved = ColumnMapping.objects.filter(name=mapping).first()
@@ -55,7 +69,7 @@ class Command(BaseCommand):
             stream = path.open("rb")
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
-        with stream:
+        with stream, set_actor(user):  # what the import changes is on the record as theirs
             queue_log = queue_log or (kind == "calls" and queue_log_sniff(stream))
             if queue_log and month is not None:
                 raise CommandError(
@@ -65,13 +79,14 @@ class Command(BaseCommand):
                 if queue_log:
                     batches = queue_log_import(
                         stream=stream, filename=path.name, source=source, mapping=saved,
-                        allow_partial=valid_rows_only,
+                        allow_partial=valid_rows_only, created_by=user,
                     )  # fmt: skip
                 else:
                     batches = [
                         facts_import(
                             stream=stream, filename=path.name, kind=kind, source=source,
                             mapping=saved, allow_partial=valid_rows_only, period=month,
+                            created_by=user,
                         )
                     ]  # fmt: skip
             except ImportRefused as exc:
