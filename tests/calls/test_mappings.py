@@ -394,3 +394,25 @@ def test_a_spreadsheet_row_without_its_empty_last_cells_is_not_cut_short(people)
     batch = facts_import(stream=stream, filename="ragged.xlsx", source="acd")
     assert (batch.status, batch.rows_created) == (ImportBatch.Status.APPLIED, 2), batch.errors
     assert Call.objects.get(external_id="x2").outcome == ""
+
+
+def test_a_folded_call_is_checked_against_a_locked_month_as_one_fact(extensions):
+    """Legs are compared with the stored call once folded: the same file again passes an approved
+    month; a changed leg refuses its whole call, by the month's rule."""
+    from calls.models import MonthLock
+
+    mapping = ColumnMapping.objects.get(name="asterisk-master-csv")
+    _import_file("asterisk-Master.csv", mapping)
+    MonthLock.objects.create(year=2026, month=10, state=MonthLock.State.APPROVED)
+    again = _import_file("asterisk-Master.csv", mapping)
+    assert (again.status, again.rows_unchanged, again.rows_rejected) == (
+        ImportBatch.Status.APPLIED,
+        4,
+        0,
+    )
+    text = (DATA / "asterisk-Master.csv").read_text().replace("212,200", "212,201")
+    changed = facts_import(stream=io.BytesIO(text.encode()), filename="Master.csv", mapping=mapping)
+    found = {(e["line"], e["column"]): e["reason"] for e in changed.errors}
+    assert found[(2, "entered_at")].startswith("the month 2026-10 is approved")
+    assert found[(1, "call_id")] == "another leg of this call has an error, on line 2"
+    assert Call.objects.get(external_id="1759626000.1").talk_seconds == 200

@@ -217,8 +217,7 @@ def _examine(cursor, imp, mapped, outcome, allow_partial, notify, write, *, fast
     checks.find_bad_lines(cursor, imp, rows, bad, errs, folded, imp.table("dups"))
     cursor.execute(f"INSERT INTO {bad} SELECT line FROM {folded}")  # folded lines are not written
     typed = views.typed_rows(imp, rows, bad)
-    checks.row_checks(cursor, imp, typed, errs, imp.period)
-    checks.stored_in_locked_months(cursor, imp, typed, errs)
+    checks.row_checks(cursor, imp, typed, errs)
     cursor.execute(f"SELECT count(*) FROM {folded}")
     outcome.folded = cursor.fetchone()[0]
     written = typed
@@ -227,6 +226,9 @@ def _examine(cursor, imp, mapped, outcome, allow_partial, notify, write, *, fast
         written = imp.table("legs")
         valid = f"(SELECT * FROM {typed} t WHERE NOT EXISTS (SELECT 1 FROM {errs} r WHERE r.line = t.line))"
         writing.create_folded_view(cursor, imp, valid, written)
+    checks.month_checks(cursor, imp, written, errs, imp.period)
+    if imp.fold_legs:  # a call refused for its month is refused whole, all its legs
+        writing.reject_whole_calls(cursor, imp, rows, errs)
         cursor.execute(
             f"SELECT (SELECT count(*) FROM {valid} v) - (SELECT count(*) FROM {written})"
         )

@@ -195,17 +195,23 @@ def find_bad_lines(cursor, imp, rows: str, bad: str, errs: str, folded: str, dup
         )
 
 
-def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
-    """Rules across the fields of a row, and the months: locked ones (approved or closed) always, the
-    batch's own if given. ``typed``: the lines that passed the field rules, by the fact's column names."""
+def row_checks(cursor, imp, typed: str, errs: str) -> None:
+    """Rules across the fields of a row. ``typed``: the lines that passed the field rules, by the
+    fact's column names."""
     for check in imp.kind.checks:
         cursor.execute(
             f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
             f"WHERE {check.sql}",
             [check.column, check.reason],
         )
+
+
+def month_checks(cursor, imp, written: str, errs: str, period) -> None:
+    """The months of the facts a file would write (a call folded from its legs is one fact): locked
+    ones (approved or closed) always, the batch's own if given."""
     field = imp.kind.field(imp.kind.period_field)
     column = field.target
+    stored_in_locked_months(cursor, imp, written, errs)
     # A line of a locked month that repeats its stored fact exactly changes nothing: it stays (an export
     # overlapping an approved month, a file imported again); a new or changed one is refused.
     unchanged = stored_unchanged(imp)
@@ -213,7 +219,7 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
         reason = lock.refusal
         start, end = imp.month_bounds(lock.year, lock.month)
         cursor.execute(
-            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {written} t "
             f"WHERE t.{column} >= %s AND t.{column} < %s AND NOT {unchanged}",
             [field.name, reason, start, end, imp.source_name],
         )
@@ -221,7 +227,7 @@ def row_checks(cursor, imp, typed: str, errs: str, period) -> None:
         start, end = imp.month_bounds(*period)
         reason = f"outside the month {period[0]}-{period[1]:02d} chosen for this import"
         cursor.execute(
-            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
+            f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {written} t "
             f"WHERE t.{column} < %s OR t.{column} >= %s",
             [field.name, reason, start, end],
         )
@@ -240,7 +246,7 @@ def stored_unchanged(imp) -> str:
 def stored_in_locked_months(cursor, imp, typed: str, errs: str) -> None:
     """A line that would move a fact already stored in a locked month out of it (its new date is
     elsewhere) is refused like a line dated in that month: the month's facts change either way. A line
-    dated in the month itself is refused by ``row_checks`` already."""
+    dated in the month itself is refused by ``month_checks`` already."""
     field = imp.kind.field(imp.kind.period_field)
     column = field.target
     table = imp.kind.table
