@@ -33,6 +33,7 @@ from calls.metrics import (
     rollup,
 )
 from calls.months import center_tz, month_bounds, month_first_last_day, previous_month
+from calls.numbers import MOST_PLACES, rounded
 from config.version import code_version
 from incentives import scoring
 from incentives.models import (
@@ -646,6 +647,17 @@ def _statement_lines(ids: list[int], scored: list[Scored]) -> Iterator[tuple]:
     """The lines of the scored agents' statements (``ids``, in the same order), as ``_lines_insert``
     takes them: one shared tuple per ladder (the plan's for a metric, or an override's)."""
     ladders: dict[int, tuple] = {}
+    kept: dict[tuple[int, int], Decimal] = {}
+
+    def keep(number) -> Decimal:
+        """A score, points or a weight rounded for display; the same ones recur (0, 100, the cap,
+        the plan's weights), and a look-up costs a third of a rounding."""
+        key = (number.numerator, number.denominator)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = rounded(number, MOST_PLACES)
+        return found
+
     for statement_id, one in zip(ids, scored, strict=True):
         measured = one.measured
         for line, pm, t in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
@@ -658,10 +670,16 @@ def _statement_lines(ids: list[int], scored: list[Scored]) -> Iterator[tuple]:
                     rule.weight,
                 )  # fmt: skip
             m = measured.get(rule.code)
+            # The exact results rounded for display, once, here (``StatementLine``'s columns).
             yield (
-                ladder, statement_id, line.value, m.numerator if m else 0, m.denominator if m else 0,
-                line.effective_weight, line.score, line.points, line.no_data,
+                ladder, statement_id,
+                None if line.value is None else rounded(line.value, MOST_PLACES),
+                m.numerator if m else 0, m.denominator if m else 0,
+                keep(line.effective_weight), keep(line.score), keep(line.points), line.no_data,
             )  # fmt: skip
+
+
+FINGERPRINT_PLACES = 4
 
 
 def facts_fingerprint(
@@ -672,7 +690,9 @@ def facts_fingerprint(
     The hashed text is the compact JSON of ``[[key, [numerator, denominator, value] or null], …]``
     sorted by key, written here piece by piece: the keys through ``json.dumps`` (a gate's key holds
     its parameters' repr, quotes and all), the numbers as ``str`` gives them, which JSON leaves as they
-    are. Two thousand statements a run: a fifth of the time of dumping each list whole. ``keys``:
+    are, the value rounded half-up to 4 places as it always was (the exact value is no text to keep
+    stable; the sums are what the facts gave), so runs before and after values became exact compare
+    alike. Two thousand statements a run: a fifth of the time of dumping each list whole. ``keys``:
     ``measured``'s keys sorted, when the caller has them (every agent of a plan has the same)."""
     parts = []
     for key in sorted(measured) if keys is None else keys:
@@ -680,8 +700,9 @@ def facts_fingerprint(
         if m is None:
             parts.append("[" + _json_key(key) + ",null]")
         else:
+            value = "None" if m.value is None else str(rounded(m.value, FINGERPRINT_PLACES))
             parts.append("".join(("[", _json_key(key), ',["', str(m.numerator), '","',
-                                  str(m.denominator), '","', str(m.value), '"]]')))  # fmt: skip
+                                  str(m.denominator), '","', value, '"]]')))  # fmt: skip
     return hashlib.sha256(("[" + ",".join(parts) + "]").encode()).hexdigest()
 
 
@@ -749,13 +770,14 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
             statements.append({
                 "run_id": chunk.run_id, "agent_id": one.agent.id, "team_id": one.team_id,
                 "plan_version_id": one.version.id, "target_bonus": one.rules.target_bonus,
-                "currency": one.version.currency, "weighted_score": result.weighted_score,
+                "currency": one.version.currency,
+                "weighted_score": rounded(result.weighted_score, MOST_PLACES),
                 "tier_from": result.tier.from_score if result.tier else None,
-                "tier_rate": result.tier.rate if result.tier else scoring.ZERO,
-                "score_cap": result.score_cap, "payout_factor": result.payout_factor,
+                "tier_rate": result.tier.rate if result.tier else Decimal(0),
+                "score_cap": result.score_cap, "payout_factor": rounded(result.payout_factor, 4),
                 "payout_cap": one.rules.payout_cap,
-                "kicker": result.tier.kicker if result.tier else scoring.ZERO,
-                "amount_before_cap": result.amount_before_cap.quantize(Decimal("0.000001")),
+                "kicker": result.tier.kicker if result.tier else Decimal(0),
+                "amount_before_cap": rounded(result.amount_before_cap, 6),
                 "capped": result.capped, "adjustments": extra, "amount": result.amount + extra,
                 "facts_fingerprint": facts_fingerprint(one.measured, keys),
             })  # fmt: skip
@@ -769,7 +791,8 @@ def _chunk_compute(chunk: RunChunk) -> tuple[int, str]:
                 g = gate_by_key[hit.rule.code]
                 gate_rows.append({
                     "statement_id": statement_id, "metric": g.metric, "scope": g.scope, "comparison": g.comparison,
-                    "threshold": g.value, "value": hit.value, "effect": g.effect, "factor": g.factor,
+                    "threshold": g.value, "value": rounded(hit.value, MOST_PLACES), "effect": g.effect,
+                    "factor": g.factor,
                     "score_cap": g.score_cap,
                 })  # fmt: skip
             for a in adjustments.get(one.agent.id, []):

@@ -1,7 +1,8 @@
 """The metric catalogue: every KPI's numerator, denominator and value, worked out by hand.
 
 Each test builds a small set of facts for agent_a and agent_b over October 2026 (center time,
-Asia/Shanghai, UTC+8) and checks every agent's exact numerator, denominator and value (4 places).
+Asia/Shanghai, UTC+8) and checks every agent's exact numerator, denominator and value (written to 4
+places; the value itself is exact, a Fraction of the counts).
 agent_a2 is always asked for and never has facts in October: it must be absent ("no data"), never 100%.
 """
 
@@ -11,6 +12,7 @@ import datetime as dt
 import itertools
 import re
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,6 +31,7 @@ from calls.metrics import (
 )
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
 from calls.months import month_bounds
+from calls.numbers import rounded
 from tests.factories import AgentFactory, BatchFactory, CallFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -80,9 +83,15 @@ def october(code: str, people, **params):
     )
 
 
+def written(value: Fraction) -> str:
+    """An exact value as statements' fingerprints write it: rounded half-up to 4 places."""
+    assert isinstance(value, Fraction)  # exact, never a rounded decimal
+    return str(rounded(value, 4))
+
+
 def table(result) -> dict[int, tuple[str, Decimal, Decimal]]:
     """{agent id: (value as written, numerator, denominator)}: the string pins the 4 places."""
-    return {agent: (str(v.value), v.numerator, v.denominator) for agent, v in result.items()}
+    return {agent: (written(v.value), v.numerator, v.denominator) for agent, v in result.items()}
 
 
 def row(value: str, numerator, denominator) -> tuple[str, Decimal, Decimal]:
@@ -626,13 +635,15 @@ def test_rollup_is_the_ratio_of_the_sums_not_the_mean_of_rates(people):
     assert ratios == {a.pk: Ratio(Decimal(3), Decimal(4)), b.pk: Ratio(Decimal(1), Decimal(1))}
     # 75 % and 100 %: (3 + 1) ÷ (4 + 1) = 80 %, not the mean 87.5 %.
     team = rollup("answer_rate", ratios.values())
-    assert (str(team.value), team.numerator, team.denominator) == row("80.0000", 4, 5)
+    assert (written(team.value), team.numerator, team.denominator) == row("80.0000", 4, 5)
     # ASA, after one more answered call of A's with a 50 s wait: A waits 10 + 10 + 10 + 50 = 80 over
     # 4 answered calls (20 s), B 10 over 1 (10 s) → (80 + 10) ÷ 5 = 18 s, not the mean 15 s.
     call(a, at(4), wait=50)
     asa = metric_ratios("asa", agent_ids=[a.pk, b.pk], start=OCT_START, end=OCT_END)
     together = rollup("asa", asa.values())
-    assert (str(together.value), together.numerator, together.denominator) == row("18.0000", 90, 5)
+    assert (written(together.value), together.numerator, together.denominator) == row(
+        "18.0000", 90, 5
+    )
     assert rollup("answer_rate", []).value is None
 
 

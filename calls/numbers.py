@@ -1,0 +1,101 @@
+"""Numbers as people read them: the one display rule of every page, sentence and export.
+
+Every figure is computed exactly — a metric's value as a ``Fraction`` of its counts, scores and amounts
+from it (``incentives.scoring``) — and rounded only where it is stored for display or shown: half-up to a
+number of places, as payroll and people's own arithmetic round (73.735 → 73.74), never truncated, and
+never fed back into a computation. Pages format the rounded number in the reader's language with its
+digits grouped by three (1,234.56); exports keep it a number.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from django.utils.formats import number_format
+
+Exact = Fraction | Decimal | int
+
+# The most places ``places_beside`` adds, and the places the statements keep of an exact value or score
+# (their columns have as many): enough that a value within a 10 billionth of a level still shows on
+# which side of it it lies.
+MOST_PLACES = 10
+
+
+def rounded(value: Exact, places: int) -> Decimal:
+    """``value`` rounded half-up (away from zero on a tie, as ``ROUND_HALF_UP``) to ``places``
+    decimals, from its exact value: a fraction is divided in integers, never through a rounded
+    quotient, so the result is what the exact number gives. A float is refused: it is not exact.
+
+    Any exact number with a positive ``denominator`` will do, in lowest terms or not (``Fraction``,
+    int, scoring's ``Rational``), or a Decimal. A run rounds some 80,000 of them."""
+    if value.__class__ is Decimal:
+        numerator, denominator = value.as_integer_ratio()
+    elif isinstance(value, float):
+        raise TypeError("A float is not an exact number; pass a Decimal or a Fraction.")
+    else:
+        numerator, denominator = value.numerator, value.denominator
+    if numerator >= 0:
+        quotient, remainder = divmod(numerator * _TENS[places], denominator)
+        if remainder + remainder >= denominator:
+            quotient += 1
+        return Decimal(quotient).scaleb(-places)
+    quotient, remainder = divmod(-numerator * _TENS[places], denominator)
+    if remainder + remainder >= denominator:
+        quotient += 1
+    return (
+        Decimal(quotient).scaleb(-places).copy_negate()
+    )  # -0.0000 for a tiny negative, as quantize
+
+
+_TENS = [10**places for places in range(40)]
+
+
+def places_beside(value: Exact, level: Exact, places: int = 2) -> int:
+    """The places to show ``value`` with next to ``level``, the number it was compared with (a gate's
+    threshold): ``places``, or more when the rounded value would not read on the same side of the
+    level as the exact one (2.94003 against 2.94 shows as 2.94003, never as 2.94), up to
+    ``MOST_PLACES``."""
+    side = (value > level) - (value < level)
+    while places < MOST_PLACES:
+        shown_value = rounded(value, places)
+        if (shown_value > level) - (shown_value < level) == side:
+            break
+        places += 1
+    return places
+
+
+def _whole(value: Exact) -> bool:
+    numerator, denominator = (
+        value.as_integer_ratio()
+        if isinstance(value, Decimal)
+        else (value.numerator, value.denominator)
+    )
+    return numerator % denominator == 0
+
+
+def shown(value: Exact | None, places: int = 2, *, whole: bool = False) -> str:
+    """``value`` rounded half-up to ``places`` and written in the reader's language, its digits
+    grouped (1,234.57). ``whole``: no decimals for a whole number ("95", not "95.00"), as counts are
+    written. Empty for no value."""
+    if value is None or value == "":
+        return ""
+    if whole and _whole(value):
+        places = 0
+    return number_format(rounded(value, places), places, use_l10n=True, force_grouping=True)
+
+
+def shown_level(level: Decimal | None) -> str:
+    """A plan's level (a threshold, a target, a weight, a payout %) as it was set, every place of it:
+    two decimals, none when whole, more when it has them (0.125 stays 0.125, never 0.13)."""
+    if level is None or level == "":
+        return ""
+    own = max(0, -level.normalize().as_tuple().exponent)
+    return shown(level, max(own, 2), whole=True)
+
+
+def shown_beside(value: Exact | None, level: Exact, places: int = 2) -> str:
+    """``shown`` with the places of ``places_beside``: a gate's value next to its threshold."""
+    if value is None or value == "":
+        return ""
+    return shown(value, places_beside(value, level, places))
