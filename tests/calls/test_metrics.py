@@ -689,6 +689,7 @@ def test_improvement_of_a_higher_is_better_metric_keeps_its_sign(people):
         "answer_rate", agent_ids=[a.pk, b.pk], year=2026, month=10, baseline="previous"
     )
     assert table(result) == {a.pk: row("25.0000", 3, 4), b.pk: row("-33.3333", 2, 3)}
+    assert result[b.pk].value == Fraction(-100, 3)  # exact, as the values it is the difference of
     # Trailing three months (July–September): only September has data, so the same.
     trailing = improvement_values(
         "answer_rate", agent_ids=[a.pk, b.pk], year=2026, month=10, baseline="trailing3"
@@ -757,3 +758,20 @@ def test_effective_talk_ratio_of_a_window_ending_within_a_day_counts_that_days_w
         "effective_talk_ratio", agent_ids=[a.pk], start=at(20, 0), end=at(21, 0)
     )
     assert table(whole_day) == {a.pk: row("16.6667", 600, 3600)}
+
+
+def test_values_are_exact_fractions_of_the_counts(people):
+    """A third is a third: 1 of 3 answered is 100/3 %, and 20 minutes to convert is 1/3 h (counted in
+    seconds, shown in hours), never a decimal rounded somewhere on the way."""
+    a, b = people.agent_a, people.agent_b
+    for answered in (True, False, False):
+        call(a, at(10), answered=answered)
+    fact(Conversion, b, kind="sale", call=call(b, at(12, 9)), occurred_at=at(12, 9, 20))
+    answer = october("answer_rate", people)[a.pk]
+    assert answer.value == Fraction(100, 3) and (answer.numerator, answer.denominator) == (1, 3)
+    convert = october("time_to_convert", people)[b.pk]
+    assert convert.value == Fraction(1, 3)
+    assert (convert.numerator, convert.denominator) == (Decimal(1200) / 3600, 1)  # hours, as shown
+    # A team's value adds the counts, exactly.
+    team = rollup("answer_rate", [Ratio(Decimal(1), Decimal(3)), Ratio(Decimal(0), Decimal(3))])
+    assert team.value == Fraction(100, 6)
