@@ -15,7 +15,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 from django.db import NotSupportedError, connection
@@ -41,6 +40,7 @@ from django.utils.translation import get_language
 
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
 from calls.months import center_tz, local_day, month_bounds, shift_month
+from calls.rational import Rational
 
 UP, DOWN = "up", "down"
 
@@ -69,12 +69,13 @@ class Ratio(NamedTuple):
 class MetricValue(NamedTuple):
     """A metric's value for one agent (or team) and period, and the sums behind it.
 
-    ``value`` is exact — a ``Fraction``: numerator × scale ÷ denominator, never rounded — or None when
-    there is no data; the curve, the gates and every comparison read it as it is, and only what is
-    shown or stored for display is rounded from it (``calls.numbers``). ``numerator`` and
+    ``value`` is exact — numerator × scale ÷ denominator as a ``calls.rational.Rational`` (a fraction;
+    equal to the ``Fraction`` of the same value), never rounded — or None when there is no data; the
+    curve, the gates and every comparison read it as it is, and only what is shown or stored for
+    display is rounded from it (``calls.numbers``). ``numerator`` and
     ``denominator`` are the sums as a statement shows them ("1,204 of 1,251")."""
 
-    value: Fraction | None
+    value: Rational | None
     numerator: Decimal
     denominator: Decimal
 
@@ -558,11 +559,11 @@ def metric(code: str) -> MetricDefinition:
         raise ValueError(f"Unknown metric {code!r}; known: {', '.join(METRICS)}") from None
 
 
-def _exact(definition: MetricDefinition, ratio: Ratio) -> Fraction:
+def _exact(definition: MetricDefinition, ratio: Ratio) -> Rational:
     """numerator × scale ÷ denominator, exactly: the sums are exact Decimals, divided as integers."""
     n, d = ratio.numerator.as_integer_ratio()
     m, e = ratio.denominator.as_integer_ratio()
-    return Fraction(n * e * int(definition.scale), d * m * definition.per_unit)
+    return Rational(n * e * int(definition.scale), d * m * definition.per_unit)
 
 
 def _value(definition: MetricDefinition, ratio: Ratio | None) -> MetricValue:
@@ -574,7 +575,7 @@ def _value(definition: MetricDefinition, ratio: Ratio | None) -> MetricValue:
     return MetricValue(_exact(definition, ratio), numerator, ratio.denominator)
 
 
-def ratio_values(code: str, ratios: Mapping[Any, Ratio]) -> dict[Any, Fraction]:
+def ratio_values(code: str, ratios: Mapping[Any, Ratio]) -> dict[Any, Rational]:
     """Each ratio's exact value, by the same keys (an agent's days): what ``rollup(code, [ratio]).value``
     gives, for many ratios at once and without the counts; a ratio over 0 is absent (no data)."""
     definition = metric(code)
@@ -787,14 +788,14 @@ def baseline_months(year: int, month: int, baseline: str) -> list[tuple[int, int
     return [shift_month(year, month, -back) for back in range(1, months + 1)]
 
 
-def improvement(code: str, current: MetricValue, past: Iterable[Fraction | None]) -> MetricValue:
+def improvement(code: str, current: MetricValue, past: Iterable[Rational | None]) -> MetricValue:
     """The month's value less the mean of the baseline months' values, in the metric's good direction
     (a fall of ASA from 30 s to 25 s is +5), exact like the values. No data this month, or in every
     baseline month, is no data."""
     past = [value for value in past if value is not None]
     if current.value is None or not past:
         return MetricValue(None, current.numerator, current.denominator)
-    base = sum(past, Fraction(0)) / len(past)
+    base = sum(past, Rational(0)) / len(past)
     sign = 1 if metric(code).direction == UP else -1
     return MetricValue((current.value - base) * sign, current.numerator, current.denominator)
 

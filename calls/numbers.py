@@ -1,10 +1,11 @@
 """Numbers as people read them: the one display rule of every page, sentence and export.
 
-Every figure is computed exactly — a metric's value as a ``Fraction`` of its counts, scores and amounts
-from it (``incentives.scoring``) — and rounded only where it is stored for display or shown: half-up to a
-number of places, as payroll and people's own arithmetic round (73.735 → 73.74), never truncated, and
-never fed back into a computation. Pages format the rounded number in the reader's language with its
-digits grouped by three (1,234.56); exports keep it a number.
+Every figure is computed exactly — a metric's value as the exact fraction of its counts
+(``calls.rational``), scores and amounts from it (``incentives.scoring``) — and rounded only where it
+is stored for display or shown: half-up to a number of places, as payroll and people's own arithmetic
+round (73.735 → 73.74), never truncated, and never fed back into a computation. Pages format the
+rounded number in the reader's language with its digits grouped by three (1,234.56); exports keep it a
+number.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from fractions import Fraction
 
 from django.utils.formats import number_format
 
-Exact = Fraction | Decimal | int
+from calls.rational import Rational
+
+Exact = Rational | Fraction | Decimal | int
 
 # The most places ``places_beside`` adds, and the places the statements keep of an exact value or score
 # (their columns have as many): enough that a value within a 10 billionth of a level still shows on
@@ -28,27 +31,44 @@ def rounded(value: Exact, places: int) -> Decimal:
     quotient, so the result is what the exact number gives. A float is refused: it is not exact.
 
     Any exact number with a positive ``denominator`` will do, in lowest terms or not (``Fraction``,
-    int, scoring's ``Rational``), or a Decimal. A run rounds some 80,000 of them."""
-    if value.__class__ is Decimal:
-        numerator, denominator = value.as_integer_ratio()
-    elif isinstance(value, float):
-        raise TypeError("A float is not an exact number; pass a Decimal or a Fraction.")
-    else:
+    int, scoring's ``Rational``), or a Decimal."""
+    units = rounded_units(value, places)
+    result = Decimal(units).scaleb(-places)
+    if units == 0 and value < 0:
+        return result.copy_negate()  # -0.0000 for a tiny negative, as Decimal's quantize gives it
+    return result
+
+
+def rounded_units(value: Exact, places: int) -> int:
+    """``value`` rounded as ``rounded`` does, in units of its last place: 73.735 to 2 places is 7374.
+    Without a Decimal, for the text of a run's 50,000 figures (``incentives.services.runs``)."""
+    kind = value.__class__
+    if kind is Rational or kind is Fraction or kind is int:
         numerator, denominator = value.numerator, value.denominator
+    elif kind is Decimal:
+        numerator, denominator = value.as_integer_ratio()
+    else:
+        numerator, denominator = Rational.of(value).as_integer_ratio()  # refuses a float
     if numerator >= 0:
         quotient, remainder = divmod(numerator * _TENS[places], denominator)
-        if remainder + remainder >= denominator:
-            quotient += 1
-        return Decimal(quotient).scaleb(-places)
+        return quotient + 1 if remainder + remainder >= denominator else quotient
     quotient, remainder = divmod(-numerator * _TENS[places], denominator)
-    if remainder + remainder >= denominator:
-        quotient += 1
-    return (
-        Decimal(quotient).scaleb(-places).copy_negate()
-    )  # -0.0000 for a tiny negative, as quantize
+    return -quotient - 1 if remainder + remainder >= denominator else -quotient
 
 
 _TENS = [10**places for places in range(40)]
+
+
+def plain(value: Exact, places: int) -> str:
+    """``rounded(value, places)`` as plain text, without grouping or the reader's separators
+    ("-1234.57"): for the numbers a page writes in Python by the thousand (the lead's dashboard, its
+    sparklines' titles), at half the cost of a Decimal."""
+    units = rounded_units(value, places)
+    sign = "-" if units < 0 or (units == 0 and value < 0) else ""
+    if not places:
+        return f"{sign}{abs(units)}"
+    whole, part = divmod(abs(units), _TENS[places])
+    return f"{sign}{whole}.{part:0{places}d}"
 
 
 def places_beside(value: Exact, level: Exact, places: int = 2) -> int:

@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from calls.numbers import rounded
-from incentives.rational import Rational
+from calls.rational import Rational
 
 # Minor units per ISO 4217; a currency not listed here has cents.
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "TWD": 2, "CNY": 2, "HKD": 2, "USD": 2, "EUR": 2}

@@ -3,16 +3,17 @@
 The steps are those of ``docs/scoring.md`` (and ``domain.md``): metric score on the curve, no-data rule,
 weighted score, score gates, tier, amount, payout gates, overall cap, one rounding of money at the end.
 
-Exact from the values to the payout: a metric's value comes in exact (``calls.metrics`` gives a
-``Fraction``, numerator × scale ÷ denominator of its counts, never a rounded decimal), the plan's
-levels, weights, rates and amounts are Decimals, which convert without loss, and every step computes
-with exact rationals — a Decimal quotient would round (1 ÷ 3). Nothing is rounded until the money,
-once, half-up to the currency's minor unit (``round_money``): a gate "> 2.94" is hit by 2.94003, and a
-steep curve pays for every digit of the value. What a statement stores or a page shows is rounded from
-these results (``calls.numbers``) and never fed back into them.
+Exact from the values to the payout: a metric's value comes in exact (``calls.metrics`` gives it as
+numerator × scale ÷ denominator of its counts, never a rounded decimal), the plan's levels, weights,
+rates and amounts are Decimals, which convert without loss, and every step computes with exact
+rationals — a Decimal quotient would round (1 ÷ 3). Nothing is rounded until the money, once, half-up
+to the currency's minor unit (``round_money``): a gate "> 2.94" is hit by 2.94003, and a steep curve
+pays for every digit of the value. What a statement stores or a page shows is rounded from these
+results (``calls.numbers``) and never fed back into them.
 
-The rationals are ``incentives.rational.Rational``: the same exact numbers as ``fractions.Fraction``,
-without its cost on a run's thousands of statements (its module has the figures).
+The rationals are ``calls.rational.Rational``: the same exact numbers as ``fractions.Fraction``,
+without its cost on a run's thousands of statements (its module has the figures); a Fraction, a
+Decimal or an int is taken as well.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from fractions import Fraction
 from functools import cached_property
 from typing import NamedTuple
 
+from calls.rational import Rational
 from incentives.money import round_money
-from incentives.rational import Rational
 
 Exact = Rational | Fraction | Decimal | int  # a number that converts to a Rational without loss
 exact = Rational.of
@@ -38,8 +39,8 @@ _COMPARISONS = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": o
 
 def compare(actual: Exact, comparison: str, threshold: Exact) -> bool:
     """``actual`` against ``threshold`` by "gt", "ge", "lt" or "le" (gates, alert rules and the
-    dashboard's targets alike). Exact whatever the mix: Python compares a Fraction with a Decimal by
-    their exact values, so a true 2.94003 is "gt" 2.94."""
+    dashboard's targets alike). Exact whatever the mix of exact numbers (Rational, Fraction, Decimal,
+    int): each pair compares by its exact values, so a true 2.94003 is "gt" 2.94."""
     return _COMPARISONS[comparison](actual, threshold)
 
 
@@ -75,6 +76,7 @@ class Curve(NamedTuple):
     to_target: Segment  # from (threshold, its payout) to (target, 100)
     to_excellence: Segment | None  # from (target, 100) to (excellence, cap)
     weight: Rational  # the share of the weighted score: 30% is 3/10
+    percent: Rational  # the same in %: 30
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,11 @@ class MetricRule:
             excellence, cap = exact(self.excellence), exact(self.excellence_payout)
             to_excellence = Segment.between(target, HUNDRED, excellence, cap)
         reached = Rational.__ge__ if self.direction == "up" else Rational.__le__
-        weight = exact(self.weight) / HUNDRED
-        return Curve(reached, threshold, target, excellence, cap, to_target, to_excellence, weight)
+        percent = exact(self.weight)
+        return Curve(
+            reached, threshold, target, excellence, cap, to_target, to_excellence,
+            percent / HUNDRED, percent,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,12 @@ class GateRule:
         """A gate with no data is not hit: a gate cuts pay on evidence, never on its absence."""
         if actual is None:
             return False
-        return compare(actual, self.comparison, self.value)
+        return compare(actual, self.comparison, self.level)
+
+    @cached_property
+    def level(self) -> Rational:
+        """``value`` as an exact number, converted once."""
+        return exact(self.value)
 
 
 @dataclass(frozen=True)
@@ -227,10 +237,12 @@ def score(plan: PlanRules, values: Mapping[str, Exact | None]) -> Result:
     for rule in plan.metrics:
         value = values.get(rule.code)
         line_score = ZERO if value is None else metric_score(rule, value)
-        weight = weights[rule.code]
+        weight, curve = weights[rule.code], rule.curve
         points = weight * line_score
         raw += points
-        lines.append(LineResult(rule, value, value is None, line_score, weight * HUNDRED, points))
+        # The weight in %: the plan's own, unless a no-data metric's weight was spread over it.
+        percent = curve.percent if weight is curve.weight else weight * HUNDRED
+        lines.append(LineResult(rule, value, value is None, line_score, percent, points))
     hits = tuple(
         GateHit(gate, values[gate.code]) for gate in plan.gates if gate.hit(values.get(gate.code))
     )

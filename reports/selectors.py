@@ -24,7 +24,8 @@ from calls.metrics import (
     shown_ratio,
 )
 from calls.months import center_tz, month_bounds, month_first_last_day, shift_month
-from calls.numbers import MOST_PLACES, Exact, rounded
+from calls.numbers import MOST_PLACES, Exact, plain, rounded
+from calls.rational import Rational
 from incentives import selectors as incentive_selectors
 from incentives import services
 from incentives.models import (
@@ -696,7 +697,7 @@ class Dashboard:
     days: list[dt.date] = field(default_factory=list)
 
 
-def _mark(value: Decimal | None, target: Decimal, direction: str) -> str:
+def _mark(value: Rational | None, target: Rational, direction: str) -> str:
     if value is None:
         return ""
     return OK if meets_target(value, target, direction) else BELOW
@@ -712,7 +713,7 @@ def _cells(values, marks, targets, column_targets, own: str) -> list[tuple[str, 
         if v.value is None:
             cells.append(("", MARKS[""]))
             continue
-        text = f"{MARKS[mark]} {rounded(v.value, 2)} ({v.numerator.normalize():f}/{v.denominator.normalize():f})"
+        text = f"{MARKS[mark]} {plain(v.value, 2)} ({v.numerator.normalize():f}/{v.denominator.normalize():f})"
         if target != column:
             text += " · " + own % {"target": f"{target.normalize():f}"}
         cells.append((mark, text))
@@ -771,15 +772,21 @@ def team_dashboard(
         )["trend"]
 
     own = html.escape(_("own target %(target)s"))
+    # Each row's targets as exact numbers, for the marks (exact, as the values): converted once per list,
+    # and most rows share the team's. The lists live as long as the rows: their ids stay theirs.
+    exact_targets: dict[int, list[Rational]] = {}
 
     def row(label, ids, *, targets, **extra) -> DashboardRow:
         values = [
             rollup(pm.metric, [ratios[pm.metric][i] for i in ids if i in ratios[pm.metric]])
             for pm in plan_metrics
         ]
+        levels = exact_targets.get(id(targets))
+        if levels is None:
+            levels = exact_targets[id(targets)] = [Rational.of(target) for target in targets]
         marks = [
-            _mark(v.value, target, direction)
-            for v, target, direction in zip(values, targets, directions, strict=True)
+            _mark(v.value, level, direction)
+            for v, level, direction in zip(values, levels, directions, strict=True)
         ]
         trend = None
         if heaviest is not None:

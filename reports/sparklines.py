@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from calls.numbers import Exact, rounded
+from calls.numbers import Exact, plain
 
 WIDTH, HEIGHT, PAD = 112, 24, 2
 
@@ -71,7 +71,7 @@ class Sparklines:
         dashed line; its title names the metric and gives each day's value."""
         runs, target_y = sparkline_points(values, target=target)
         listed = "; ".join(
-            f"{label} {self.no_data if value is None else rounded(value, 2)}"
+            f"{label} {self.no_data if value is None else plain(value, 2)}"
             for label, value in zip(self.labels, values, strict=True)
         )
         title = self.title % {"metric": self.name, "values": listed}

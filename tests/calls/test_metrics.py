@@ -32,6 +32,7 @@ from calls.metrics import (
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
 from calls.months import month_bounds
 from calls.numbers import rounded
+from calls.rational import Rational
 from tests.factories import AgentFactory, BatchFactory, CallFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -83,9 +84,9 @@ def october(code: str, people, **params):
     )
 
 
-def written(value: Fraction) -> str:
+def written(value: Rational) -> str:
     """An exact value as statements' fingerprints write it: rounded half-up to 4 places."""
-    assert isinstance(value, Fraction)  # exact, never a rounded decimal
+    assert isinstance(value, Rational)  # exact, never a rounded decimal
     return str(rounded(value, 4))
 
 
