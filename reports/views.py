@@ -42,7 +42,7 @@ def _export_tables(request, name: str, tables: dict) -> HttpResponse | None:
     return _export(request, f"{name}-{key}", header, rows)
 
 
-def _shown(value) -> Decimal | None:
+def _as_shown(value) -> Decimal | None:
     """A metric's value in an export as its page shows it: rounded half-up to 2 places (a number)."""
     return None if value is None else rounded(value, 2)
 
@@ -137,7 +137,7 @@ def plan_comparison(request):
         ], (
             [r.version.plan.code, r.version.plan.name, r.version.number, r.currency, r.agents, r.teams,
              rounded(r.mean_score, 2), rounded(r.median_score, 2), r.mean_payout, r.total,
-             *[_shown(v.value if v is not None else None) for v in r.values]]
+             *[_as_shown(v.value if v is not None else None) for v in r.values]]
             for r in comparison.rows
         ))  # fmt: skip
         if exported is not None:
@@ -363,7 +363,7 @@ def team_dashboard(request, code: str):
     dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(), group_id=group_id)
     header = ["employee_id", "agent", *[code for code, *_ in dashboard.metrics]]
     rows = (
-        [row.agent.employee_id, row.agent.name, *[_shown(v.value) for v in row.values]]
+        [row.agent.employee_id, row.agent.name, *[_as_shown(v.value) for v in row.values]]
         for row in dashboard.agents
     )
     exported = _export(request, f"{team.code}-{window}", header, rows)
