@@ -72,8 +72,8 @@ class MetricValue(NamedTuple):
     ``value`` is exact — numerator × scale ÷ denominator as a ``calls.rational.Rational`` (a fraction;
     equal to the ``Fraction`` of the same value), never rounded — or None when there is no data; the
     curve, the gates and every comparison read it as it is, and only what is shown or stored for
-    display is rounded from it (``calls.numbers``). ``numerator`` and
-    ``denominator`` are the sums as a statement shows them ("1,204 of 1,251")."""
+    display is rounded from it (``calls.numbers``). ``numerator`` and ``denominator`` are the sums as
+    a statement shows them ("1,204 of 1,251")."""
 
     value: Rational | None
     numerator: Decimal
