@@ -8,7 +8,7 @@ Fractions, against 0.07 s with the Decimals rounded to 4 places that scoring use
 enough to push the month's computation past its target — and the lead's dashboard builds thousands of
 values per page. ``Rational`` holds the same exact value, a numerator and a positive denominator as
 Python integers (unbounded), but reduces nothing until it is read (``as_integer_ratio``, ``str``,
-``hash``): 0.09 s for the same agents, and a value costs a fifth of a Fraction to make. Its integers
+``hash``): about 0.1 s for the same agents, and a value costs a fifth of a Fraction to make. Its integers
 grow a few digits a step, which is nothing to Python over the dozen steps of a statement.
 
 It computes and compares exactly with itself, with ints, Decimals and Fractions (which it converts
