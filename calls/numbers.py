@@ -114,8 +114,11 @@ def shown_level(level: Decimal | None) -> str:
     return shown(level, max(own, 2), whole=True)
 
 
-def shown_beside(value: Exact | None, level: Exact, places: int = 2) -> str:
-    """``shown`` with the places of ``places_beside``: a gate's value next to its threshold."""
+def shown_beside(value: Exact | None, level: Exact | None, places: int = 2) -> str:
+    """``shown`` with the places of ``places_beside``: a gate's value next to its threshold; with no
+    level (an alert of no effective call counts calls, it compares no value), ``shown``."""
     if value is None or value == "":
         return ""
+    if level is None or level == "":
+        return shown(value, places)
     return shown(value, places_beside(value, level, places))

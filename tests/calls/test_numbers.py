@@ -88,6 +88,7 @@ def test_ties_round_away_from_zero_and_decimals_round_too():
 def test_a_value_beside_its_level_shows_which_side_it_lies(value, level, shown_as):
     with translation.override("en"):
         assert shown_beside(value, level) == shown_as
+        assert shown_beside(value, None) == shown(value)  # no level: as any value
     side = (value > level) - (value < level)
     shown_value = rounded(value, places_beside(value, level))
     assert (shown_value > level) - (shown_value < level) == side
