@@ -219,15 +219,17 @@ def to_places(x: F, places: int) -> D:
 
 # The strategies, made once (Hypothesis checks each strategy it is given: made afresh in every example
 # they cost more than the scoring they test), and few draws an example: several choices are read off
-# one integer (a "shape"), so that 10,000 examples take well under a minute.
+# one integer (a "shape"), so that 10,000 examples take well under a minute on a quiet machine.
 NEAR = st.integers(0, 11 * 6 - 1)  # a step of -5 to 5, over one of 5 denominators or any
 DENOMINATORS, ANY_DENOMINATOR = (1, 3, 7, 100_000, 1_000_000), st.integers(1, 10_000_000)
 VALUE_KINDS = ("none", "level", "level", "level", "counts", "percent")
 METRIC_SHAPE = st.integers(0, 2**4 * len(VALUE_KINDS) * 3 - 1)
 MEAN = st.integers(0, 2_000_000_001 * 10_000_000 - 1)  # seconds (to 2e9) over 1 to 1e7 calls
 RATE_OF_CALLS = st.integers(0, 100_000 * 100_001 - 1)  # events over 1 to 100,000 calls
-LEVEL_START = st.integers(0, 1_500_000)  # in ten-thousandths: 0 to 150
-STEEP_GAPS, GAPS = st.integers(0, 5 * 5 - 1), st.integers(0, 500_000**2 - 1)
+# The three levels in ten-thousandths: the lowest from 0 to 150, then two gaps, a ten-thousandth to 5
+# apart on a steep curve, to 50 apart on another.
+STEEP_LEVELS = st.integers(0, 1_500_001 * 5 * 5 - 1)
+LEVELS = st.integers(0, 1_500_001 * 500_000 * 500_000 - 1)
 PAYOUTS = st.integers(0, 1_000_001 * 2_000_001 - 1)  # at the threshold 0-100, at excellence 100-300
 METRICS, CUTS = st.integers(1, 6), st.integers(0, 9_999**5 - 1)
 GATES = st.integers(0, 3)
@@ -238,13 +240,13 @@ COMPARISONS, EFFECTS, OFFSETS = (
     (-1, 0, 0, 1),
 )
 GATE_LEVEL, FACTOR, SCORE_CAP = decimals(0, 150, 4), decimals(0, 1, 4), decimals(0, 200, 4)
-CURRENCY = st.sampled_from(["CNY", "JPY"])
-BONUS = {"CNY": decimals(0, 50_000, 2), "JPY": decimals(0, 5_000_000, 0)}
+BONUS = st.integers(0, 5_000_001 * 2 - 1)  # 0-50,000.00 CNY, or 0-5,000,000 JPY
 TIERS = st.integers(1, 4)
-TIER_SHAPE = st.integers(0, 3 * 5 * 3 - 1)
+# A tier's kind (any lower bound, a round one, or one beside the score) with its rate (0-3, 4 places)
+# and step bonus (0-500.00).
+TIER_SHAPE = st.integers(0, 3 * 5 * 3 * 30_001 * 50_001 - 1)
 ROUND_LOWERS = (D(0), D(60), D(85), D(100), D(120))
 TIER_LOWER = decimals(0, 150, 4)
-RATE_AND_KICKER = st.integers(0, 30_001 * 50_001 - 1)  # rate 0-3 (4 places), step bonus 0-500.00
 CAP_SHAPE = st.integers(0, 4 * 3 - 1)
 CAP_PERCENT, CAP_AMOUNT = decimals(100, 300, 2), decimals(0, 100_000, 2)
 UNIT = D("0.0001")  # the smallest step of a plan's level (4 decimals)
@@ -278,11 +280,9 @@ def metric_rule(draw, key: str, weight: D) -> tuple[scoring.MetricRule, F | None
     shape = draw(METRIC_SHAPE)
     up, with_excellence, redistribute, steep = (bool(shape >> bit & 1) for bit in range(4))
     kind, level = VALUE_KINDS[(shape >> 4) % 6], (shape >> 4) // 6
-    base = draw(LEVEL_START)
-    if steep:
-        first, second = divmod(draw(STEEP_GAPS), 5)
-    else:
-        first, second = divmod(draw(GAPS), 500_000)
+    gap = 5 if steep else 500_000
+    gaps, base = divmod(draw(STEEP_LEVELS if steep else LEVELS), 1_500_001)
+    first, second = divmod(gaps, gap)
     middle = base + first + 1
     low, mid, high = (D(n).scaleb(-4) for n in (base, middle, middle + second + 1))
     threshold, target, excellence = (low, mid, high) if up else (high, mid, low)
@@ -339,14 +339,16 @@ def gate_rule(draw, key: str, value: F | None, number: int) -> tuple[scoring.Gat
 def tier(draw, s: F) -> scoring.Tier:
     """A tier from any score, a round one, or one at or a hair around the agent's ``s``."""
     shape = draw(TIER_SHAPE)
-    kind, round_lower, beside = shape % 3, ROUND_LOWERS[shape // 3 % 5], shape // 15 - 1
+    shape, kind = divmod(shape, 3)
+    shape, round_lower = divmod(shape, 5)
+    shape, beside = divmod(shape, 3)
+    kicker, rate = divmod(shape, 30_001)
     if kind == 0:
         lower = draw(TIER_LOWER)
     elif kind == 1:
-        lower = round_lower
+        lower = ROUND_LOWERS[round_lower]
     else:
-        lower = max(D(0), to_places(s, 4) + beside * UNIT)
-    kicker, rate = divmod(draw(RATE_AND_KICKER), 30_001)
+        lower = max(D(0), to_places(s, 4) + (beside - 1) * UNIT)
     return scoring.Tier(lower, D(rate).scaleb(-4), D(kicker).scaleb(-2))
 
 
@@ -354,8 +356,8 @@ def tier(draw, s: F) -> scoring.Tier:
 def cases(draw) -> Case:
     """A plan and an agent's values: metrics, gates, tiers (some at or a hair around the agent's
     weighted score), kickers, a cap (some at or a cent around the amount), CNY or JPY."""
-    currency = draw(CURRENCY)
-    bonus = draw(BONUS[currency])
+    units, yen = divmod(draw(BONUS), 2)
+    currency, bonus = ("JPY", D(units)) if yen else ("CNY", D(units).scaleb(-2))
     metrics, values = [], {}
     for n, weight in enumerate(weights(draw)):
         rule, value = metric_rule(draw, f"metric-{n}", weight)
@@ -395,7 +397,7 @@ def cases(draw) -> Case:
 
 
 @settings(
-    max_examples=int(__import__("os").environ.get("ORACLE_EXAMPLES", 10_000)),
+    max_examples=10_000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
