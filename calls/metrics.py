@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from django.db import NotSupportedError, connection
@@ -118,6 +119,11 @@ class MetricDefinition:
     # (3,600 a unit). Counted in whole seconds, the value stays exact: an hour's thirds have no end
     # in decimals.
     per_unit: int = 1
+
+    @cached_property
+    def exact_scale(self) -> tuple[int, int]:
+        """(scale, per_unit) as integers: a value is numerator × scale ÷ (denominator × per_unit)."""
+        return int(self.scale), self.per_unit
 
     @property
     def aggregate(self) -> Aggregate | None:
@@ -563,7 +569,8 @@ def _exact(definition: MetricDefinition, ratio: Ratio) -> Rational:
     """numerator × scale ÷ denominator, exactly: the sums are exact Decimals, divided as integers."""
     n, d = ratio.numerator.as_integer_ratio()
     m, e = ratio.denominator.as_integer_ratio()
-    return Rational(n * e * int(definition.scale), d * m * definition.per_unit)
+    scale, per_unit = definition.exact_scale
+    return Rational(n * e * scale, d * m * per_unit)
 
 
 def _value(definition: MetricDefinition, ratio: Ratio | None) -> MetricValue:

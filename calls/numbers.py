@@ -64,11 +64,14 @@ def plain(value: Exact, places: int) -> str:
     ("-1234.57"): for the numbers a page writes in Python by the thousand (the lead's dashboard, its
     sparklines' titles), at half the cost of a Decimal."""
     units = rounded_units(value, places)
-    sign = "-" if units < 0 or (units == 0 and value < 0) else ""
+    if units > 0 or (units == 0 and not value < 0):
+        sign = ""
+    else:
+        sign, units = "-", -units  # -0.00 for a tiny negative, as the Decimal's text
     if not places:
-        return f"{sign}{abs(units)}"
-    whole, part = divmod(abs(units), _TENS[places])
-    return f"{sign}{whole}.{part:0{places}d}"
+        return f"{sign}{units}"
+    digits = str(units).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
 def places_beside(value: Exact, level: Exact, places: int = 2) -> int:
