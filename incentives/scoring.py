@@ -211,8 +211,9 @@ def metric_score(rule: MetricRule, value: Exact) -> Rational:
 def _effective_weights(
     rules: Sequence[MetricRule], values: Mapping[str, Exact | None]
 ) -> dict[str, Rational]:
-    """Weights as fractions; a "redistribute" metric with no data gives its weight to the metrics
-    that have data, in proportion to their own weights."""
+    """Weights as fractions; a "redistribute" metric with no data gives its weight to the other
+    metrics, in proportion to their own weights: every metric not itself spread, so a "zero" metric
+    with no data takes its share too (and scores 0 on it)."""
     weights = {rule.code: rule.curve.weight for rule in rules}
     dropped = [r for r in rules if values.get(r.code) is None and r.no_data == "redistribute"]
     if not dropped:
