@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from django.db import NotSupportedError, connection
@@ -40,8 +41,9 @@ from django.utils.translation import get_language
 
 from calls.models import Call, Conversion, QaAssessment, Queue, RingAttempt, Survey, WorkTime
 from calls.months import center_tz, local_day, month_bounds, shift_month
+from calls.numbers import rounded
+from calls.rational import Rational
 
-VALUE_PLACES = Decimal("0.0001")
 UP, DOWN = "up", "down"
 PERCENT, ONE = Decimal(100), Decimal(1)
 
@@ -64,14 +66,23 @@ class Param:
 # Ratio and MetricValue are tuples: a month's computation makes one of each per agent and metric,
 # and a frozen dataclass costs five times as much to build.
 class Ratio(NamedTuple):
+    """The sums a formula gives for one agent (or day, or group): exact Decimals, in the units the
+    facts are counted in (``MetricDefinition.per_unit``)."""
+
     numerator: Decimal
     denominator: Decimal
 
 
 class MetricValue(NamedTuple):
-    """A metric's value for one agent (or team) and period; ``value`` is None when there is no data."""
+    """A metric's value for one agent (or team) and period, and the sums behind it.
 
-    value: Decimal | None
+    ``value`` is exact — numerator × scale ÷ denominator as a ``calls.rational.Rational`` (a fraction;
+    equal to the ``Fraction`` of the same value), never rounded — or None when there is no data; the
+    curve, the gates and every comparison read it as it is, and only what is shown or stored for
+    display is rounded from it (``calls.numbers``). ``numerator`` and ``denominator`` are the sums as
+    a statement shows them ("1,204 of 1,251")."""
+
+    value: Rational | None
     numerator: Decimal
     denominator: Decimal
 
@@ -105,7 +116,7 @@ class MetricDefinition:
     direction: str  # UP: higher is better; DOWN: lower is better
     facts: tuple[str, ...]
     formula: Formula
-    scale: Decimal  # value = numerator × scale ÷ denominator
+    scale: Decimal  # value = numerator × scale ÷ denominator; a whole number (100 for a %)
     minimum: Decimal  # the range a value (and a gate's value) can take
     maximum: Decimal | None
     definition_en: str
@@ -113,6 +124,15 @@ class MetricDefinition:
     # The value is a queue's, the same for every agent it is given to: a roll-up (a team) keeps it
     # rather than adding the agents' counts, which would count the queue's calls once per agent.
     shared: bool = False
+    # The numerator as counted per unit it is shown in: time to convert sums seconds and shows hours
+    # (3,600 a unit). Counted in whole seconds, the value stays exact: an hour's thirds have no end
+    # in decimals.
+    per_unit: int = 1
+
+    @cached_property
+    def exact_scale(self) -> tuple[int, int]:
+        """(scale, per_unit) as integers: a value is numerator × scale ÷ (denominator × per_unit)."""
+        return int(self.scale), self.per_unit
 
     @property
     def aggregate(self) -> Aggregate | None:
@@ -430,9 +450,8 @@ def _time_to_convert(ids, start, end, p):
     delay = ExpressionWrapper(
         F("occurred_at") - F("call__started_at"), output_field=DurationField()
     )
-    ratios = _grouped(conversions, Sum(delay), Rows())
-    # Summed in seconds; the metric is in hours.
-    return {agent: Ratio(r.numerator / 3600, r.denominator) for agent, r in ratios.items()}
+    # Summed in seconds (the catalogue's ``per_unit`` makes them hours).
+    return _grouped(conversions, Sum(delay), Rows())
 
 
 @_over(_conversions)
@@ -548,9 +567,11 @@ class QueueFigures(NamedTuple):
 
 
 def _rate(numerator: int, denominator: int, scale: Decimal | None = None) -> Decimal | None:
+    """A queue's figure as the pages and the API show it (4 places, half-up from the exact ratio); the
+    queue metrics of plans read the exact ratios (``_of_the_queue``)."""
     if not denominator:
         return None
-    return _quantized(scale or PERCENT, Ratio(Decimal(numerator), Decimal(denominator)))
+    return rounded(Rational(int(numerator) * int(scale or PERCENT), int(denominator)), 4)
 
 
 def queue_figures(
@@ -682,7 +703,7 @@ CATALOGUE: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         "time_to_convert", "Time to convert", "转化时长", "h", DOWN, ("calls", "conversions"),
         _time_to_convert, ONE, Decimal(0), None,
-        "Mean hours from the call to its sale or appointment.",
+        "Mean hours from the call to its sale or appointment.", per_unit=3600,
     ),
     MetricDefinition(
         "invitation_success", "Invitation success rate", "邀约成功率", "%", UP, ("conversions",),
@@ -774,21 +795,34 @@ def metric(code: str) -> MetricDefinition:
         raise ValueError(f"Unknown metric {code!r}; known: {', '.join(METRICS)}") from None
 
 
-def _quantized(scale: Decimal, ratio: Ratio) -> Decimal:
-    return (ratio.numerator * scale / ratio.denominator).quantize(VALUE_PLACES, ROUND_HALF_UP)
+def _exact(definition: MetricDefinition, ratio: Ratio) -> Rational:
+    """numerator × scale ÷ denominator, exactly: the sums are exact Decimals, divided as integers."""
+    n, d = ratio.numerator.as_integer_ratio()
+    m, e = ratio.denominator.as_integer_ratio()
+    scale, per_unit = definition.exact_scale
+    return Rational(n * e * scale, d * m * per_unit)
 
 
 def _value(definition: MetricDefinition, ratio: Ratio | None) -> MetricValue:
     if ratio is None or ratio.denominator == 0:
         return MetricValue(None, Decimal(0), Decimal(0))
-    return MetricValue(_quantized(definition.scale, ratio), ratio.numerator, ratio.denominator)
+    numerator = ratio.numerator
+    if definition.per_unit != 1:
+        numerator = numerator / definition.per_unit  # as shown (hours): the value keeps the seconds
+    return MetricValue(_exact(definition, ratio), numerator, ratio.denominator)
 
 
-def ratio_values(code: str, ratios: Mapping[Any, Ratio]) -> dict[Any, Decimal]:
-    """Each ratio's value, by the same keys (an agent's days): what ``rollup(code, [ratio]).value``
+def ratio_values(code: str, ratios: Mapping[Any, Ratio]) -> dict[Any, Rational]:
+    """Each ratio's exact value, by the same keys (an agent's days): what ``rollup(code, [ratio]).value``
     gives, for many ratios at once and without the counts; a ratio over 0 is absent (no data)."""
-    scale = metric(code).scale
-    return {key: _quantized(scale, ratio) for key, ratio in ratios.items() if ratio.denominator}
+    definition = metric(code)
+    return {key: _exact(definition, ratio) for key, ratio in ratios.items() if ratio.denominator}
+
+
+def shown_ratio(code: str, numerator: Decimal, denominator: Decimal) -> Ratio:
+    """The Ratio of sums as statements show and keep them (time to convert in hours), in the units
+    ``rollup`` adds: for roll-ups of stored lines (the comparison of plans)."""
+    return Ratio(numerator * metric(code).per_unit, denominator)
 
 
 def metric_ratios(
@@ -997,19 +1031,16 @@ def baseline_months(year: int, month: int, baseline: str) -> list[tuple[int, int
     return [shift_month(year, month, -back) for back in range(1, months + 1)]
 
 
-def improvement(code: str, current: MetricValue, past: Iterable[Decimal | None]) -> MetricValue:
+def improvement(code: str, current: MetricValue, past: Iterable[Rational | None]) -> MetricValue:
     """The month's value less the mean of the baseline months' values, in the metric's good direction
-    (a fall of ASA from 30 s to 25 s is +5). No data this month, or in every baseline month, is no data."""
+    (a fall of ASA from 30 s to 25 s is +5), exact like the values. No data this month, or in every
+    baseline month, is no data."""
     past = [value for value in past if value is not None]
     if current.value is None or not past:
         return MetricValue(None, current.numerator, current.denominator)
-    base = sum(past, Decimal(0)) / len(past)
+    base = sum(past, Rational(0)) / len(past)
     sign = 1 if metric(code).direction == UP else -1
-    return MetricValue(
-        ((current.value - base) * sign).quantize(VALUE_PLACES, ROUND_HALF_UP),
-        current.numerator,
-        current.denominator,
-    )
+    return MetricValue((current.value - base) * sign, current.numerator, current.denominator)
 
 
 def improvement_values(

@@ -16,10 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.metrics import METRIC_CHOICES
+from calls.numbers import MOST_PLACES, shown, shown_level
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 SCORE = {"max_digits": 9, "decimal_places": 4}
 VALUE = {"max_digits": 14, "decimal_places": 4}
+# What a run keeps of its exact results for display (values, scores, points): rounded half-up to
+# ``calls.numbers.MOST_PLACES`` decimals, so a value next to the level it was compared with (a gate's
+# threshold, a tier's lower bound) still shows on which side of it it lies. Never read back into a
+# computation: scoring starts from the facts again.
+MEASURED = {"max_digits": 24, "decimal_places": MOST_PLACES}
+SCORED = {"max_digits": 20, "decimal_places": MOST_PLACES}
 
 
 class Level(models.TextChoices):
@@ -598,7 +605,7 @@ class Statement(models.Model):
     )
     target_bonus = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
-    weighted_score = models.DecimalField(_("weighted score"), **SCORE)
+    weighted_score = models.DecimalField(_("weighted score"), **SCORED)
     tier_from = models.DecimalField(null=True, blank=True, **SCORE)
     tier_rate = models.DecimalField(max_digits=6, decimal_places=4)
     score_cap = models.DecimalField(null=True, blank=True, **SCORE)  # from a "cap the score" gate
@@ -640,7 +647,7 @@ class StatementLine(models.Model):
         db_index=False,
     )
     metric = models.CharField(max_length=40, choices=METRIC_CHOICES)
-    value = models.DecimalField(null=True, blank=True, **VALUE)
+    value = models.DecimalField(null=True, blank=True, **MEASURED)
     # The sums behind the value ("1,204 of 1,251"); decimal because some are hours or scores, and
     # signed because NPS counts promoters less detractors.
     numerator = models.DecimalField(max_digits=20, decimal_places=4, default=0)
@@ -655,9 +662,9 @@ class StatementLine(models.Model):
     excellence = models.DecimalField(null=True, blank=True, **VALUE)
     excellence_payout = models.DecimalField(null=True, blank=True, **SCORE)
     weight = models.DecimalField(max_digits=5, decimal_places=2)
-    effective_weight = models.DecimalField(max_digits=9, decimal_places=4)
-    score = models.DecimalField(**SCORE)
-    points = models.DecimalField(**SCORE)
+    effective_weight = models.DecimalField(**SCORED)
+    score = models.DecimalField(**SCORED)
+    points = models.DecimalField(**SCORED)
     no_data = models.BooleanField(default=False)
 
     class Meta:
@@ -672,48 +679,41 @@ class StatementLine(models.Model):
     def in_words(self) -> str:
         """The line as a sentence an agent reads: "Answer rate 96.20 (1,204 of 1,251): at or beyond the
         target 95, score 113.00 × 30% weight = 33.90 points." In the reader's language and number
-        format; where the value stands is said in the metric's direction."""
-        from django.utils.formats import number_format
-
-        def num(value, places=2):
-            """Grouped in the reader's format; ``places=-2``: two decimals unless it is whole."""
-            if places < 0:
-                places = 0 if value == value.to_integral_value() else -places
-            return number_format(value, places, use_l10n=True, force_grouping=True)
-
+        format, by the display rule of the table above it (``calls.numbers``), from the same stored
+        values, so the two never disagree; where the value stands is said in the metric's direction."""
         name = self.get_metric_display()
         if self.no_data:
             return _("%(metric)s: no data this month, %(points)s points.") % {
                 "metric": name,
-                "points": num(self.points),
+                "points": shown(self.points),
             }
 
         def reaches(level) -> bool:
             return self.value >= level if self.direction == "up" else self.value <= level
 
         if self.excellence is not None and reaches(self.excellence):
-            where = _("at or beyond excellence %(level)s") % {"level": num(self.excellence, -2)}
+            where = _("at or beyond excellence %(level)s") % {"level": shown_level(self.excellence)}
         elif reaches(self.target):
-            where = _("at or beyond the target %(level)s") % {"level": num(self.target, -2)}
+            where = _("at or beyond the target %(level)s") % {"level": shown_level(self.target)}
         elif reaches(self.threshold):
             where = _("between the threshold %(low)s and the target %(level)s") % {
-                "low": num(self.threshold, -2),
-                "level": num(self.target, -2),
+                "low": shown_level(self.threshold),
+                "level": shown_level(self.target),
             }
         else:
-            where = _("short of the threshold %(level)s") % {"level": num(self.threshold, -2)}
+            where = _("short of the threshold %(level)s") % {"level": shown_level(self.threshold)}
         return _(
             "%(metric)s %(value)s (%(n)s of %(d)s): %(where)s, score %(score)s × "
             "%(weight)s%% weight = %(points)s points."
         ) % {
             "metric": name,
-            "value": num(self.value),
-            "n": num(self.numerator, -2),
-            "d": num(self.denominator, -2),
+            "value": shown(self.value),
+            "n": shown(self.numerator, whole=True),
+            "d": shown(self.denominator, whole=True),
             "where": where,
-            "score": num(self.score),
-            "weight": num(self.effective_weight, -2),
-            "points": num(self.points),
+            "score": shown(self.score),
+            "weight": shown(self.effective_weight, whole=True),
+            "points": shown(self.points),
         }
 
 
@@ -725,7 +725,7 @@ class StatementGate(models.Model):
     scope = models.CharField(max_length=5)
     comparison = models.CharField(max_length=2, choices=PlanGate.Comparison.choices)
     threshold = models.DecimalField(**VALUE)
-    value = models.DecimalField(**VALUE)
+    value = models.DecimalField(**MEASURED)
     effect = models.CharField(max_length=10, choices=PlanGate.Effect.choices)
     factor = models.DecimalField(null=True, blank=True, max_digits=5, decimal_places=4)
     score_cap = models.DecimalField(null=True, blank=True, **SCORE)
@@ -893,7 +893,7 @@ class Review(models.Model):
     # Why the data flags this agent (see incentives.services.reviews.review_flags), kept for the order
     # of the lead's list: below_threshold, gate, drop.
     flags = models.JSONField(default=list, blank=True)
-    score_change = models.DecimalField(null=True, blank=True, **SCORE)  # vs last month's statement
+    score_change = models.DecimalField(null=True, blank=True, **SCORED)  # vs last month's statement
     review_signed_at = models.DateTimeField(null=True, blank=True)
     review_acknowledged_at = models.DateTimeField(null=True, blank=True)
     consensus_signed_at = models.DateTimeField(null=True, blank=True)

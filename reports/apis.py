@@ -13,8 +13,9 @@ from reports import selectors
 
 
 def _d(value) -> str | None:
-    """Money and scores as exact strings, as the serializers give them (never a float)."""
-    return None if value is None else str(value)
+    """Money and scores as exact strings in plain notation, as the serializers give them (never a
+    float; a score kept to 10 places of 0 is "0.0000000000", not "0E-10")."""
+    return None if value is None else f"{value:f}"
 
 
 def _statement(s) -> dict | None:

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from calls.metrics import METRIC_CHOICES, METRICS
+from calls.numbers import MOST_PLACES
 from incentives.models import PlanGate
 from incentives.scoring import compare
 from incentives.validation import GateSpec, gates_problems
@@ -201,7 +202,9 @@ class Alert(models.Model):
     subject = models.CharField(max_length=200)  # its name when raised
     team = models.ForeignKey("incentives.Team", on_delete=models.CASCADE, related_name="+")
     window_start = models.DateTimeField()
-    value = models.DecimalField(max_digits=14, decimal_places=4)
+    # The value that hit the rule, rounded for display from the exact one with enough places to show
+    # which side of the threshold it lies (``calls.numbers``; a true 2.94003 is "> 2.94").
+    value = models.DecimalField(max_digits=24, decimal_places=MOST_PLACES)
     numerator = models.DecimalField(max_digits=20, decimal_places=4)
     denominator = models.DecimalField(max_digits=20, decimal_places=4)
     raised_at = models.DateTimeField(auto_now_add=True)

@@ -5,24 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import html
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from calls.metrics import (
-    Ratio,
     metric,
     metric_ratios_by_day,
     metric_ratios_many,
     ratio_values,
     rollup,
+    shown_ratio,
 )
 from calls.months import center_tz, month_bounds, month_first_last_day, shift_month
+from calls.numbers import MOST_PLACES, Exact, plain, rounded
+from calls.rational import Rational
 from incentives import selectors as incentive_selectors
 from incentives import services
 from incentives.models import (
@@ -42,22 +45,22 @@ from incentives.scoring import meets_target
 from incentives.services import runs
 from reports.sparklines import Sparklines
 
-SCORE_PLACES = Decimal("0.0001")  # as statements keep weighted scores
-
 
 def team_totals(runs: list[Run]) -> dict[int, list[dict]]:
-    """Per run, per team: agents, payout total, mean weighted score — one query for all the runs."""
+    """Per run, per team: agents, payout total, mean weighted score — one query for all the runs. The
+    mean is exact (a Fraction: the sum of the statements' scores over their number), rounded only where
+    it is shown, once."""
     rows = (
         Statement.objects.filter(run__in=runs)
         .values("run_id", "team__code", "team__name", "currency")
-        .annotate(agents=Count("id"), total=Sum("amount"), mean_score=Avg("weighted_score"))
+        .annotate(agents=Count("id"), total=Sum("amount"), score=Sum("weighted_score"))
         .order_by("run_id", "team__code")
     )
     totals: dict[int, list[dict]] = {}
     for row in rows:
-        # SQLite sums and averages decimals as floats: the money and the score as PostgreSQL gives them.
+        # SQLite sums decimals as floats: the money as PostgreSQL gives it.
         row["total"] = round_money(row["total"], row["currency"])
-        row["mean_score"] = row["mean_score"].quantize(SCORE_PLACES, ROUND_HALF_UP)
+        row["mean_score"] = Fraction(row.pop("score")) / row["agents"]
         totals.setdefault(row["run_id"], []).append(row)
     return totals
 
@@ -366,9 +369,11 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
         # The month's corrections of earlier months are paid whatever the plan: the real statement's
         # adjustments go on the simulated amount too, so only the plan makes the difference.
         corrections = before.adjustments if before is not None else Decimal(0)
+        # The score as a statement would keep it (rounded from the exact one for display only).
         simulated = Statement(
             agent=one.agent, team_id=one.team_id, plan_version=version, currency=version.currency,
-            weighted_score=one.result.weighted_score, amount=one.result.amount + corrections,
+            weighted_score=rounded(one.result.weighted_score, MOST_PLACES),
+            amount=one.result.amount + corrections,
         )  # fmt: skip
         rows.append(Difference(one.agent, before, simulated))
     rows.sort(key=lambda r: (-abs(r.delta), r.agent.employee_id))
@@ -412,8 +417,8 @@ class PlanRow:
     currency: str
     agents: int
     teams: int
-    mean_score: Decimal
-    median_score: Decimal
+    mean_score: Fraction  # exact, of the statements' weighted scores: rounded where shown
+    median_score: Fraction
     mean_payout: Decimal
     total: Decimal
     values: list  # a MetricValue (or None: not measured on the agents) per metric of the comparison
@@ -427,7 +432,7 @@ class PlanComparison:
     rows: list[PlanRow]
 
 
-def _medians(run: Run) -> dict[int, Decimal]:
+def _medians(run: Run) -> dict[int, Fraction]:
     """The median weighted score per plan version, in one query that returns only the middle one or
     two statements of each version (rows numbered by score within the version, then the middle kept:
     of n rows, those with n ≤ 2 × row ≤ n + 2), whatever the number of agents."""
@@ -446,7 +451,7 @@ def _medians(run: Run) -> dict[int, Decimal]:
     for version_id, score in middle:
         scores.setdefault(version_id, []).append(score)
     return {
-        version_id: (sum(found, Decimal(0)) / len(found)).quantize(SCORE_PLACES, ROUND_HALF_UP)
+        version_id: Fraction(sum(found, Decimal(0))) / len(found)
         for version_id, found in scores.items()
     }
 
@@ -481,7 +486,9 @@ def plan_comparison(*, period: Period) -> PlanComparison:
     shared = [code for code, n in measured.items() if n > 1 or len(versions) == 1]
     shared.sort(key=lambda code: (-measured[code], metric(code).name))
     sums = {
-        (row["statement__plan_version_id"], row["metric"]): Ratio(row["numerator"], row["denominator"])
+        (row["statement__plan_version_id"], row["metric"]): shown_ratio(
+            row["metric"], row["numerator"], row["denominator"]
+        )
         for row in StatementLine.objects.filter(statement__run=run, scope="agent", metric__in=shared)
         .values("statement__plan_version_id", "metric")
         .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
@@ -493,7 +500,7 @@ def plan_comparison(*, period: Period) -> PlanComparison:
         version, n = versions[row["plan_version_id"]], row["agents"]
         rows.append(PlanRow(
             version=version, currency=row["currency"], agents=n, teams=row["teams"],
-            mean_score=(row["score"] / n).quantize(SCORE_PLACES, ROUND_HALF_UP),
+            mean_score=Fraction(row["score"]) / n,
             median_score=medians[version.pk],
             mean_payout=round_money(row["total"] / n, row["currency"]),
             total=round_money(row["total"], row["currency"]),
@@ -516,11 +523,11 @@ class Ranked:
     rank: int  # competition ranking: two agents tied for first are both 1, the next is 3
     agent: Agent
     team: Team
-    score: Decimal  # the weighted score, or its mean over the quarter's approved months
+    score: Exact  # the weighted score, or its exact mean over the quarter's approved months
     months: int = 1
 
 
-def _ranked(rows: list[tuple[Agent, Team, Decimal, int]]) -> list[Ranked]:
+def _ranked(rows: list[tuple[Agent, Team, Exact, int]]) -> list[Ranked]:
     ordered = sorted(rows, key=lambda r: (-r[2], r[0].employee_id))
     ranked, previous, rank = [], None, 0
     for position, (agent, team, score, months) in enumerate(ordered, start=1):
@@ -549,7 +556,7 @@ def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
     rows = (
         Statement.objects.filter(run_id__in=periods.values("approved_run_id"))
         .values("agent_id", "team_id")
-        .annotate(score=Avg("weighted_score"), months=Count("id"))
+        .annotate(score=Sum("weighted_score"), months=Count("id"))
         .order_by()
     )
     rows = list(rows)
@@ -559,13 +566,13 @@ def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
     merged: dict[int, list] = {}
     for r in sorted(rows, key=lambda r: -r["months"]):
         entry = merged.setdefault(
-            r["agent_id"], [agents[r["agent_id"]], teams[r["team_id"]], Decimal(0), 0]
+            r["agent_id"], [agents[r["agent_id"]], teams[r["team_id"]], Fraction(0), 0]
         )
-        entry[2] += Decimal(r["score"]) * r["months"]
+        entry[2] += Fraction(r["score"])
         entry[3] += r["months"]
+    # The mean of the stored scores, exact: ranked on it, rounded only where it is shown.
     ranked = _ranked([
-        (agent, team, (total / count).quantize(SCORE_PLACES, ROUND_HALF_UP), count)
-        for agent, team, total, count in merged.values()
+        (agent, team, total / count, count) for agent, team, total, count in merged.values()
     ])  # fmt: skip
     return [r for r in ranked if r.rank <= top]
 
@@ -690,7 +697,7 @@ class Dashboard:
     days: list[dt.date] = field(default_factory=list)
 
 
-def _mark(value: Decimal | None, target: Decimal, direction: str) -> str:
+def _mark(value: Rational | None, target: Rational, direction: str) -> str:
     if value is None:
         return ""
     return OK if meets_target(value, target, direction) else BELOW
@@ -706,7 +713,7 @@ def _cells(values, marks, targets, column_targets, own: str) -> list[tuple[str, 
         if v.value is None:
             cells.append(("", MARKS[""]))
             continue
-        text = f"{MARKS[mark]} {v.value:.2f} ({v.numerator.normalize():f}/{v.denominator.normalize():f})"
+        text = f"{MARKS[mark]} {plain(v.value, 2)} ({v.numerator.normalize():f}/{v.denominator.normalize():f})"
         if target != column:
             text += " · " + own % {"target": f"{target.normalize():f}"}
         cells.append((mark, text))
@@ -765,15 +772,21 @@ def team_dashboard(
         )["trend"]
 
     own = html.escape(_("own target %(target)s"))
+    # Each row's targets as exact numbers, for the marks (exact, as the values): converted once per list,
+    # and most rows share the team's. The lists live as long as the rows: their ids stay theirs.
+    exact_targets: dict[int, list[Rational]] = {}
 
     def row(label, ids, *, targets, **extra) -> DashboardRow:
         values = [
             rollup(pm.metric, [ratios[pm.metric][i] for i in ids if i in ratios[pm.metric]])
             for pm in plan_metrics
         ]
+        levels = exact_targets.get(id(targets))
+        if levels is None:
+            levels = exact_targets[id(targets)] = [Rational.of(target) for target in targets]
         marks = [
-            _mark(v.value, target, direction)
-            for v, target, direction in zip(values, targets, directions, strict=True)
+            _mark(v.value, level, direction)
+            for v, level, direction in zip(values, levels, directions, strict=True)
         ]
         trend = None
         if heaviest is not None:
@@ -864,6 +877,8 @@ def agent_calls(agent: Agent, *, window: str, now: dt.datetime, limit: int = 200
 
 @dataclass
 class SoFarLine:
+    """A line of the month so far, its figures as a statement would keep them (``StatementLine``)."""
+
     name: str
     value: Decimal | None
     numerator: Decimal
@@ -924,15 +939,20 @@ def month_so_far(agent: Agent, *, day: dt.date) -> MonthSoFar | None:
         return so_far
     one = scored[0]
     so_far.version, so_far.currency = version, version.currency
-    so_far.weighted_score, so_far.amount = one.result.weighted_score, one.result.amount
+    # What a run would keep of the exact results (rounded to MOST_PLACES), so the page reads them
+    # as it reads a statement and the approved month's statement shows the same figures.
+    so_far.weighted_score = rounded(one.result.weighted_score, MOST_PLACES)
+    so_far.amount = one.result.amount
     for line, pm, targets in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
         measured = one.measured.get(line.rule.code)
         so_far.lines.append(SoFarLine(
-            name=metric(pm.metric).name, value=line.value,
+            name=metric(pm.metric).name,
+            value=None if line.value is None else rounded(line.value, MOST_PLACES),
             numerator=measured.numerator if measured else Decimal(0),
             denominator=measured.denominator if measured else Decimal(0),
-            direction=line.rule.direction, target=targets.target, score=line.score,
-            weight=line.effective_weight, points=line.points, no_data=line.no_data,
+            direction=line.rule.direction, target=targets.target,
+            score=rounded(line.score, MOST_PLACES), weight=rounded(line.effective_weight, MOST_PLACES),
+            points=rounded(line.points, MOST_PLACES), no_data=line.no_data,
         ))  # fmt: skip
     return so_far
 

@@ -22,6 +22,7 @@ from calls.errors import DomainError
 from calls.metrics import METRICS, Ratio, effective_call, metric_ratios_many, rollup
 from calls.models import Call, RingAttempt
 from calls.months import center_tz, local_day, month_bounds
+from calls.numbers import MOST_PLACES, rounded
 from incentives import selectors as incentive_selectors
 from incentives.models import Agent, Placement
 from reports.models import EFFECTIVE_METRIC, Alert, AlertRule
@@ -105,7 +106,7 @@ def _metric_hits(
         if value.value is None or value.denominator < rule.min_volume or not rule.hit(value.value):
             continue
         hits.append(Alert(rule=rule, level=rule.level, subject_id=subject_id, subject=name,
-                          team_id=team_id, window_start=key, value=value.value,
+                          team_id=team_id, window_start=key, value=rounded(value.value, MOST_PLACES),
                           numerator=value.numerator, denominator=value.denominator))  # fmt: skip
     return hits
 

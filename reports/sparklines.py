@@ -16,11 +16,13 @@ from decimal import Decimal
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from calls.numbers import Exact, plain
+
 WIDTH, HEIGHT, PAD = 112, 24, 2
 
 
 def sparkline_points(
-    values: Sequence[Decimal | None], *, target: Decimal | None = None
+    values: Sequence[Exact | None], *, target: Decimal | None = None
 ) -> tuple[list[list[tuple[float, float]]], float | None]:
     """The runs of consecutive days with a value, as (x, y) points in the SVG's box (y down), and the
     target's y.
@@ -64,12 +66,12 @@ class Sparklines:
         self.title = _("%(metric)s by day: %(values)s")
         self.target = _("target %(target)s")
 
-    def svg(self, values: Sequence[Decimal | None], *, target: Decimal | None = None) -> SafeString:
+    def svg(self, values: Sequence[Exact | None], *, target: Decimal | None = None) -> SafeString:
         """An inline SVG of ``values`` (one per day, None for a day without data), the target as a
         dashed line; its title names the metric and gives each day's value."""
         runs, target_y = sparkline_points(values, target=target)
         listed = "; ".join(
-            f"{label} {self.no_data if value is None else f'{value:.2f}'}"
+            f"{label} {self.no_data if value is None else plain(value, 2)}"
             for label, value in zip(self.labels, values, strict=True)
         )
         title = self.title % {"metric": self.name, "values": listed}

@@ -1,5 +1,7 @@
 """The three homes: HR's overview, the lead's team, the agent's own page."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from calls import selectors as call_selectors
 from calls.metrics import queue_figures
+from calls.numbers import places_beside, rounded
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import table_export
 from incentives import selectors as incentive_selectors
@@ -39,6 +42,11 @@ def _export_tables(request, name: str, tables: dict) -> HttpResponse | None:
         raise Http404("No such table on this page.")
     header, rows = tables[key]
     return _export(request, f"{name}-{key}", header, rows)
+
+
+def _as_shown(value) -> Decimal | None:
+    """A metric's value in an export as its page shows it: rounded half-up to 2 places (a number)."""
+    return None if value is None else rounded(value, 2)
 
 
 def _alerts(team, user) -> dict:
@@ -96,7 +104,7 @@ def hr_overview(request):
             ["period", "period_status", "run", "run_status", "team_code", "team", "agents", "mean_score", "total",
              "currency"],
             ([str(row["period"]), row["period"].status, row["latest"].number, row["latest"].status, t["team__code"],
-              t["team__name"], t["agents"], t["mean_score"], t["total"], t["currency"]]
+              t["team__name"], t["agents"], rounded(t["mean_score"], 2), t["total"], t["currency"]]
              for row in rows for t in row["totals"]),
         ),
         "scores": (
@@ -140,8 +148,8 @@ def plan_comparison(request):
             "mean_payout", "total", *codes,
         ], (
             [r.version.plan.code, r.version.plan.name, r.version.number, r.currency, r.agents, r.teams,
-             r.mean_score, r.median_score, r.mean_payout, r.total,
-             *[v.value if v is not None else None for v in r.values]]
+             rounded(r.mean_score, 2), rounded(r.median_score, 2), r.mean_payout, r.total,
+             *[_as_shown(v.value if v is not None else None) for v in r.values]]
             for r in comparison.rows
         ))  # fmt: skip
         if exported is not None:
@@ -161,7 +169,14 @@ def team(request, code: str | None = None):
     if current is not None and period is not None:
         header = ["rank", "employee_id", "agent", "weighted_score", "amount", "currency"]
         rows = (
-            [n, s.agent.employee_id, s.agent.name, s.weighted_score, s.amount, s.currency]
+            [
+                n,
+                s.agent.employee_id,
+                s.agent.name,
+                rounded(s.weighted_score, 2),
+                s.amount,
+                s.currency,
+            ]
             for n, s in enumerate(statements, start=1)
         )
         exported = _export(request, f"{current.code}-{period}", header, rows)
@@ -230,8 +245,9 @@ def approval_review(request, pk: int, run_pk: int):
         ),
         "gates": (
             ["employee_id", "agent", "team", "metric", "value", "comparison", "threshold", "effect"],
-            ([s.agent.employee_id, s.agent.name, s.team.code, g.metric, g.value, g.comparison, g.threshold,
-              g.effect] for s in review.gated for g in s.gates_hit.all()),
+            ([s.agent.employee_id, s.agent.name, s.team.code, g.metric,
+              rounded(g.value, places_beside(g.value, g.threshold)), g.comparison, g.threshold, g.effect]
+             for s in review.gated for g in s.gates_hit.all()),
         ),
         "no_data": (
             ["employee_id", "agent", "team", "metrics"],
@@ -301,7 +317,7 @@ def whatif(request):
             ["employee_id", "agent", "paid", "under_version", "change", "weighted_score"],
             (
                 [r.agent.employee_id, r.agent.name, r.before.amount if r.before else None,
-                 r.after.amount, r.delta, r.after.weighted_score]
+                 r.after.amount, r.delta, rounded(r.after.weighted_score, 2)]
                 for r in result.rows
             ),
         )  # fmt: skip
@@ -342,11 +358,12 @@ def leaderboard(request):
     exported = _export_tables(request, "leaderboard", {
         "months": (
             ["period", "rank", "employee_id", "agent", "team", "score"],
-            ([str(period), r.rank, *who(r, visible), r.score] for period, best in months for r, visible in best),
+            ([str(period), r.rank, *who(r, visible), rounded(r.score, 2)]
+             for period, best in months for r, visible in best),
         ),
         "quarter": (
             ["year", "quarter", "rank", "employee_id", "agent", "team", "score", "months"],
-            ([year, q, r.rank, *who(r, visible), r.score, r.months]
+            ([year, q, r.rank, *who(r, visible), rounded(r.score, 2), r.months]
              for (year, q), ranked in quarters for r, visible in ranked),
         ),
     })  # fmt: skip
@@ -367,7 +384,7 @@ def team_dashboard(request, code: str):
     dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(), group_id=group_id)
     header = ["employee_id", "agent", *[code for code, *_ in dashboard.metrics]]
     rows = (
-        [row.agent.employee_id, row.agent.name, *[v.value for v in row.values]]
+        [row.agent.employee_id, row.agent.name, *[_as_shown(v.value) for v in row.values]]
         for row in dashboard.agents
     )
     exported = _export(request, f"{team.code}-{window}", header, rows)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from django.db import transaction
 
 from calls.errors import Conflict, DomainError
 from calls.metrics import DOWN, metric, metric_values
 from calls.months import center_tz
+from calls.numbers import rounded
 from incentives.models import Agent, Period, TargetOverride, Team
 from incentives.selectors import agents_in_teams_on
 from incentives.validation import ladder_problems
@@ -148,7 +150,8 @@ def targets_propose(
     places = Decimal("0.01")
 
     def at(share):
-        return _percentile(values, share).quantize(places, ROUND_HALF_UP)
+        # The agents' values are exact (Fractions): the percentile too, rounded once, to the cent.
+        return rounded(_percentile(values, Fraction(share)), 2)
 
     threshold, target, excellence = at(low), at(mid), at(high)
     # Identical values would give a flat curve: nudge so the ladder still climbs.

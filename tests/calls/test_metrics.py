@@ -1,7 +1,8 @@
 """The metric catalogue: every KPI's numerator, denominator and value, worked out by hand.
 
 Each test builds a small set of facts for agent_a and agent_b over October 2026 (center time,
-Asia/Shanghai, UTC+8) and checks every agent's exact numerator, denominator and value (4 places).
+Asia/Shanghai, UTC+8) and checks every agent's exact numerator, denominator and value (written to 4
+places; the value itself is exact, a Fraction of the counts).
 agent_a2 is always asked for and never has facts in October: it must be absent ("no data"), never 100%.
 """
 
@@ -11,6 +12,7 @@ import datetime as dt
 import itertools
 import re
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,6 +31,8 @@ from calls.metrics import (
 )
 from calls.models import Call, Conversion, QaAssessment, Survey, WorkTime
 from calls.months import month_bounds
+from calls.numbers import rounded
+from calls.rational import Rational
 from tests.factories import AgentFactory, BatchFactory, CallFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -80,9 +84,15 @@ def october(code: str, people, **params):
     )
 
 
+def written(value: Rational) -> str:
+    """An exact value as statements' fingerprints write it: rounded half-up to 4 places."""
+    assert isinstance(value, Rational)  # exact, never a rounded decimal
+    return str(rounded(value, 4))
+
+
 def table(result) -> dict[int, tuple[str, Decimal, Decimal]]:
     """{agent id: (value as written, numerator, denominator)}: the string pins the 4 places."""
-    return {agent: (str(v.value), v.numerator, v.denominator) for agent, v in result.items()}
+    return {agent: (written(v.value), v.numerator, v.denominator) for agent, v in result.items()}
 
 
 def row(value: str, numerator, denominator) -> tuple[str, Decimal, Decimal]:
@@ -635,13 +645,15 @@ def test_rollup_is_the_ratio_of_the_sums_not_the_mean_of_rates(people):
     assert ratios == {a.pk: Ratio(Decimal(3), Decimal(4)), b.pk: Ratio(Decimal(1), Decimal(1))}
     # 75 % and 100 %: (3 + 1) ÷ (4 + 1) = 80 %, not the mean 87.5 %.
     team = rollup("answer_rate", ratios.values())
-    assert (str(team.value), team.numerator, team.denominator) == row("80.0000", 4, 5)
+    assert (written(team.value), team.numerator, team.denominator) == row("80.0000", 4, 5)
     # ASA, after one more answered call of A's with a 50 s wait: A waits 10 + 10 + 10 + 50 = 80 over
     # 4 answered calls (20 s), B 10 over 1 (10 s) → (80 + 10) ÷ 5 = 18 s, not the mean 15 s.
     call(a, at(4), wait=50)
     asa = metric_ratios("asa", agent_ids=[a.pk, b.pk], start=OCT_START, end=OCT_END)
     together = rollup("asa", asa.values())
-    assert (str(together.value), together.numerator, together.denominator) == row("18.0000", 90, 5)
+    assert (written(together.value), together.numerator, together.denominator) == row(
+        "18.0000", 90, 5
+    )
     assert rollup("answer_rate", []).value is None
 
 
@@ -687,6 +699,7 @@ def test_improvement_of_a_higher_is_better_metric_keeps_its_sign(people):
         "answer_rate", agent_ids=[a.pk, b.pk], year=2026, month=10, baseline="previous"
     )
     assert table(result) == {a.pk: row("25.0000", 3, 4), b.pk: row("-33.3333", 2, 3)}
+    assert result[b.pk].value == Fraction(-100, 3)  # exact, as the values it is the difference of
     # Trailing three months (July–September): only September has data, so the same.
     trailing = improvement_values(
         "answer_rate", agent_ids=[a.pk, b.pk], year=2026, month=10, baseline="trailing3"
@@ -755,3 +768,20 @@ def test_effective_talk_ratio_of_a_window_ending_within_a_day_counts_that_days_w
         "effective_talk_ratio", agent_ids=[a.pk], start=at(20, 0), end=at(21, 0)
     )
     assert table(whole_day) == {a.pk: row("16.6667", 600, 3600)}
+
+
+def test_values_are_exact_fractions_of_the_counts(people):
+    """A third is a third: 1 of 3 answered is 100/3 %, and 20 minutes to convert is 1/3 h (counted in
+    seconds, shown in hours), never a decimal rounded somewhere on the way."""
+    a, b = people.agent_a, people.agent_b
+    for answered in (True, False, False):
+        call(a, at(10), answered=answered)
+    fact(Conversion, b, kind="sale", call=call(b, at(12, 9)), occurred_at=at(12, 9, 20))
+    answer = october("answer_rate", people)[a.pk]
+    assert answer.value == Fraction(100, 3) and (answer.numerator, answer.denominator) == (1, 3)
+    convert = october("time_to_convert", people)[b.pk]
+    assert convert.value == Fraction(1, 3)
+    assert (convert.numerator, convert.denominator) == (Decimal(1200) / 3600, 1)  # hours, as shown
+    # A team's value adds the counts, exactly.
+    team = rollup("answer_rate", [Ratio(Decimal(1), Decimal(3)), Ratio(Decimal(0), Decimal(3))])
+    assert team.value == Fraction(100, 6)

@@ -201,23 +201,37 @@ def test_a_run_packs_whole_teams_into_chunks_and_pays_the_same_whatever_their_si
 
 def test_the_facts_fingerprint_is_the_sha256_of_the_sums_as_compact_json():
     """Written piece by piece for speed, it must stay the hash of the same text as before: a changed
-    fingerprint would say every agent's data changed between runs computed either side of a release."""
+    fingerprint would say every agent's data changed between runs computed either side of a release.
+    The values are exact now; the text keeps them as it always did, rounded half-up to 4 places."""
     import hashlib
     import json
+    from fractions import Fraction
 
     from calls.metrics import MetricValue
     from incentives.services.runs import facts_fingerprint
 
     measured = {
         "gate:complaint_rate:agent:[('early_hangup_seconds', 30)]": MetricValue(
-            Decimal("1.5"), Decimal(3), Decimal(200)
+            Fraction(3, 2), Decimal(3), Decimal(200)
         ),
-        "answer_rate:value:agent": MetricValue(Decimal("95.00"), Decimal(19), Decimal(20)),
+        "answer_rate:value:agent": MetricValue(Fraction(95), Decimal(19), Decimal(20)),
         "asa:value:agent": None,
-        "nps:value:team": MetricValue(Decimal("-12.5E+1"), Decimal("-0.5"), Decimal(4)),
+        "nps:value:team": MetricValue(Fraction(-25, 2), Decimal("-0.5"), Decimal(4)),
+        "fcr:value:agent": MetricValue(Fraction(100, 3), Decimal(1), Decimal(3)),
+        "csat:improvement:agent": MetricValue(Fraction(-1, 20000), Decimal(9), Decimal(2)),
+        "aht:improvement:agent": MetricValue(None, Decimal(300), Decimal(1)),
+    }
+    # The 4-place values as ``calls.metrics`` wrote them before they were exact.
+    written = {
+        "gate:complaint_rate:agent:[('early_hangup_seconds', 30)]": "1.5000",
+        "answer_rate:value:agent": "95.0000",
+        "nps:value:team": "-12.5000",
+        "fcr:value:agent": "33.3333",
+        "csat:improvement:agent": "-0.0001",  # a tie, half-up: away from zero
+        "aht:improvement:agent": "None",
     }
     canonical = [
-        [k, None if m is None else [str(m.numerator), str(m.denominator), str(m.value)]]
+        [k, None if m is None else [str(m.numerator), str(m.denominator), written[k]]]
         for k, m in sorted(measured.items())
     ]
     expected = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()

@@ -1,6 +1,7 @@
 """The pure scoring function, against the worked example of domain.md and the curve's corners."""
 
 from decimal import Decimal as D
+from fractions import Fraction as F
 
 import pytest
 
@@ -72,9 +73,9 @@ def test_no_data_can_spread_the_weight_over_the_other_metrics():
         TIERS,
     )
     result = score(rules, {"answer_rate": D("96.5"), "asa": None, "csat": D("4.5")})
-    # 50 and 20 share the freed 30 in proportion: 50/70 and 20/70 of 100.
-    assert [line.effective_weight for line in result.lines] == [D("71.4286"), D(0), D("28.5714")]
-    assert result.weighted_score == D("117.8571")
+    # 50 and 20 share the freed 30 in proportion: 50/70 and 20/70 of 100, exactly.
+    assert [line.effective_weight for line in result.lines] == [F(500, 7), 0, F(200, 7)]
+    assert result.weighted_score == F(500, 7) * 125 / 100 + F(200, 7) * 100 / 100 == F(825, 7)
 
 
 def test_below_the_lowest_tier_pays_nothing():
@@ -164,7 +165,7 @@ def test_a_multiply_gate_scales_the_amount():
 
 def test_a_cap_score_gate_removes_accelerators():
     result = _gated(GateRule("csat", "lt", D("4.2"), "cap_score", score_cap=D(100)), D("4.1"))
-    assert result.raw_score == D("133.3333") and result.weighted_score == D(100)
+    assert result.raw_score == F(400, 3) and result.weighted_score == D(100)
     assert result.amount == D("1400.00")  # the kicker tier still pays at S = 100
 
 

@@ -29,11 +29,12 @@ def test_overrides_replace_the_plans_targets_agent_first(
     with django_capture_on_commit_callbacks(execute=True):
         run = services.run_start(period=october)
     lines = {s.agent.employee_id: s.lines.get() for s in Statement.objects.filter(run=run)}
-    # A1: its own targets (92 -> 50, 99 -> 100, no excellence): 50 + 1/7 x 50 = 57.1429.
+    # A1: its own targets (92 -> 50, 99 -> 100, no excellence): 50 + 1/7 x 50 = 400/7, kept for
+    # display to 10 places.
     assert (lines["A1"].target_source, lines["A1"].target, lines["A1"].score) == (
         "agent",
         D(99),
-        D("57.1429"),
+        D("57.1428571429"),
     )
     assert lines["A1"].excellence is None
     # A2: the team's (93 is the target): 100.

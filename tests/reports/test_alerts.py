@@ -313,7 +313,7 @@ def test_one_alert_per_window_acknowledged_stays_quiet_and_the_next_window_raise
 
 
 def test_an_agent_on_the_floor_without_an_effective_call_for_30_minutes_is_alerted_once_an_hour(
-    people, clock
+    client, people, clock
 ):
     """A1 took calls before the window and in it, none of 2 minutes or more: alerted at 14:05 (the
     default rule), not again at 14:10 nor, acknowledged, at 14:55; still without one at 15:05: again."""
@@ -326,6 +326,9 @@ def test_an_agent_on_the_floor_without_an_effective_call_for_30_minutes_is_alert
         "No effective call in 30 minutes", people.agent_a.pk, people.team_a,
     )  # fmt: skip
     assert (alert.value, alert.numerator, alert.denominator) == (0, 0, 3)  # 0 effective of 3 calls
+    client.force_login(people.lead_a)
+    page = client.get("/team/").content.decode()  # a rule without a threshold: shown as it is
+    assert "No effective call in 30 minutes · Agent A1 (A1): 0.00 (0 / 3)" in page
     clock.now = NOW + dt.timedelta(minutes=10)
     assert tasks.evaluate_alerts() == 0
     services.alert_acknowledge(alert=alert, user=people.lead_a)

@@ -178,6 +178,12 @@ def test_the_api_gives_the_review_the_comparison_and_whatif_to_hr_only(
         "/api/v1/what-if/", {"version": people.plan.pk, "period": october.pk}
     ).json()
     assert result["compared_with_run"] == 2 and result["whatif_total"] == result["real_total"]
+    # The same plan over the same data: what-if's scores are the statements' figures, as the API
+    # gives them (in plain notation: a score of 0 is 0.0000000000, never 0E-10).
+    scores = [
+        (d["before"]["weighted_score"], d["after"]["weighted_score"]) for d in result["agents"]
+    ]
+    assert all(before == after and "E" not in after for before, after in scores)
     client.force_login(people.lead_a)
     assert client.get(f"/api/v1/runs/{first.pk}/review/").status_code == 403
     assert (

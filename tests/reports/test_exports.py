@@ -58,7 +58,8 @@ def test_the_plan_comparison_exports_its_rows(hr, people, pilot):
         "version",
         "currency",
     ]
-    assert rows[1][:10] == ["plan-ab", "Answer rate only", 1, "CNY", 3, 2, 81.6667, 70, 800, 2400]
+    # Scores rounded as the page shows them: 245/3 → 81.67.
+    assert rows[1][:10] == ["plan-ab", "Answer rate only", 1, "CNY", 3, 2, 81.67, 70, 800, 2400]
     assert rows[2][0] == "pilot" and rows[2][-1] == 92.5
 
 
