@@ -10,9 +10,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from calls.leases import Leased
 
-class ImportBatch(models.Model):
-    """One file handed to an importer, and what became of it."""
+
+class ImportBatch(Leased):
+    """One file handed to an importer, and what became of it. Imported by the worker that holds its
+    lease (``calls.leases``): one whose worker died is imported again by another."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for a worker")

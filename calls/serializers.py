@@ -30,8 +30,10 @@ class ImportBatchSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "source", "filename", "status", "message", "encoding", "partial", "rows_total",
             "rows_created", "rows_updated", "rows_unchanged", "rows_rejected", "errors", "created_at",
-            "rolled_back_at", "progress",
+            "rolled_back_at", "progress", "leased_by", "lease_expires", "claims",
         ]  # fmt: skip
+        # The worker importing it, until when (renewed while it lives), and how many workers took it.
+        read_only_fields = ["leased_by", "lease_expires", "claims"]
 
     def get_progress(self, batch) -> dict | None:
         from django.core.cache import cache

@@ -9,10 +9,12 @@ import re
 from collections.abc import Callable
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from calls import leases
 from calls.errors import Conflict, DomainError
 from calls.importers import engine, queue_log
 from calls.importers.facts import KINDS, QUEUE_LOG_CALLS, FactKind
@@ -68,7 +70,8 @@ def batch_create(
     created_by=None,
     status: str = ImportBatch.Status.PENDING,
 ) -> ImportBatch:
-    """A batch record, before its file is read (a worker picks up a pending one)."""
+    """A batch record, before its file is read (a worker picks up a pending one). Created importing,
+    it is claimed by this process (``calls.leases``): if the process dies, the watchdog fails it."""
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of data {kind!r}; known: {', '.join(KINDS)}.")
     if not source or len(source) > 50:
@@ -82,6 +85,7 @@ def batch_create(
         partial=allow_partial,
         created_by=created_by,
         status=status,
+        **(leases.lease_fields() if status == ImportBatch.Status.RUNNING else {}),
     )
     batch.full_clean()
     batch.save()
@@ -121,7 +125,13 @@ def facts_import(
     kind = mapping.kind if mapping else kind
     if batch is None:
         batch = batch_create(kind=kind, filename=filename, source=source_name, mapping=mapping,
-                             allow_partial=allow_partial, created_by=created_by)  # fmt: skip
+                             allow_partial=allow_partial, created_by=created_by,
+                             status=ImportBatch.Status.RUNNING)  # fmt: skip
+    elif batch.status == ImportBatch.Status.PENDING and not leases.claim(
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING),
+        status=ImportBatch.Status.RUNNING,
+    ):
+        raise ImportRefused(f"Batch {batch.pk} is being imported by another worker.", batch)
     batch.kind = kind  # a queue_log upload's batch may carry its work time rather than calls
     batch.sha256 = _digest(stream) if source_reader is None else ""
     lock = MonthLock.objects.filter(year=period[0], month=period[1]).first() if period else None
@@ -132,9 +142,9 @@ def facts_import(
         reader = source_reader or open_source(
             stream, filename, has_header=mapping.has_header if mapping else True
         )
-        with transaction.atomic():
+        # The batch's row is written only at the end: its lease is renewed meanwhile, never waiting.
+        with leases.kept(ImportBatch, batch.pk), transaction.atomic():
             _month_locks_hold()
-            ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
             outcome = engine.run(
                 kind=layout or KINDS[kind],
                 source=reader,
@@ -177,6 +187,7 @@ def _settle(batch: ImportBatch, allow_partial: bool) -> None:
     the valid ones."""
     applied = not batch.rows_rejected or allow_partial
     batch.status = ImportBatch.Status.APPLIED if applied else ImportBatch.Status.REJECTED
+    batch.leased_by, batch.lease_expires = "", None
     batch.message = (
         ""
         if applied
@@ -192,6 +203,7 @@ def _refuse(batch: ImportBatch, message: str, status: str = ImportBatch.Status.R
     batch.status = status
     batch.message = message
     batch.errors = [{"line": line, "column": "", "value": "", "reason": message}]
+    batch.leased_by, batch.lease_expires = "", None
     batch.save()
     raise ImportRefused(message, batch)
 
@@ -410,15 +422,14 @@ def queue_log_import(
     of the same log; importing either file again changes nothing. The calls batch says, line by line,
     what the file left open, where it began mid-call and how it read an unusual line. When the calls
     have errors (and HR did not choose to import the valid rows), nothing of the file is imported."""
-    from django.conf import settings
-
     source_name = (mapping.source if mapping else None) or source or ""
     tz = (mapping.time_zone if mapping else "") or settings.TIME_ZONE
 
     def first_batch() -> ImportBatch:
         return batch or batch_create(
-            kind="calls", filename=filename, source=source_name, created_by=created_by
-        )
+            kind="calls", filename=filename, source=source_name, created_by=created_by,
+            status=ImportBatch.Status.RUNNING,
+        )  # fmt: skip
 
     try:
         parsed = queue_log.read(
@@ -650,7 +661,6 @@ def batch_file_settle(*, batch_id: int, now: dt.datetime | None = None) -> None:
     Never touches the file of a waiting or running batch: a worker may still have to read it (again,
     after a crash). Idempotent and safe to run twice at once: the batch's file is swapped by a
     conditional update, and the loser deletes its copy."""
-    from django.conf import settings
     from django.core.files import File
 
     from calls.importers.keyed import keyed_copy
@@ -712,15 +722,18 @@ def import_files_sweep(*, now: dt.datetime | None = None) -> int:
 
 
 def batch_run(*, batch_id: int) -> None:
-    """Run a waiting batch's import (in a worker, or in process without a broker). Claimed with a
-    conditional update, so a message delivered twice imports once."""
+    """Run a batch's import (in a worker, or in process without a broker), if this worker can claim
+    it: it waits, or its lease ran out (the worker importing it died). A message delivered twice
+    imports once; a batch imported again starts from a clean state, as the dead worker's transaction
+    was rolled back. Whatever goes wrong, the batch ends final (applied, rejected or failed) with the
+    reason, never "importing" without a worker."""
     from django.core.cache import cache
 
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-        status=ImportBatch.Status.RUNNING
+    claimable = ImportBatch.objects.filter(
+        pk=batch_id, status__in=[ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING]
     )
-    if not claimed:
-        return
+    if not leases.claim(claimable, status=ImportBatch.Status.RUNNING):
+        return  # final already (a second delivery), or a live worker holds it
     batch = ImportBatch.objects.select_related("mapping", "created_by").get(pk=batch_id)
 
     def progress(phase: str, rows: int) -> None:
@@ -728,7 +741,7 @@ def batch_run(*, batch_id: int) -> None:
 
     period = (batch.period_year, batch.period_month) if batch.period_year else None
     try:
-        with batch.file.open("rb") as stream:
+        with leases.kept(ImportBatch, batch_id), batch.file.open("rb") as stream:
             if batch.queue_log:
                 queue_log_import(stream=stream, filename=batch.filename, source=batch.source, mapping=batch.mapping,
                                  allow_partial=batch.partial, created_by=batch.created_by, batch=batch)  # fmt: skip
@@ -738,11 +751,83 @@ def batch_run(*, batch_id: int) -> None:
                              progress=progress)  # fmt: skip
     except ImportRefused:
         pass  # recorded on the batch
+    except (
+        Exception
+    ) as exc:  # a bug, a lost file: said on the batch; the worker's log has the trace
+        logger.exception("Import of batch %s failed", batch_id)
+        _fail(
+            batch_id, f"{batch.filename}: the import failed: {type(exc).__name__}: {echo(str(exc))}"
+        )
     finally:
         cache.delete(progress_key(batch_id))
+        leases.release(ImportBatch, batch_id)
+    if batch.claims > 1:
+        _retried_note(batch_id)
     # Final now (applied, rejected, failed): the file is deleted, or kept keyed (batch_file_settle). A
     # storage that fails here fails nothing of the import: the daily sweep settles the file again.
     try:
         batch_file_settle(batch_id=batch_id)
     except OSError:
         logger.exception("The file of batch %s is left for the daily sweep", batch_id)
+
+
+def _fail(batch_id: int, message: str, **only) -> int:
+    """Fail a batch that is not final yet, with the reason as its message and its one error."""
+    error = {"line": 1, "column": "", "value": "", "reason": message}
+    return (
+        ImportBatch.objects.filter(pk=batch_id, **only)
+        .exclude(status__in=FINAL_STATES)
+        .update(
+            status=ImportBatch.Status.FAILED,
+            message=message,
+            errors=[error],
+            leased_by="",
+            lease_expires=None,
+        )
+    )
+
+
+def _retried_note(batch_id: int) -> None:
+    batch = ImportBatch.objects.get(pk=batch_id)
+    note = (
+        "The worker that first imported this file stopped before it finished; nothing of that "
+        "attempt was kept, and the file was imported again from the start (attempt "
+        f"{batch.claims} of {settings.WORK_LEASE_CLAIMS})."
+    )
+    batch.message = "\n".join(part for part in (batch.message, note) if part)
+    batch.save(update_fields=["message"])
+
+
+def import_leases_sweep(*, now: dt.datetime | None = None) -> int:
+    """The watchdog's import half (Celery beat, every minute): a batch importing whose lease ran out
+    lost its worker. It is queued again for the next worker, from a clean state; or, after
+    ``WORK_LEASE_CLAIMS`` lost workers, or when there is no file to read again (an import from the
+    command line whose process died), failed with that reason. Returns how many batches it settled."""
+    from calls.tasks import import_file  # tasks import services; import here, not at the top
+
+    now = now or timezone.now()
+    stuck = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).filter(leases.free(now))
+    settled = 0
+    for batch in stuck:
+        lost = batch.leased_by or "a worker"
+        only = {"lease_expires": batch.lease_expires, "status": ImportBatch.Status.RUNNING}
+        with transaction.atomic():
+            if not batch.file:
+                settled += _fail(batch.pk, (
+                    f"{batch.filename}: the import run by {lost} stopped before it finished; nothing "
+                    "of it was imported. Import the file again."), **only)  # fmt: skip
+            elif batch.claims >= settings.WORK_LEASE_CLAIMS:
+                settled += _fail(batch.pk, (
+                    f"{batch.filename}: the worker importing it stopped {batch.claims} times before it "
+                    "finished (killed, or out of memory); nothing of it was imported. The workers' "
+                    "logs say why; a smaller file may go through."), **only)  # fmt: skip
+                transaction.on_commit(lambda pk=batch.pk: batch_file_settle(batch_id=pk))
+            else:
+                again = ImportBatch.objects.filter(pk=batch.pk, **only).update(
+                    status=ImportBatch.Status.PENDING, leased_by="", lease_expires=None
+                )
+                if again:
+                    logger.warning("Batch %s lost its worker %s; queued again", batch.pk, lost)
+                    import_file.delay_on_commit(batch.pk)
+                settled += again
+    return settled

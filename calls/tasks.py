@@ -19,3 +19,9 @@ def import_file(batch_id: int) -> None:
 def import_files_sweep() -> int:
     """Celery beat, daily: uploaded files past their retention deleted, any left in clear keyed."""
     return services.import_files_sweep()
+
+
+@shared_task(name="calls.tasks.leases_sweep")
+def leases_sweep() -> int:
+    """Celery beat, every minute: imports whose worker died queued again, or failed with the reason."""
+    return services.import_leases_sweep()

@@ -114,6 +114,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # wait for it, and two concurrent deletes answered a 500 (found by schemathesis).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A session whose client died (a worker killed in the middle of a query) is ended within seconds,
+    # not when its query ends: its transaction is rolled back and its locks freed for the next worker.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c client_connection_check_interval=5000".strip()
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -276,10 +283,16 @@ IMPORT_FILE_RETENTION_DAYS = env_int("IMPORT_FILE_RETENTION_DAYS", default=0, mi
 LEADERBOARD_NAMED = env_bool("LEADERBOARD_NAMED", default=True)
 # The agent's page shows their rank in the team for the month (where the company shows ranks).
 SHOW_RANKS = env_bool("SHOW_RANKS", default=True)
+# Leases (calls.leases): a worker claims an import or a run's chunk for WORK_LEASE_SECONDS and renews the
+# claim while it works; work whose lease ran out lost its worker and is claimed again by the watchdog
+# (every minute) or the next delivery. A killed worker thus costs at most the lease and a minute. Work
+# that lost its worker WORK_LEASE_CLAIMS times fails with that reason.
+WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", default=120, minimum=4)
+WORK_LEASE_CLAIMS = env_int("WORK_LEASE_CLAIMS", default=3, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis re-delivers an unacknowledged message (its worker died) after this many seconds; it must
-# exceed the longest task, or a slow task would be run twice at once. Only a test that kills a worker
-# sets it lower, so that the re-delivery happens within the test.
+# exceed the longest task, or a slow task would be run twice at once. The leases above give a dead
+# worker's work to another long before; the message it leaves then finds the work done.
 _VISIBILITY_TIMEOUT = env_int(
     "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 600, minimum=1
 )
@@ -294,6 +307,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Alerts on the floor: today's and this hour's rules, also between imports.
     "evaluate-alerts": {"task": "reports.tasks.evaluate_alerts", "schedule": crontab(minute="*/5")},
+    # The watchdog: imports and run chunks whose worker died (lease run out) claimed again, or failed.
+    "watchdog-imports": {"task": "calls.tasks.leases_sweep", "schedule": crontab(minute="*")},
+    "watchdog-runs": {"task": "incentives.tasks.leases_sweep", "schedule": crontab(minute="*")},
     # Uploaded files past their retention (IMPORT_FILE_RETENTION_DAYS) deleted, any left in clear keyed.
     "sweep-import-files": {
         "task": "calls.tasks.import_files_sweep",

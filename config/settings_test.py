@@ -19,9 +19,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
-# Uploaded import files go to a throw-away folder, not into the project.
+# Uploaded import files go to a throw-away folder, not into the project; a worker started by a test is
+# given the test's folder (TEST_MEDIA_ROOT), to read the files the test uploaded.
 MEDIA_ROOT = __import__("pathlib").Path(
-    __import__("tempfile").mkdtemp(prefix="incentives-test-media-")
+    os.environ.get("TEST_MEDIA_ROOT")
+    or __import__("tempfile").mkdtemp(prefix="incentives-test-media-")
 )
 
 # One chunk per team in tests (a team is never split), so a test can finish, fail or kill one team's

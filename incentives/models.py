@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calls.leases import Leased
 from calls.metrics import METRIC_CHOICES
 from calls.numbers import MOST_PLACES, shown, shown_level
 
@@ -567,9 +568,11 @@ class Run(models.Model):
         return f"{self.period} v{self.number}"
 
 
-class RunChunk(models.Model):
+class RunChunk(Leased):
     """The part of a run one worker does: whole teams, as many as fit in ``RUN_CHUNK_AGENTS`` agents
-    (a larger team is a chunk of its own; a team is never split, its team values are computed once)."""
+    (a larger team is a chunk of its own; a team is never split, its team values are computed once).
+    Computed by the worker that holds its lease (``calls.leases``): one whose worker died is computed
+    again by another."""
 
     class Status(models.TextChoices):
         # A chunk is computed in one transaction, so it goes from waiting straight to done: a worker

@@ -29,3 +29,9 @@ def compute_chunk(self, chunk_id: int) -> None:
 def compute_previous_month() -> None:
     """Celery beat, on the 1st: compute the month that has just ended."""
     services.period_compute_previous_month()
+
+
+@shared_task(name="incentives.tasks.leases_sweep")
+def leases_sweep() -> int:
+    """Celery beat, every minute: run chunks whose worker died queued again, or failed with the reason."""
+    return services.run_leases_sweep()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import re
 import signal
@@ -52,6 +53,7 @@ def _worker_process(log: Path, **env: str):
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the files this test uploaded
         **env,
     }
     with log.open("w") as out:
@@ -187,10 +189,22 @@ def test_two_requests_at_the_same_moment_start_one_run(people, tmp_path):
     assert Statement.objects.filter(run=run).count() == 3  # A1, A2, B1: once each
 
 
-# How long Redis waits before it gives the killed worker's unacknowledged task to another worker, in
-# the test only (in production it exceeds the longest task; see CELERY_VISIBILITY_TIMEOUT).
-VISIBILITY_TIMEOUT = 2
+# The lease of the worker a test kills (WORK_LEASE_SECONDS), short so that it runs out within the test.
+LEASE = 4
 TASK_RECEIVED = re.compile(r"incentives\.tasks\.compute_chunk\[([0-9a-f-]+)\] received")
+
+
+def _now() -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _wait_until(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.2)
 
 
 def _run_wait(run: Run, log: Path, *, seconds: float = 30) -> Run:
@@ -251,8 +265,9 @@ def _backends_alive(pids: list[int]) -> bool:
 
 def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(people, tmp_path):
     """SIGKILL (the out-of-memory killer, a lost node) takes a worker down in the middle of a team's
-    chunk: its transaction is rolled back, Redis gives its unacknowledged task to the next worker, and
-    the run ends with the statements an uninterrupted run computes."""
+    chunk: its transaction is rolled back; once its lease runs out the watchdog queues the chunk again
+    (Redis would give the dead worker's message back only after its visibility timeout, an hour), the
+    next worker computes it, and the run ends with the statements an uninterrupted run computes."""
     from config.celery import app
 
     assert connection.vendor == "postgresql"
@@ -306,7 +321,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(peopl
             target_bonus=0, currency="CNY", weighted_score=0, tier_rate=0, kicker=0,
             amount_before_cap=0, amount=0,
         )  # fmt: skip
-        with _worker_process(first_log) as first:
+        with _worker_process(first_log, WORK_LEASE_SECONDS=str(LEASE)) as first:
             deadline = time.monotonic() + 30
             while not (waiting := _backends_waiting_on_me()):
                 assert first.poll() is None, f"the worker exited:\n{first_log.read_text()}"
@@ -339,30 +354,140 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(peopl
         time.sleep(0.1)
     assert Run.objects.get(pk=run.pk).status == Run.Status.RUNNING
     chunk_d = RunChunk.objects.get(pk=chunks["team-d"].pk)
-    assert (chunk_d.status, chunk_d.attempts) == (RunChunk.Status.PENDING, 0)
+    assert (chunk_d.status, chunk_d.attempts, chunk_d.claims) == (RunChunk.Status.PENDING, 0, 1)
+    assert chunk_d.leased_by.endswith(f":{first.pid}")  # the dead worker's lease, running out
     assert not Statement.objects.filter(run=run, team=chunk_d.teams.get()).exists()
 
-    # The Redis transport puts an unacknowledged message back in its queue once it is older than the
-    # visibility timeout, at its next sweep (kombu's QoS.restore_visible): one when a worker's consumer
-    # starts (MultiChannelPoller.on_poll_init), then only every unacked_restore_interval (10 s) x
-    # unacked_restore_throttle (10), i.e. every 100 s. So start the second worker once team d's task,
-    # taken before the kill, is surely older than its visibility timeout: its start-up sweep gives the
-    # task back, with no race against a timer.
-    time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1 - time.time()))
-    with _worker_process(second_log, CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT)):
+    # The next worker, with the production visibility timeout: the dead worker's message stays with
+    # Redis. The watchdog (Celery beat sends it every minute; here the test sends it once the lease has
+    # run out) queues team d again.
+    with _worker_process(second_log):
+        _wait_until(lambda: RunChunk.objects.get(pk=chunk_d.pk).lease_expires < _now(), LEASE + 5)
+        app.send_task("incentives.tasks.leases_sweep", queue=settings.CELERY_TASK_DEFAULT_QUEUE)
         run = _run_wait(run, second_log)
+        recovered = time.time() - killed_at
         assert run.status == Run.Status.DONE, run.error
-        # The task the first worker died with is the one the second worker finished.
-        assert killed_tasks <= set(TASK_RECEIVED.findall(second_log.read_text()))
+        # Team d was computed from the watchdog's new message, not from the dead worker's.
+        assert not killed_tasks & set(TASK_RECEIVED.findall(second_log.read_text()))
+        assert "incentives.tasks.leases_sweep" in second_log.read_text()
         assert not _unfinished_tasks(second_log), second_log.read_text()
+        print(f"run recovered {recovered:.1f} s after the kill, with a lease of {LEASE} s")
 
         # The same month again, with nobody killed, by the same worker code.
         again = _run_wait(services.run_start(period=period), second_log)
         assert again.status == Run.Status.DONE, again.error
 
     assert set(run.chunks.values_list("status", flat=True)) == {RunChunk.Status.DONE}
-    assert RunChunk.objects.get(pk=chunk_d.pk).attempts == 1  # the killed attempt left no trace
+    chunk_d.refresh_from_db()
+    assert (chunk_d.attempts, chunk_d.claims) == (
+        1,
+        2,
+    )  # the killed attempt left nothing but its claim
     interrupted, uninterrupted = _statements_of(run), _statements_of(again)
     assert len(interrupted) == len(agents) == 3 + 4 * 4
     assert interrupted == uninterrupted
     assert len({amount for amount, *_ in interrupted.values()}) > 1  # the comparison is not trivial
+
+
+IMPORT_HEADER = (
+    "call_id,agent_id,queue,direction,customer_number,entered_at,answered_at,wait_seconds,"
+    "talk_seconds,hold_seconds,acw_seconds,transfers,outcome,complaint\n"
+)
+
+
+def _calls_file(rows: int) -> str:
+    """A month's export of ``rows`` calls of the personas' agents, every one different."""
+    lines = [IMPORT_HEADER]
+    start = dt.datetime(2026, 10, 1, 9, 0)
+    for n in range(rows):
+        began = start + dt.timedelta(minutes=7 * n)
+        answered = "" if n % 9 == 0 else f"{began + dt.timedelta(seconds=n % 40):%Y-%m-%d %H:%M:%S}"
+        lines.append(
+            f"k{n:06d},{('A1', 'A2', 'B1')[n % 3]},general,inbound,138{n:08d},"
+            f"{began:%Y-%m-%d %H:%M:%S},{answered},{n % 40},{0 if not answered else 60 + n % 300},"
+            f"0,{n % 20},0,{'abandoned' if not answered else 'resolved'},{int(n % 50 == 0)}\n"
+        )
+    return "".join(lines)
+
+
+def _calls_of(source: str) -> set[tuple]:
+    return set(
+        Call.objects.filter(source=source).values_list(
+            "external_id", "agent_id", "started_at", "answered_at", "wait_seconds", "talk_seconds",
+            "acw_seconds", "customer_key", "complaint", "outcome",
+        )
+    )  # fmt: skip
+
+
+def test_an_import_whose_worker_is_killed_during_its_final_insert_is_imported_again(
+    people, tmp_path
+):
+    """The import a worker was writing when SIGKILL took it: nothing of it is applied, the batch is
+    not left "importing" for ever: once the dead worker's lease runs out the watchdog queues it again,
+    the next worker imports it from the start, and the calls are those of an import nobody killed."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from calls import services as calls_services
+    from calls.models import ImportBatch
+    from config.celery import app
+
+    assert connection.vendor == "postgresql"
+    rows = 3000
+    text = _calls_file(rows)
+    app.control.purge()
+    batch = calls_services.upload_accept(
+        uploaded=SimpleUploadedFile("october.csv", text.encode(), content_type="text/csv"),
+        kind="calls",
+        source="acd",
+        mapping=None,
+        allow_partial=False,
+        period=None,
+        queue_log=False,
+        created_by=people.hr,
+    )  # fmt: skip  (commits: the message waits in Redis, no worker yet)
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+
+    # Stop the worker, deterministically, in its final insert: this test holds an uncommitted call
+    # with the key of the file's last row, so the worker's INSERT waits on the unique index.
+    with transaction.atomic():
+        CallFactory(source="acd", external_id=f"k{rows - 1:06d}", agent=people.agent_a)
+        with _worker_process(first_log, WORK_LEASE_SECONDS=str(LEASE)) as first:
+            deadline = time.monotonic() + 60
+            while not (waiting := _backends_waiting_on_me()):
+                assert first.poll() is None, f"the worker exited:\n{first_log.read_text()}"
+                assert time.monotonic() < deadline, f"no final insert:\n{first_log.read_text()}"
+                time.sleep(0.1)
+            running = ImportBatch.objects.get(pk=batch.pk)
+            os.kill(first.pid, signal.SIGKILL)
+            killed_at = time.time()
+            assert first.wait(timeout=10) == -signal.SIGKILL
+        transaction.set_rollback(True)
+    assert (running.status, running.claims) == (ImportBatch.Status.RUNNING, 1)
+    assert running.leased_by.endswith(f":{first.pid}")
+    _wait_until(lambda: not _backends_alive(waiting), 30)
+    # Nothing half-applied, and the batch says it is being imported, by a worker whose lease runs out.
+    assert not Call.objects.filter(source="acd").exists()
+    assert ImportBatch.objects.get(pk=batch.pk).status == ImportBatch.Status.RUNNING
+
+    with _worker_process(second_log):
+        _wait_until(lambda: ImportBatch.objects.get(pk=batch.pk).lease_expires < _now(), LEASE + 5)
+        app.send_task("calls.tasks.leases_sweep", queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        deadline = time.monotonic() + 60
+        while (batch := ImportBatch.objects.get(pk=batch.pk)).status in ("pending", "running"):
+            assert time.monotonic() < deadline, f"not imported again:\n{second_log.read_text()}"
+            time.sleep(0.2)
+        recovered = time.time() - killed_at
+        assert "calls.tasks.leases_sweep" in second_log.read_text()
+    print(f"import recovered {recovered:.1f} s after the kill, with a lease of {LEASE} s")
+
+    assert batch.status == ImportBatch.Status.APPLIED, batch.message
+    assert (batch.rows_total, batch.rows_created, batch.rows_rejected) == (rows, rows, 0)
+    assert (batch.claims, batch.leased_by, batch.lease_expires) == (2, "", None)
+    assert "imported again from the start (attempt 2 of 3)" in batch.message
+    assert not batch.file  # final: the upload is gone
+    # The same file imported by nobody's killed worker gives the same calls.
+    calls_services.facts_import(
+        stream=io.BytesIO(text.encode()), filename="october.csv", source="clean"
+    )
+    interrupted, clean = _calls_of("acd"), _calls_of("clean")
+    assert len(interrupted) == rows and interrupted == clean

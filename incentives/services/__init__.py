@@ -58,6 +58,7 @@ from incentives.services.runs import (
     period_reopen,
     run_chunk_execute,
     run_chunk_fail,
+    run_leases_sweep,
     run_start,
     score_agents,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "root_cause_add",
     "run_chunk_execute",
     "run_chunk_fail",
+    "run_leases_sweep",
     "run_start",
     "runs",
     "score_agents",

@@ -20,9 +20,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
+from calls import leases
 from calls.errors import Conflict
 from calls.metrics import (
     MetricValue,
@@ -195,11 +196,18 @@ def _gc_paused():
                 gc.enable()
 
 
+class LeaseLost(Exception):
+    """This worker's lease on a chunk ran out and another worker took the chunk over: this worker's
+    statements are rolled back, the other's stand."""
+
+
 def run_chunk_execute(*, chunk_id: int) -> None:
     """Compute the statements of one chunk (one team) and finish the run if it was the last.
 
-    Idempotent: a chunk delivered twice, or re-delivered after a worker died half-way, replaces its
-    statements (keyed by run and agent) and never doubles them; a finished chunk is left alone.
+    Claimed with a lease (``calls.leases``), renewed while it computes: a second delivery finds it
+    held and leaves it; a delivery (or the watchdog) after its worker died finds the lease run out
+    and computes it again. Idempotent: the dead worker's transaction was rolled back, and a chunk's
+    statements are replaced (keyed by run and agent), never doubled; a finished chunk is left alone.
     """
     chunk = RunChunk.objects.select_related("run").get(pk=chunk_id)
     if chunk.status != RunChunk.Status.PENDING or chunk.run.status not in (
@@ -207,30 +215,49 @@ def run_chunk_execute(*, chunk_id: int) -> None:
         Run.Status.RUNNING,
     ):
         return  # done already (a second delivery), or its run failed
+    if not leases.claim(RunChunk.objects.filter(pk=chunk_id, status=RunChunk.Status.PENDING)):
+        return  # a live worker computes it
     # Outside the chunk's transaction: a short write, so chunks of one run never wait on each other.
     Run.objects.filter(pk=chunk.run_id, status=Run.Status.PENDING).update(
         status=Run.Status.RUNNING, started_at=timezone.now()
     )
-    with transaction.atomic():
-        chunk = RunChunk.objects.select_for_update().select_related("run__period").get(pk=chunk_id)
-        if chunk.status in (RunChunk.Status.DONE, RunChunk.Status.FAILED):
-            return  # another delivery finished it while this one waited for the lock
-        chunk.attempts += 1
-        with _gc_paused():
-            chunk.statements, chunk.problem = _chunk_compute(chunk)
-        chunk.status = RunChunk.Status.DONE
-        chunk.finished_at = timezone.now()
-        chunk.save(update_fields=["attempts", "statements", "problem", "status", "finished_at"])
+    try:
+        # The chunk's row is written only at the end: its lease is renewed meanwhile, never waiting.
+        with leases.kept(RunChunk, chunk_id), transaction.atomic():
+            chunk = RunChunk.objects.select_related("run__period").get(pk=chunk_id)
+            with _gc_paused():
+                statements, problem = _chunk_compute(chunk)
+            finished = RunChunk.objects.filter(
+                pk=chunk_id, status=RunChunk.Status.PENDING, leased_by=leases.holder()
+            ).update(
+                attempts=F("attempts") + 1, statements=statements, problem=problem,
+                status=RunChunk.Status.DONE, finished_at=timezone.now(), leased_by="",
+                lease_expires=None,
+            )  # fmt: skip
+            if not finished:
+                raise LeaseLost(chunk_id)
+    except LeaseLost:
+        logger.warning(
+            "Chunk %s was taken over by another worker; this computation is dropped", chunk_id
+        )
+        return
+    finally:
+        leases.release(RunChunk, chunk_id)
     _run_finish_if_complete(run_id=chunk.run_id)
 
 
 def run_chunk_fail(*, chunk_id: int, error: str) -> None:
-    """Record that a chunk failed for good; its run fails with it, naming the team and the error."""
+    """Record that a chunk failed for good; its run fails with it, naming the team and the error. A
+    chunk another worker finished meanwhile stands, and so does its run."""
     with transaction.atomic():
         chunk = RunChunk.objects.prefetch_related("teams").get(pk=chunk_id)
-        RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE).update(
-            status=RunChunk.Status.FAILED, problem=error[:2000], finished_at=timezone.now()
-        )
+        unfinished = RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE)
+        failed = unfinished.update(
+            status=RunChunk.Status.FAILED, problem=error[:2000], finished_at=timezone.now(),
+            leased_by="", lease_expires=None,
+        )  # fmt: skip
+        if not failed:
+            return
         teams = ", ".join(str(team) for team in chunk.teams.all())
         Run.objects.filter(
             pk=chunk.run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]
@@ -239,6 +266,41 @@ def run_chunk_fail(*, chunk_id: int, error: str) -> None:
             error=f"{teams}: {error}"[:2000],
             finished_at=timezone.now(),
         )
+
+
+def run_leases_sweep(*, now: dt.datetime | None = None) -> int:
+    """The watchdog's run half (Celery beat, every minute): a chunk whose lease ran out lost its
+    worker. It is queued again for the next worker (it starts from a clean state: the dead worker's
+    transaction was rolled back), at once rather than when the broker gives the dead worker's message
+    back (an hour later); or, after ``WORK_LEASE_CLAIMS`` lost workers, failed with that reason, and
+    its run with it. Returns how many chunks it settled."""
+    now = now or timezone.now()
+    stuck = leases.expired(
+        RunChunk.objects.filter(
+            status=RunChunk.Status.PENDING, run__status__in=[Run.Status.PENDING, Run.Status.RUNNING]
+        ),
+        now,
+    )
+    settled = 0
+    for chunk in stuck:
+        lost = chunk.leased_by or "a worker"
+        if chunk.claims >= settings.WORK_LEASE_CLAIMS:
+            run_chunk_fail(
+                chunk_id=chunk.pk,
+                error=f"the worker computing it stopped {chunk.claims} times before it finished "
+                "(killed, or out of memory); the workers' logs say why.",
+            )
+            settled += 1
+            continue
+        with transaction.atomic():
+            again = RunChunk.objects.filter(
+                pk=chunk.pk, status=RunChunk.Status.PENDING, lease_expires=chunk.lease_expires
+            ).update(leased_by="", lease_expires=None)
+            if again:
+                logger.warning("Chunk %s lost its worker %s; queued again", chunk.pk, lost)
+                _enqueue_chunks([chunk.pk])
+            settled += again
+    return settled
 
 
 def _run_finish_if_complete(*, run_id: int) -> None:
