@@ -72,7 +72,9 @@ def test_a_redelivered_message_claims_a_batch_whose_lease_ran_out(people):
 
 
 def test_a_live_workers_import_is_left_alone(people, client):
-    batch = _batch(leased_by="busy-host:17", lease_expires=timezone.now() + dt.timedelta(seconds=60))
+    batch = _batch(
+        leased_by="busy-host:17", lease_expires=timezone.now() + dt.timedelta(seconds=60)
+    )
     calls_services.batch_run(batch_id=batch.pk)  # a second delivery while the first worker works
     assert calls_services.import_leases_sweep() == 0
     batch.refresh_from_db()
@@ -81,7 +83,9 @@ def test_a_live_workers_import_is_left_alone(people, client):
     # Who imports it, and when another would take over, on the page and in the API.
     client.force_login(people.hr)
     page = client.get(reverse("calls:batch_detail", args=[batch.pk])).content.decode()
-    assert "Imported by the worker busy-host:17; should it stop, another takes the file over" in page
+    assert (
+        "Imported by the worker busy-host:17; should it stop, another takes the file over" in page
+    )
     reply = client.get(reverse("api-import", args=[batch.pk])).json()
     assert (reply["leased_by"], reply["claims"]) == ("busy-host:17", 1)
 
