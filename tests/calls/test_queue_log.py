@@ -140,7 +140,7 @@ def test_importing_the_same_log_twice_creates_nothing(agents):
 def test_a_busy_queue_with_many_ring_no_answers(db):
     """19 callers, 221 rings without answer: 19 offered calls, 221 ring attempts; 1001 answered six
     calls and let 20 rings go (formerly stored as 20 unanswered calls of 1001's: 6/26)."""
-    text = data("busy_queue.log")
+    text = data("busy_queue.queue_log")
     agents = {
         e: AgentFactory(employee_id=e) for e in ["1001", "1002", "1003", "1004", "1005", "1006"]
     }
@@ -168,7 +168,7 @@ def test_an_attended_transfer_logged_the_freepbx_way(db):
     """FreePBX logs the ATTENDEDTRANSFER under the consultation call's id (asterisk/asterisk#759):
     noted, not fatal; the transferred call is a leg in each queue, each with its agent."""
     first, second = AgentFactory(employee_id="7009"), AgentFactory(employee_id="7051")
-    (calls,) = load(data("freepbx_attended_transfer.log"))
+    (calls,) = load(data("freepbx_attended_transfer.queue_log"))
     assert calls.status == ImportBatch.Status.APPLIED and calls.errors == []
     legs = {c.external_id: c for c in Call.objects.all()}
     assert set(legs) == {"1717397243.239826", "1717397243.239826@1509"}
@@ -199,7 +199,7 @@ def test_an_attended_transfer_logged_the_freepbx_way(db):
 
 def test_a_call_through_two_queues_is_a_leg_in_each(db):
     agents = [AgentFactory(employee_id=e) for e in ["1001", "1002", "1003"]]
-    calls, rings = load(data("two_queues.log"))
+    calls, rings = load(data("two_queues.queue_log"))
     assert calls.rows_created == 2 and rings.rows_created == 1
     first = Call.objects.get(external_id=f"{T0 + 10}.5")
     second = Call.objects.get(external_id=f"{T0 + 10}.5@billing")
@@ -221,7 +221,7 @@ def test_a_call_through_two_queues_is_a_leg_in_each(db):
     assert (figures["support"].offered, figures["support"].transfers) == (1, 1)
     assert (figures["billing"].offered, figures["billing"].rings) == (1, 1)
     # Again: the same two legs, unchanged.
-    calls, _rings = load(data("two_queues.log"))
+    calls, _rings = load(data("two_queues.queue_log"))
     assert (calls.rows_created, calls.rows_unchanged) == (0, 2)
 
 
@@ -290,14 +290,14 @@ def test_a_transfer_line_of_no_known_call_is_noted_not_fatal(agents):
 
 
 def test_a_call_spanning_two_files_of_a_rotated_log(agents):
-    (calls,) = load(data("rotation.1.log"), "queue_log.1")
+    (calls,) = load(data("rotation.1.queue_log"), "queue_log.1")
     # Two calls were still on at the end of the first file: kept, not dropped, and named by line.
     assert calls.rows_created == 1  # the abandoned one
     assert "line 2: call 1791162010.1 was still talking with 1001 in support" in calls.message
     assert "line 4: call 1791162050.3 was still waiting in support" in calls.message
     assert QueueLogLeg.objects.filter(closed_at__isnull=True).count() == 2
 
-    second = load(data("rotation.2.log"), "queue_log")
+    second = load(data("rotation.2.queue_log"), "queue_log")
     calls = batch_of(second, "calls")
     assert calls.status == ImportBatch.Status.APPLIED and calls.rows_created == 3
     talked = Call.objects.get(external_id="1791162010.1")
@@ -309,9 +309,9 @@ def test_a_call_spanning_two_files_of_a_rotated_log(agents):
     assert RingAttempt.objects.get().call_ref == "1791162050.3"
 
     # Either file again: nothing new, nothing changed, nothing reopened.
-    again = batch_of(load(data("rotation.2.log"), "queue_log"), "calls")
+    again = batch_of(load(data("rotation.2.queue_log"), "queue_log"), "calls")
     assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (0, 0, 3)
-    (first_again,) = load(data("rotation.1.log"), "queue_log.1")
+    (first_again,) = load(data("rotation.1.queue_log"), "queue_log.1")
     assert (first_again.rows_created, first_again.rows_updated) == (0, 0)
     assert "was finished by a later file (queue_log)" in first_again.message
     assert Call.objects.count() == 4
@@ -325,31 +325,31 @@ def test_a_call_spanning_two_files_of_a_rotated_log(agents):
 def test_the_second_file_first_then_the_first(agents):
     """Out of order: the second file alone begins mid-call; the first, imported after, finds those
     calls imported and leaves nothing open behind."""
-    calls = batch_of(load(data("rotation.2.log"), "queue_log"), "calls")
+    calls = batch_of(load(data("rotation.2.queue_log"), "queue_log"), "calls")
     assert (
         calls.rows_created == 3 and "line 3: COMPLETECALLER of call 1791162010.1" in calls.message
     )
     talked = Call.objects.get(external_id="1791162010.1")
     assert (talked.started_at, talked.answered_at, talked.customer_key) == (at(10), at(16), None)
-    (first,) = load(data("rotation.1.log"), "queue_log.1")
+    (first,) = load(data("rotation.1.queue_log"), "queue_log.1")
     assert first.rows_created == 1 and "was imported finished from another file" in first.message
     assert not QueueLogLeg.objects.exists()
     assert Call.objects.count() == 4
 
 
 def test_rolling_back_the_second_file_opens_its_calls_again(agents):
-    load(data("rotation.1.log"), "queue_log.1")
-    calls = batch_of(load(data("rotation.2.log")), "calls")
+    load(data("rotation.1.queue_log"), "queue_log.1")
+    calls = batch_of(load(data("rotation.2.queue_log")), "calls")
     batch_rollback(batch=calls)
     assert not Call.objects.filter(external_id__in=["1791162010.1", "1791162050.3"]).exists()
-    again = batch_of(load(data("rotation.2.log")), "calls")
+    again = batch_of(load(data("rotation.2.queue_log")), "calls")
     assert again.rows_created == 3
     talked = Call.objects.get(external_id="1791162010.1")
     assert (talked.started_at, talked.customer_key) == (at(10), customer_key("13800000011"))
 
 
 def test_a_file_that_starts_mid_call_imports_what_its_lines_give(agents):
-    calls, rings = load(data("mid_call.log"))
+    calls, rings = load(data("mid_call.queue_log"))
     assert calls.status == ImportBatch.Status.APPLIED and calls.rows_created == 4
     connected = Call.objects.get(external_id=f"{T0 + 191}.1")
     assert (connected.started_at, connected.answered_at, connected.wait_seconds) == (
@@ -382,7 +382,7 @@ def test_a_file_that_starts_mid_call_imports_what_its_lines_give(agents):
 
 
 def test_every_exit_is_read_from_the_field_asterisk_writes_it_in(db):
-    (calls,) = load(data("exits.log"))
+    (calls,) = load(data("exits.queue_log"))
     assert calls.status == ImportBatch.Status.APPLIED, calls.errors
     rows = {
         c.external_id: (c.wait_seconds, c.outcome, c.ended_by, c.answered_at)
