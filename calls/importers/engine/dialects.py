@@ -8,6 +8,8 @@ connection call the grammar's parsers themselves, so SQLite reads exactly what t
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import connection
 
 from calls.importers import dates, grammar, mapping
@@ -34,6 +36,15 @@ class Postgres:
         if not grammar.fast_kind_ok(f.kind, f.minimum, f.maximum):
             return None
         return grammar.pg_fast(f.kind)
+
+    @contextmanager
+    def file_zone(self, cursor, tz: str):
+        """Around one statement that reads times by the fast forms: the session's TimeZone is the file's
+        zone (``grammar.FastForm``), and Django's again after it, because Django reads a time back as
+        one in its own zone. Inside a savepoint: a statement that fails takes the setting back with it."""
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [tz])
+        yield
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
 
     def customer(self, v: str, secret: str) -> str:
         # No digits, no key: NULLIF makes the digits NULL, and every function after it passes the NULL
@@ -132,6 +143,10 @@ class Sqlite(Postgres):
 
     def fast(self, f) -> None:
         return None  # the Python functions are the only way to read a value here
+
+    @contextmanager
+    def file_zone(self, cursor, tz: str):
+        yield  # no fast forms
 
     def customer(self, v: str, secret: str) -> str:
         return f"imp_customer({v}, {quote(secret)})"

@@ -42,7 +42,7 @@ def typed_value(imp, f, v: str, *, raw: str | None = None) -> str:
     careful = f"WHEN {v} <> '' AND {d.valid(f, v)} THEN {d.value(f, v, imp.tz)}"
     form = d.fast(f) if raw else None
     if form is not None:
-        quick = f"WHEN {form.canonical(raw, v)} THEN {form.value(raw, imp.tz)}"
+        quick = f"WHEN {form.canonical(raw, v)} THEN {form.value(raw)}"
         return f"CASE WHEN {v} = '' THEN NULL {quick} {careful} END"
     return f"CASE {careful} END"
 
@@ -101,9 +101,10 @@ def create_rows_table(cursor, imp, mapped: str, rows: str, *, fast: bool) -> Non
         selects.append(f"ag.id AS t_{agent}")
         join = f"LEFT JOIN {imp.agent_table} ag ON ag.employee_id = m.{agent}"
     source = with_raw(imp, mapped, fast=fast)
-    cursor.execute(
-        f"CREATE TEMP TABLE {rows} AS SELECT m.*, {', '.join(selects)} FROM {source} m {join}"
-    )
+    with imp.dialect.file_zone(cursor, imp.tz):
+        cursor.execute(
+            f"CREATE TEMP TABLE {rows} AS SELECT m.*, {', '.join(selects)} FROM {source} m {join}"
+        )
 
 
 def typed_rows(imp, rows: str, bad: str) -> str:

@@ -119,8 +119,10 @@ def insert_if_clean(cursor, imp, rows: str, total: int, *, final: bool = False) 
                 cursor.execute(
                     "SELECT set_config('work_mem', %s, true)", [settings.IMPORT_SORT_MEMORY]
                 )
-            cursor.execute(sql, [imp.source_name, imp.batch_id, *params])
-            if cursor.rowcount != total:
+            with imp.dialect.file_zone(cursor, imp.tz):
+                cursor.execute(sql, [imp.source_name, imp.batch_id, *params])
+                inserted = cursor.rowcount
+            if inserted != total:
                 raise NotClean
     except (NotClean, IntegrityError, DataError):
         return False
