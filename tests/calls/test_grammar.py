@@ -139,7 +139,9 @@ def test_postgresql_reads_a_change_of_clocks_as_the_parser_does():
             # reads a time back as one in its own zone).
             fast = d.fast(f).value(d.fast(f).raw("r.v"))
             with d.file_zone(cursor, "America/New_York"):
-                cursor.execute(f"SELECT to_char({fast} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM {rows}")
+                cursor.execute(
+                    f"SELECT to_char({fast} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM {rows}"
+                )
                 seen = cursor.fetchone()[0]
             expected = grammar.parse_datetime(value, "America/New_York").astimezone(dt.UTC)
             assert seen == expected.strftime("%Y-%m-%d %H:%M:%S")

@@ -327,7 +327,8 @@ def _clean_parts(cursor, imp, sessions, count: int, *, fast: bool) -> str:
         views.create_mapped_view(side, imp, sessions.table("stage", i), mapped)
         final, params = statements[i]
         side.execute(f"SET work_mem = {quote(settings.IMPORT_SORT_MEMORY)}")
-        side.execute("SET DateStyle = 'ISO, YMD'")  # the fast forms' settings (``grammar.FastForm``)
+        # The fast forms' settings (``grammar.FastForm``): PostgreSQL's writing, the file's zone.
+        side.execute("SET DateStyle = 'ISO, YMD'")
         side.execute("SELECT set_config('TimeZone', %s, false)", [imp.tz])
         try:
             side.execute(f"CREATE UNLOGGED TABLE {sessions.table('rows', i)} AS {final}", params)
