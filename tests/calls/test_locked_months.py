@@ -159,9 +159,9 @@ def test_the_admin_keeps_locked_months_facts_and_batches(client, people):
 def test_approving_a_month_waits_for_an_import_under_way_then_says_so(people, monkeypatch):
     """An import that started before the approval would write its rows after it: approving waits for
     it (a bounded wait), then refuses, and the import's rows are in before the month is locked."""
-    import calls.services
+    import calls.services.month_locks
 
-    monkeypatch.setattr(calls.services, "MONTH_LOCK_WAIT_SECONDS", 1)
+    monkeypatch.setattr(calls.services.month_locks, "MONTH_LOCK_WAIT_SECONDS", 1)
     writing, finish = threading.Event(), threading.Event()
     outcome: list = []
 
