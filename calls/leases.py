@@ -89,7 +89,9 @@ def lease_fields(now: dt.datetime | None = None) -> dict:
 
 def release(model: type[models.Model], pk: int) -> None:
     """Give the work back (finished, or failed in a way another delivery may retry at once)."""
-    model.objects.filter(pk=pk, leased_by=holder()).update(leased_by="", lease_expires=None)
+    model._default_manager.filter(pk=pk, leased_by=holder()).update(
+        leased_by="", lease_expires=None
+    )
 
 
 def expired(queryset: models.QuerySet, now: dt.datetime | None = None) -> models.QuerySet:
@@ -135,7 +137,7 @@ def _renew(model: type[models.Model], pk: int, me: str, stop: threading.Event) -
     try:
         while not stop.wait(every):
             try:
-                renewed = model.objects.filter(pk=pk, leased_by=me).update(
+                renewed = model._default_manager.filter(pk=pk, leased_by=me).update(
                     lease_expires=timezone.now() + length()
                 )
             except DatabaseError:

@@ -207,7 +207,7 @@ class ColumnMapping(models.Model):
         from calls.importers.facts import KINDS
         from calls.importers.mapping import MappingError, rules_of
 
-        errors = {}
+        errors: dict[str, object] = {}  # a message, lazily translated or not
         if self.date_format:
             try:
                 rewrite(self.date_format)

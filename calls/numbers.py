@@ -42,9 +42,9 @@ def rounded(value: Exact, places: int) -> Decimal:
 def rounded_units(value: Exact, places: int) -> int:
     """``value`` rounded as ``rounded`` does, in units of its last place: 73.735 to 2 places is 7374.
     Without a Decimal, for the text of a run's 50,000 figures (``incentives.services.runs``)."""
-    kind = value.__class__
+    kind = value.__class__  # by the exact class, the hot path's test; mypy cannot narrow by it
     if kind is Rational or kind is Fraction or kind is int:
-        numerator, denominator = value.numerator, value.denominator
+        numerator, denominator = value.numerator, value.denominator  # type: ignore[union-attr]
     elif kind is Decimal:
         numerator, denominator = value.as_integer_ratio()
     else:
@@ -113,7 +113,7 @@ def shown_level(level: Decimal | None) -> str:
     two decimals, none when whole, more when it has them (0.125 stays 0.125, never 0.13)."""
     if level is None or level == "":
         return ""
-    own = max(0, -level.normalize().as_tuple().exponent)
+    own = max(0, -int(level.normalize().as_tuple().exponent))  # an int: a plan's level is finite
     return shown(level, max(own, 2), whole=True)
 
 

@@ -16,7 +16,7 @@ _NOT_DIGITS = re.compile(r"[^0-9]")
 
 
 def customer_secret() -> str:
-    return getattr(settings, "CUSTOMER_KEY_SECRET", None) or settings.SECRET_KEY
+    return str(getattr(settings, "CUSTOMER_KEY_SECRET", None) or settings.SECRET_KEY)
 
 
 def customer_key(number: str | None, secret: str | None = None) -> int | None:

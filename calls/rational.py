@@ -37,15 +37,18 @@ class Rational:
     @classmethod
     def of(cls, number: Rational | Fraction | Decimal | int) -> Rational:
         """``number`` exactly, as a Rational."""
+        # By the exact class, the cheapest test on this hot path; mypy cannot narrow by it (ignores).
         kind = number.__class__
         if kind is Rational:
-            return number
+            return number  # type: ignore[return-value]
         if kind is Decimal:
             return cls(*number.as_integer_ratio())
         if kind is Fraction or kind is int:  # their attributes are cheaper than as_integer_ratio()
-            return cls(number.numerator, number.denominator)
+            return cls(number.numerator, number.denominator)  # type: ignore[union-attr]
         if isinstance(number, float) or not isinstance(number, Decimal | Fraction | int):
             raise TypeError(f"Not an exact number: {number!r}")
+        if isinstance(number, Decimal):  # a subclass of Decimal
+            return cls(*number.as_integer_ratio())
         return cls(number.numerator, number.denominator)  # a subclass: bool, a Fraction's
 
     # Arithmetic: the denominators stay positive.

@@ -37,7 +37,7 @@ def upload_preview(
                 f"{len(parsed.open_calls)} still open at the end, {len(parsed.errors)} lines with errors")  # fmt: skip
         return {"columns": [(calls.header[i], calls.header[i]) for i in shown], "rows": rows,
                 "unmapped": [], "note": note}  # fmt: skip
-    kind = KINDS[mapping.kind if mapping else kind]
+    fact = KINDS[mapping.kind if mapping else kind]
     source = open_source(
         uploaded, uploaded.name, has_header=mapping.has_header if mapping else True
     )
@@ -45,12 +45,12 @@ def upload_preview(
     # The same reading as the import's: a mapping that does not fit the file is refused here, naming
     # the column (``FileError``).
     reading = read_mapping(
-        kind, source.header, columns=mapping.columns if mapping else None,
+        fact, source.header, columns=mapping.columns if mapping else None,
         value_maps=mapping.value_maps if mapping else None,
         has_header=source.has_header, date_format=mapping.date_format if mapping else "",
     )  # fmt: skip
     text = PyText(reading, tz)
-    fields = [f.name for f in kind.fields if f.name in reading.present]
+    fields = [f.name for f in fact.fields if f.name in reading.present]
     rows = []
     for _line, cells in islice(source.rows(), PREVIEW_ROWS):
         rows.append(
@@ -66,7 +66,7 @@ def upload_preview(
         "unmapped": [
             source.column_name(i) for i in range(1, len(source.header) + 1) if i not in used
         ],
-        "absent": [f.name for f in kind.fields if f.name not in reading.present],
+        "absent": [f.name for f in fact.fields if f.name not in reading.present],
         "missing": [],
         "encoding": source.encoding,
         "note": "",
@@ -121,7 +121,9 @@ def batch_rollback_preview(batch: ImportBatch) -> RollbackPreview:
     kind = KINDS[batch.kind]
     column = kind.field(kind.period_field).target
     changed = FactChange.objects.filter(batch=batch, fact=kind.code)
-    created = kind.model.objects.filter(batch=batch).exclude(pk__in=changed.values("fact_id"))
+    created = kind.model._default_manager.filter(batch=batch).exclude(
+        pk__in=changed.values("fact_id")
+    )
     span = created.aggregate(first=Min(column), last=Max(column))
     deleted = []
     if span["first"] is not None:

@@ -56,11 +56,12 @@ def csv_response(
     with its length, instead of row by row.
     """
     chunks = _csv_chunks(header, rows)
+    response: HttpResponse | StreamingHttpResponse
     if stream:
         response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse("".join(chunks), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
 
 
@@ -130,8 +131,10 @@ def _xlsx_cell(sheet, value, *, font: Font | None = None) -> WriteOnlyCell:
         # Excel has no time zones: the center's wall-clock time.
         value = timezone.make_naive(value, center_tz())
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent < 0:
-        cell.number_format = "0." + "0" * -value.as_tuple().exponent  # 1700.00 shows as 1700.00
+    if isinstance(value, Decimal) and value.is_finite() and int(value.as_tuple().exponent) < 0:
+        cell.number_format = "0." + "0" * -int(
+            value.as_tuple().exponent
+        )  # 1700.00 shows as 1700.00
     if font is not None:
         cell.font = font
     return cell

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 
 from calls import apis, views
 
@@ -11,7 +11,7 @@ urlpatterns = [
 ]
 
 # Mounted under /api/v1/ by config.urls.
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("imports/", apis.ImportCreateApi.as_view(), name="api-imports"),
     path("imports/<int:pk>/", apis.ImportDetailApi.as_view(), name="api-import"),
     path(

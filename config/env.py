@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from collections.abc import Mapping
+from typing import overload
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -26,6 +27,14 @@ def _raw(name: str, environ_: Mapping[str, str] | None) -> str | None:
     return value.strip()
 
 
+@overload
+def env_str(name: str, *, environ_: Mapping[str, str] | None = None) -> str: ...
+@overload
+def env_str(name: str, default: str, *, environ_: Mapping[str, str] | None = None) -> str: ...
+@overload
+def env_str(
+    name: str, default: None, *, environ_: Mapping[str, str] | None = None
+) -> str | None: ...
 def env_str(name: str, default: str | object | None = _UNSET, *, environ_=None) -> str | None:
     """A string; without a default the variable is required."""
     value = _raw(name, environ_)

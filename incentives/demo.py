@@ -169,11 +169,12 @@ def demo_seed(*, year: int | None = None, month: int | None = None) -> DemoSumma
 
     _this_month_so_far(agents)
     period = period_get_or_create(year=year, month=month)
-    if not period.runs.filter(status=Run.Status.DONE).exists():
+    done = period.runs.filter(status=Run.Status.DONE).order_by("-number").first()
+    if done is None:
         run = run_start(period=period)
         summary.computed = True
     else:
-        run = period.runs.filter(status=Run.Status.DONE).order_by("-number").first()
+        run = done
     summary.run = run
     period.refresh_from_db()
     if run.status == Run.Status.DONE and period.status == Period.Status.COMPUTED:

@@ -26,7 +26,8 @@ def _n(value: Decimal | None) -> str:
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value.normalize()}"
 
 
-def _money(value: Decimal, currency: str) -> str:
+def _money(value: Decimal | None, currency: str) -> str:
+    assert value is not None  # the spec's kind says the amount is there (its validation)
     return f"{round_money(value, currency):,.2f} {currency}"
 
 

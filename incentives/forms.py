@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from incentives.models import ActionItem, Review, RootCause, SkillMark
 
 
+def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 def _metric_choices(review: Review) -> list[tuple[str, str]]:
     """The metrics of the agent's statement: what the interview is about."""
     return [(line.metric, line.get_metric_display()) for line in review.statement.lines.all()]
@@ -23,7 +29,7 @@ class RootCauseForm(forms.Form):
 
     def __init__(self, review: Review, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["metric"].choices = _metric_choices(review)
+        _choice_field(self, "metric").choices = _metric_choices(review)
 
 
 class ActionItemForm(forms.Form):
@@ -38,9 +44,11 @@ class ActionItemForm(forms.Form):
         people = [u.pk for u in review.team.leads.all()]
         if review.agent.user_id:
             people.append(review.agent.user_id)
-        self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=people)
-        self.fields["owner"].initial = review.agent.user_id
-        self.fields["metric"].choices = [("", "—"), *_metric_choices(review)]
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = get_user_model().objects.filter(pk__in=people)
+        owner.initial = review.agent.user_id
+        _choice_field(self, "metric").choices = [("", "—"), *_metric_choices(review)]
 
 
 class SkillMarkForm(forms.Form):

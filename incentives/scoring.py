@@ -203,6 +203,7 @@ def metric_score(rule: MetricRule, value: Exact) -> Rational:
         return curve.to_target.at(value)
     if curve.excellence is None:
         return HUNDRED
+    assert curve.cap is not None and curve.to_excellence is not None  # set with excellence
     if reached(value, curve.excellence):
         return curve.cap
     return curve.to_excellence.at(value)
@@ -245,10 +246,13 @@ def score(plan: PlanRules, values: Mapping[str, Exact | None]) -> Result:
         percent = curve.percent if weight is curve.weight else weight * HUNDRED
         lines.append(LineResult(rule, value, value is None, line_score, percent, points))
     hits = tuple(
-        GateHit(gate, values[gate.code]) for gate in plan.gates if gate.hit(values.get(gate.code))
+        GateHit(gate, value)
+        for gate in plan.gates
+        if (value := values.get(gate.code)) is not None and gate.hit(value)
     )
+    # A plan's validation gives every cap_score gate its cap, every multiply gate its factor.
     caps = [hit.rule.score_cap for hit in hits if hit.rule.effect == "cap_score"]
-    score_cap = min(caps) if caps else None
+    score_cap = min(caps) if caps else None  # type: ignore[type-var]
     weighted = min(raw, exact(score_cap)) if score_cap is not None else raw
     tier = None
     for candidate in plan.tiers:  # the highest lower bound ≤ the score (of equal ones, the last)
@@ -265,7 +269,7 @@ def score(plan: PlanRules, values: Mapping[str, Exact | None]) -> Result:
         if hit.rule.effect == "void":
             factor = ZERO
         elif hit.rule.effect == "multiply":
-            factor *= exact(hit.rule.factor)
+            factor *= exact(hit.rule.factor)  # type: ignore[arg-type]
     amount *= factor
     cap = None if plan.payout_cap is None else exact(plan.payout_cap)
     capped = cap is not None and amount > cap

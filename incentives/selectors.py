@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from calls.months import center_tz, shift_month
+from calls.rational import Rational
 from calls.roles import AGENT, HR, LEAD, user_roles
 from incentives.models import (
     ActionItem,
@@ -95,12 +96,11 @@ def period_roster(
     # Their placements through the same filter as a subquery: a chunk's thousands of agents as as
     # many parameters cost more to send and parse than the subquery costs to run.
     placements = Placement.objects.filter(month, agent__in=agents.values("pk"))
-    agents = list(agents.order_by("pk"))
     by_agent: dict[int, list[Placement]] = {}
     for placement in placements:
         by_agent.setdefault(placement.agent_id, []).append(placement)
     roster: dict[int, list[Agent]] = {}
-    for agent in agents:
+    for agent in agents.order_by("pk"):
         day = attribution_day(agent, last_day)
         for placement in by_agent.get(agent.pk, []):
             if placement.valid_from <= day and (
@@ -223,12 +223,9 @@ def period_action(period: Period, run: Run | None = None) -> PeriodAction:
     """The facts a confirmation states: the run approved now and its total, the run to approve and how
     many agents' payouts it changes, the version a new run would get, the reopening under way."""
     changed = 0
-    if run is not None and period.approved_run_id not in (None, run.pk):
-        before = dict(
-            Statement.objects.filter(run_id=period.approved_run_id).values_list(
-                "agent_id", "amount"
-            )
-        )
+    approved = period.approved_run_id
+    if run is not None and approved is not None and approved != run.pk:
+        before = dict(Statement.objects.filter(run_id=approved).values_list("agent_id", "amount"))
         after = dict(Statement.objects.filter(run=run).values_list("agent_id", "amount"))
         changed = sum(
             1 for agent in before.keys() | after.keys() if before.get(agent) != after.get(agent)
@@ -362,6 +359,7 @@ def payroll_rows(period: Period) -> Iterator[tuple]:
     is not approved or closed. The rows are read lazily, so a response can stream them."""
     if period.status not in (Period.Status.APPROVED, Period.Status.CLOSED):
         raise PayrollNotReady(period)
+    assert period.approved_run_id is not None  # an approved or closed period has its run
     statements = (
         Statement.objects.filter(run_id=period.approved_run_id)
         .select_related("agent", "plan_version__plan")
@@ -465,7 +463,7 @@ def reviews_progress(
 class MetricTrend:
     line: StatementLine
     months: list[tuple[str, Decimal | None]]  # oldest first, this month last
-    team_value: Decimal | None
+    team_value: Rational | None  # exact; shown rounded
 
     @property
     def month_on_month(self) -> Decimal | None:

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from rest_framework import serializers
 
 from calls.metrics import CATALOGUE, METRIC_CHOICES
@@ -91,7 +93,9 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class RunChunkSerializer(serializers.ModelSerializer):
-    teams = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    teams: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code"
+    )
 
     class Meta:
         model = RunChunk
@@ -230,14 +234,14 @@ class PlanMetricSerializer(serializers.ModelSerializer):
             "metric", "weight", "scope", "measure", "baseline", "params", "threshold", "threshold_payout",
             "target", "excellence", "excellence_payout", "no_data",
         ]  # fmt: skip
-        validators = []  # the plan's rules are checked together, by incentives.validation
+        validators: list = []  # the plan's rules are checked together, by incentives.validation
 
 
 class PlanTierSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanTier
         fields = ["from_score", "rate", "kicker"]
-        validators = []
+        validators: list = []
 
 
 class PlanGateSerializer(serializers.ModelSerializer):
@@ -253,7 +257,7 @@ class PlanGateSerializer(serializers.ModelSerializer):
             "factor",
             "score_cap",
         ]
-        validators = []
+        validators: list = []
 
 
 class PlanAwardSerializer(serializers.ModelSerializer):
@@ -338,7 +342,7 @@ class TargetOverrideSerializer(serializers.ModelSerializer):
             "excellence",
             "note",
         ]
-        validators = []  # checked by services.target_override_set
+        validators: list = []  # checked by services.target_override_set
 
 
 class TargetProposalRequestSerializer(serializers.Serializer):
@@ -359,7 +363,7 @@ class AdjustmentSerializer(serializers.ModelSerializer):
         model = Adjustment
         fields = ["id", "period", "agent", "amount", "corrects", "reason", "created_at"]
         read_only_fields = ["created_at"]
-        validators = []  # checked by services.adjustment_create
+        validators: list = []  # checked by services.adjustment_create
 
 
 # --- the performance interview (三阶谈话法) ----------------------------------------------------------
@@ -416,7 +420,7 @@ class AgreedTargetSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["proposed_threshold", "proposed_target", "proposed_excellence"]
         extra_kwargs = {"excellence": {"required": True, "allow_null": True}}
-        validators = []  # checked by services.target_agree
+        validators: list = []  # checked by services.target_agree
 
 
 class SharedSkillSerializer(serializers.ModelSerializer):

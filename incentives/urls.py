@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
 from incentives import apis, views
@@ -31,7 +31,7 @@ router.register("adjustments", apis.AdjustmentViewSet, basename="api-adjustment"
 router.register("reviews", apis.ReviewViewSet, basename="api-review")
 
 # Mounted under /api/v1/ by config.urls.
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include(router.urls)),
     path("metrics/", apis.MetricCatalogueApi.as_view(), name="api-metrics"),
     path("plan-problems/", apis.PlanProblemsApi.as_view(), name="api-plan-problems"),

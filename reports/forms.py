@@ -15,8 +15,10 @@ class RunsCompareForm(forms.Form):
         done = (
             period.runs.filter(status=Run.Status.DONE).select_related("period").order_by("-number")
         )
-        self.fields["before"].queryset = done
-        self.fields["after"].queryset = done
+        for name in ("before", "after"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = done
 
     def clean(self):
         data = super().clean()

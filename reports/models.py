@@ -1,9 +1,7 @@
 """What the top floor keeps of its own: alert rules and the alerts they raised."""
 
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from calls.metrics import METRIC_CHOICES, METRICS
 from calls.numbers import MOST_PLACES
 from incentives.models import PlanGate
-from incentives.scoring import compare
+from incentives.scoring import Exact, compare
 from incentives.validation import GateSpec, gates_problems
 
 # The metric whose parameter says what an effective call is (有效通话: answered, at least N minutes of
@@ -41,7 +39,7 @@ class AlertRule(models.Model):
 
     # The windows each kind may use: a rate over "the last N minutes" would be a handful of calls, and
     # "no effective call today" says nothing a lead can act on during the day.
-    KIND_WINDOWS = {
+    KIND_WINDOWS: dict[str, tuple[str, ...]] = {
         Kind.METRIC: (Window.TODAY, Window.HOUR, Window.MONTH),
         Kind.IDLE: (Window.MINUTES,),
     }
@@ -124,9 +122,9 @@ class AlertRule(models.Model):
     def clean(self) -> None:
         """Every problem named on its field, in words HR can act on. The metric, comparison, threshold
         and parameters follow the rules of a plan's gate (the same condition on the same metrics)."""
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[object]] = {}  # messages, lazily translated or not
 
-        def add(field_name: str, message: str) -> None:
+        def add(field_name: str, message: object) -> None:
             errors.setdefault(field_name, []).append(message)
 
         if self.params is None:  # an empty parameters box in the admin: the metric's defaults
@@ -152,7 +150,8 @@ class AlertRule(models.Model):
                 for problem in gates_problems([GateSpec(metric=self.metric, comparison=self.comparison,
                                                         value=self.threshold, effect="void",
                                                         params=self.params or {})]):  # fmt: skip
-                    add(fields.get(problem.field, problem.field), problem.message)
+                    field = problem.field or NON_FIELD_ERRORS
+                    add(fields.get(field, field), problem.message)
             else:
                 self._check_metric_and_params(add)
         elif self.kind == self.Kind.IDLE:
@@ -188,7 +187,8 @@ class AlertRule(models.Model):
         except ValueError as exc:
             add("params", str(exc))
 
-    def hit(self, value: Decimal) -> bool:
+    def hit(self, value: Exact) -> bool:
+        assert self.threshold is not None  # a metric rule has one (its constraint)
         return compare(value, self.comparison, self.threshold)
 
 

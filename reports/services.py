@@ -82,7 +82,9 @@ def _subject(rule: AlertRule, p: Placement) -> tuple[int, str] | None:
     if rule.level == AlertRule.Level.AGENT:
         return p.agent_id, f"{p.agent.name} ({p.agent.employee_id})"
     if rule.level == AlertRule.Level.GROUP:
-        return None if p.group is None else (p.group_id, f"{p.team.name} · {p.group.name}")
+        if p.group_id is None or p.group is None:
+            return None
+        return p.group_id, f"{p.team.name} · {p.group.name}"
     return p.team_id, p.team.name
 
 
@@ -131,9 +133,11 @@ def _idle_counts(
     the effective calls whose talk overlaps the window (``effective``) — one grouped query over the calls
     for all the rules and agents, and one over the rings the agent let go (queue_log RINGNOANSWER: a
     call offered to the agent too, though never the agent's call)."""
-    columns, rang = {}, {}
+    columns: dict[str, Count] = {}
+    rang: dict[str, Count] = {}
     earliest = now
     for rule in rules:
+        assert rule.minutes is not None  # an idle rule has its minutes (its constraint)
         span = dt.timedelta(minutes=rule.minutes)
         start = now - span
         earliest = min(earliest, start - max(span, LONGEST_CALL))
@@ -196,7 +200,9 @@ def _idle_hits(
             if not before or within < max(rule.min_volume, 1) or row[f"effective_{rule.pk}"]:
                 continue
             p = placements[agent_id]
-            subject_id, name = _subject(rule, p)
+            subject = _subject(rule, p)
+            assert subject is not None  # an idle rule is per agent (its constraint)
+            subject_id, name = subject
             hits.append(Alert(rule=rule, level=rule.level, subject_id=subject_id, subject=name,
                               team_id=p.team_id, window_start=key, value=0, numerator=0,
                               denominator=within))  # fmt: skip

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 
 from reports import apis, views
 
@@ -22,7 +22,7 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
 ]
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("runs/<int:pk>/review/", apis.ApprovalReviewApi.as_view(), name="api-run-review"),
     path("runs/<int:pk>/compare/", apis.RunCompareApi.as_view(), name="api-run-compare"),
     path("what-if/", apis.WhatIfApi.as_view(), name="api-what-if"),

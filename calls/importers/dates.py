@@ -21,7 +21,8 @@ class DateFormatError(ValueError):
 
 def rewrite(fmt: str) -> tuple[str, str]:
     """(pattern, replacement) turning a value written in ``fmt`` into ``Y-m-d[ H:M:S]``."""
-    pattern, groups, i = ["^"], {}, 0
+    pattern, i = ["^"], 0
+    groups: dict[str, int] = {}
     while i < len(fmt):
         char = fmt[i]
         if char == "%":

@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from django.db import models
+
 from calls.importers import grammar
 from calls.models import Call, Conversion, QaAssessment, RingAttempt, Survey, WorkTime
 from calls.months import month_bounds
@@ -52,7 +54,7 @@ class Check:
 @dataclass(frozen=True)
 class FactKind:
     code: str
-    model: type
+    model: type[models.Model]
     fields: tuple[Field, ...]
     key: tuple[str, ...]  # canonical fields that, with the source, identify a fact
     period_field: str  # the datetime or date that places a fact in a month

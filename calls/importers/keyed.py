@@ -64,7 +64,7 @@ def customer_columns(
         return [column.position - 1] if column.position <= len(header) else []
     else:
         name = column.name
-    if has_header and name in header:
+    if has_header and name is not None and name in header:
         return [list(header).index(name)]
     return []
 
@@ -123,12 +123,12 @@ def _keyed_rows(
             if i < len(row) and (key := customer_key(row[i])) is not None:
                 found.append((row[i].strip(), _NOT_DIGITS.sub("", row[i]), str(key)))
                 row[i] = str(key)
-        for value, digits, key in found:
+        for value, digits, keyed in found:
             if len(digits) < MIN_REPEATED_DIGITS:
                 continue  # a short number (an extension) may be part of anything: left alone
             for j, cell in enumerate(row):
                 if j not in positions:
-                    row[j] = cell.replace(value, key).replace(digits, key)
+                    row[j] = cell.replace(value, keyed).replace(digits, keyed)
         yield row
 
 

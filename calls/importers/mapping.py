@@ -149,9 +149,9 @@ def _rule(name: str, spec) -> Rule:
     pattern = spec.get("pattern")
     if pattern is not None:
         _check_pattern(pattern, where)
-    rule = {"pattern": pattern, "value_map": {str(k): str(v) for k, v in value_map.items()}}
     if source == "column":
-        return Rule(column=_column(spec["column"], where), **rule)
+        texts = {str(k): str(v) for k, v in value_map.items()}
+        return Rule(column=_column(spec["column"], where), pattern=pattern, value_map=texts)
     if source == "constant":
         if not isinstance(spec["constant"], str | int) or isinstance(spec["constant"], bool):
             raise MappingError(
@@ -253,8 +253,10 @@ class Reading:
                     "wait_seconds": "answered_at − entered_at"}.get(name, "derived")  # fmt: skip
         rule = self.rules[name]
 
-        def said(operand: Operand) -> str:
-            return operand.name if isinstance(operand, FieldRef) else column_name(operand.position)
+        def said(operand: Operand | None) -> str:
+            return (
+                operand.name if isinstance(operand, FieldRef) else column_name(_resolved(operand))
+            )
 
         if rule.constant is not None:
             return f"= {rule.constant!r}"
@@ -378,8 +380,8 @@ class SqlText:
         self.reading, self.dialect, self.tz = reading, dialect, tz
         self.rewrite = dates.rewrite(reading.date_format) if reading.date_format else None
 
-    def _cell(self, column: Column) -> str:
-        return f"TRIM(c{column.position})"
+    def _cell(self, column: Column | None) -> str:
+        return f"TRIM(c{_resolved(column)})"
 
     def _as_time(self, text: str) -> str:
         return self.dialect.reformat(text, *self.rewrite) if self.rewrite else text
@@ -502,7 +504,7 @@ class PyText:
         self.rewrite = dates.rewrite(reading.date_format) if reading.date_format else None
 
     def _as_time(self, text: str) -> str:
-        return dates.reformat(text, *self.rewrite) if self.rewrite else text
+        return re.sub(*self.rewrite, text) if self.rewrite else text
 
     def value(self, name: str, cells: Sequence[str]) -> str:
         f = self.reading.kind.field(name)
@@ -553,8 +555,14 @@ class PyText:
         return cell
 
 
-def _cell(cells: Sequence[str], column: Column) -> str:
-    index = column.position - 1
+def _resolved(column: Column | None) -> int:
+    """The position of a rule's column: ``read`` has resolved every name to one."""
+    assert column is not None and column.position is not None, column
+    return column.position
+
+
+def _cell(cells: Sequence[str], column: Column | None) -> str:
+    index = _resolved(column) - 1
     return str(cells[index]).strip(" ") if index < len(cells) else ""
 
 

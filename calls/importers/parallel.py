@@ -116,8 +116,8 @@ class Sessions:
         futures = [self.pool.submit(_run, work, i, conn) for i, conn in enumerate(self.connections)]
         wait(futures)
         for future in futures:
-            if future.exception() is not None:
-                raise future.exception()
+            if (error := future.exception()) is not None:
+                raise error
         return [future.result() for future in futures]
 
     def sweep(self) -> None:
@@ -133,7 +133,8 @@ class Sessions:
         cursor.execute("SET lock_timeout = '200ms'")
         for owner in sorted(owners):
             cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [owner])
-            if not cursor.fetchone()[0]:
+            (locked,) = cursor.fetchone() or (False,)
+            if not locked:
                 continue  # that import is running
             try:
                 for name in (n for n in names if n.startswith(owner + "_")):

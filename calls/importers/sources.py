@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from charset_normalizer import from_bytes
 
@@ -215,7 +215,8 @@ class RowSource(Source):
                 yield line, _texts(cells)
             return
         self._file_lines = []
-        for staged, (line, cells) in enumerate(self._rows, start=2):
+        numbered = cast(Iterable[tuple[int, list[str]]], self._rows)
+        for staged, (line, cells) in enumerate(numbered, start=2):
             self._file_lines.append(line)
             yield staged, _texts(cells)
 

@@ -217,20 +217,16 @@ def _write_version(version, spec: VersionSpec, teams, groups, levels, channels, 
     version.tiers.all().delete()
     version.gates.all().delete()
     version.awards.all().delete()
-    for metric in spec.metrics:
-        row = PlanMetric(version=version, **vars(metric))
-        row.full_clean(exclude=["version"])
-        row.save()
-    for tier in spec.tiers:
-        row = PlanTier(version=version, **vars(tier))
-        row.full_clean(exclude=["version"])
-        row.save()
-    for gate in spec.gates:
-        row = PlanGate(version=version, **vars(gate))
-        row.full_clean(exclude=["version"])
-        row.save()
-    for award in awards:
-        row = PlanAward(version=version, kind=award.kind, count=award.count, note=award.note)
+    rows: list[PlanMetric | PlanTier | PlanGate | PlanAward] = [
+        *(PlanMetric(version=version, **vars(metric)) for metric in spec.metrics),
+        *(PlanTier(version=version, **vars(tier)) for tier in spec.tiers),
+        *(PlanGate(version=version, **vars(gate)) for gate in spec.gates),
+        *(
+            PlanAward(version=version, kind=award.kind, count=award.count, note=award.note)
+            for award in awards
+        ),
+    ]
+    for row in rows:  # one at a time: each checked as it is saved, in the spec's order
         row.full_clean(exclude=["version"])
         row.save()
 
@@ -323,18 +319,17 @@ def overlap_problems_for(
     """No two plans effective for the same agent on the same day. Exact: a scope depends on the agent
     (level, channel) and their placement, so every placement overlapping both date ranges is checked
     against both scopes. Other versions of the same plan are not compared: activation ends them."""
-    mine = {
-        "team_ids": {t.pk for t in teams}, "group_ids": {g.pk for g in groups},
-        "levels": list(levels), "channels": list(channels),
-    }  # fmt: skip
+    team_ids, group_ids = {t.pk for t in teams}, {g.pk for g in groups}
+    mine_levels, mine_channels = list(levels), list(channels)
     others = (
         PlanVersion.objects.filter(status=PlanVersion.Status.ACTIVE)
         .exclude(plan=plan)
-        .exclude(pk=exclude_pk)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=effective_from))
         .prefetch_related("teams", "groups")
         .select_related("plan")
     )
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
     if effective_to is not None:
         others = others.filter(effective_from__lte=effective_to)
     problems: list[Problem] = []
@@ -352,7 +347,14 @@ def overlap_problems_for(
             {
                 agents[p.agent_id].employee_id
                 for p in placements
-                if scope_applies(agent=agents[p.agent_id], placement=p, **mine)
+                if scope_applies(
+                    agent=agents[p.agent_id],
+                    placement=p,
+                    team_ids=team_ids,
+                    group_ids=group_ids,
+                    levels=mine_levels,
+                    channels=mine_channels,
+                )
                 and version_applies(other, agents[p.agent_id], p)
             }
         )

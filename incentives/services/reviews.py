@@ -36,7 +36,12 @@ from incentives.services.targets import target_override_set, target_problem
 
 # A weighted score that fell by at least this many points since last month flags the agent.
 DROP_POINTS = Decimal(10)
-ORDER = [Review.Stage.REVIEW, Review.Stage.CONSENSUS, Review.Stage.FORWARD, Review.Stage.DONE]
+ORDER: list[str] = [
+    Review.Stage.REVIEW,
+    Review.Stage.CONSENSUS,
+    Review.Stage.FORWARD,
+    Review.Stage.DONE,
+]
 
 
 class ReviewRefused(DomainError):
@@ -73,7 +78,7 @@ def reviews_open(*, period: Period) -> int:
     year, month = shift_month(period.year, period.month, -1)
     before = Period.objects.filter(year=year, month=month, approved_run__isnull=False).first()
     previous = {}
-    if before is not None:
+    if before is not None and before.approved_run_id is not None:
         previous = {s.agent_id: s for s in Statement.objects.filter(run_id=before.approved_run_id)}
     existing = {r.agent_id: r for r in Review.objects.filter(period=period)}
     created = []

@@ -84,7 +84,9 @@ class Import:
     @property
     def agent_table(self) -> str:
         # Through the key: calls never imports incentives.
-        return Call._meta.get_field("agent").related_model._meta.db_table
+        agent = Call._meta.get_field("agent").related_model
+        assert not isinstance(agent, str)  # resolved once the apps are loaded
+        return agent._meta.db_table
 
     def month_bounds(self, year: int, month: int):
         """[start, end) of a month for the kind's period field, as parameters comparable with the stored

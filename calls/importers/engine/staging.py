@@ -18,7 +18,7 @@ from psycopg.errors import DataError as PsycopgDataError
 from calls.importers import parallel
 from calls.importers.grammar import _quote as quote
 from calls.importers.mapping import echo
-from calls.importers.sources import FileError, Source
+from calls.importers.sources import CsvSource, FileError, Source
 
 ROW_BATCH = 1000  # rows per INSERT on SQLite: memory is bounded by this, not by the file
 PG_ENCODINGS = {"utf-8": "UTF8", "gb18030": "GB18030", "gbk": "GBK", "big5": "BIG5", "cp1252": "WIN1252",
@@ -33,10 +33,10 @@ def _pg_encoding(source: Source) -> str | None:
     return PG_ENCODINGS.get(source.encoding.lower().replace("_", "-"))
 
 
-def _copy_options(source: Source, header: bool) -> str:
-    options = (
-        f"FORMAT csv, DELIMITER {quote(source.delimiter)}, ENCODING {quote(_pg_encoding(source))}"
-    )
+def _copy_options(source: CsvSource, header: bool) -> str:
+    encoding = _pg_encoding(source)
+    assert encoding is not None  # the callers load only the encodings PostgreSQL knows by COPY
+    options = f"FORMAT csv, DELIMITER {quote(source.delimiter)}, ENCODING {quote(encoding)}"
     return options + (", HEADER true" if header else "")
 
 
@@ -44,7 +44,7 @@ def parts(dialect, source: Source) -> list[parallel.Part] | None:
     """A large CSV file on PostgreSQL is loaded in parts, one session each."""
     if (
         dialect.vendor != "postgresql"
-        or not hasattr(source, "data_start")
+        or not isinstance(source, CsvSource)
         or _pg_encoding(source) is None
     ):
         return None
@@ -59,13 +59,16 @@ def load(cursor, dialect, stage: str, source: Source, notify) -> int:
     joined = ", ".join(names)
     first_line = 2 if source.has_header else 1
     cursor.execute(dialect.temp_table(stage, names, first_line=first_line))
-    raw = getattr(source, "raw_chunks", None)
-    if dialect.vendor == "postgresql" and raw is not None and _pg_encoding(source) is not None:
+    if (
+        dialect.vendor == "postgresql"
+        and isinstance(source, CsvSource)
+        and _pg_encoding(source) is not None
+    ):
         # FORCE_NOT_NULL: an empty cell is "" as in every other source, never NULL.
         options = f"{_copy_options(source, source.has_header)}, FORCE_NOT_NULL ({joined})"
         try:
             with cursor.cursor.copy(f"COPY {stage} ({joined}) FROM STDIN WITH ({options})") as copy:
-                for chunk in raw():
+                for chunk in source.raw_chunks():
                     copy.write(chunk)
         except PsycopgDataError as exc:  # bad bytes, a cell too many or too few: said with its line
             raise FileError(copy_error(source, exc)) from None
@@ -99,6 +102,7 @@ def load_parts(
 ) -> tuple[int, list[str]]:
     """Each session COPYs its part into a table of its own; the import's transaction sees the parts as
     one view, ``stage``, numbered by line across the parts. Returns (rows, the sessions' tables)."""
+    assert isinstance(source, CsvSource)  # ``parts`` splits nothing else
     names = columns(source)
     joined = ", ".join(names)
     first_line = 2 if source.has_header else 1

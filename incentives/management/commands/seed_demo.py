@@ -21,7 +21,7 @@ class Command(BaseCommand):
             f"{summary.calls_unchanged} already there; "
             + (
                 f"computed as run v{summary.run.number}."
-                if summary.computed
+                if summary.computed and summary.run is not None
                 else "already computed."
             )
         )
