@@ -3,9 +3,11 @@
 A service refuses with a typed error whose message says why, in words HR can act on. The API answers
 it (``api_exception_handler``, ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``) with the error's status —
 400 when the request asks for something the rules forbid, 409 when the present state of what it names
-forbids it — and ``{"detail": message}``; a page shows the same message (``DomainErrorMiddleware``,
-the admin's delete pages). A delete the database refuses because other rows still refer to the object
-(``ProtectedError``) is a 409 that names what still refers to it, never a 500.
+forbids it — and ``{"detail": message}``; a page shows the same message: a refusal it expects with
+``refusal_shown`` (or ``refusal_of`` on a confirmation page), one it did not with
+``DomainErrorMiddleware``; the admin's forms and delete pages ask the same services. A delete the
+database refuses because other rows still refer to the object (``ProtectedError``) is a 409 that names
+what still refers to it, never a 500.
 
 It lives on the ground floor because every floor's services raise these errors and every floor's
 views show them.
@@ -14,7 +16,8 @@ views show them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -34,7 +37,7 @@ from rest_framework.views import set_rollback
 class DomainError(Exception):
     """A refusal by a service; its message says why. The request asks for what the rules forbid."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def payload(self) -> dict:
         """What the API answers beside ``detail`` (e.g. a plan's problems, the run already active)."""
@@ -134,6 +137,27 @@ def api_exception_handler(exc, context):
 
 
 # --- pages ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def refusal_shown(request) -> Iterator[None]:
+    """Around a page's service call, and what follows when it succeeds (its success message): a
+    refusal becomes an error message in the words the API answers with, and the view goes on to its
+    redirect. The pages' one way of showing a refusal they expect."""
+    try:
+        yield
+    except DomainError as exc:
+        messages.error(request, str(exc))
+
+
+def refusal_of(check: Callable[[], object]) -> str:
+    """The words of the refusal ``check`` raises (a service's ``…_check``), or "": what a confirmation
+    page shows instead of its button."""
+    try:
+        check()
+    except DomainError as exc:
+        return str(exc)
+    return ""
 
 
 class DomainErrorMiddleware:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from calls import selectors, services
+from calls.errors import refusal_of, refusal_shown
 from calls.forms import ImportForm
 from calls.importers.sources import FileError
 from calls.models import ImportBatch
@@ -68,18 +69,11 @@ def batch_rollback(request, pk: int):
     batch = get_object_or_404(ImportBatch, pk=pk)
     back = redirect("calls:batch_detail", pk=batch.pk)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        try:
+        with refusal_shown(request):
             services.batch_rollback(batch=batch)
-        except services.RollbackRefused as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, _("Import %(n)s rolled back.") % {"n": batch.pk})
         return back
-    refusal = ""
-    try:
-        services.batch_rollback_check(batch=batch)
-    except services.RollbackRefused as exc:
-        refusal = str(exc)
+    refusal = refusal_of(lambda: services.batch_rollback_check(batch=batch))
     preview = selectors.batch_rollback_preview(batch)
     return render(request, "confirm.html", {
         "title": _("Roll back import %(n)s (%(file)s)?") % {"n": batch.pk, "file": batch.filename},

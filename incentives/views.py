@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from calls.errors import DomainError, refusal_shown
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import csv_response, table_export, xlsx_response
 from incentives import forms, selectors, services
@@ -20,13 +21,10 @@ def statement_detail(request, pk: int):
     statement = selectors.statement_get_for_user(request.user, pk)
     if request.method == "POST":
         line = get_object_or_404(statement.lines.all(), pk=request.POST.get("line"))
-        try:
+        with refusal_shown(request):
             services.dispute_raise(
                 line=line, user=request.user, question=request.POST.get("question", "")
             )
-        except services.DisputeRefused as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(
                 request, _("Your question is sent to HR; the answer will appear here.")
             )
@@ -44,11 +42,9 @@ def disputes(request):
     """HR: the questions agents asked on their statements, open ones first, each answered here."""
     if request.method == "POST":
         dispute = get_object_or_404(Dispute, pk=request.POST.get("dispute"))
-        try:
+        with refusal_shown(request):
             services.dispute_answer(dispute=dispute, user=request.user, answer=request.POST.get("answer", ""),
                                     correction=request.POST.get("correction", ""))  # fmt: skip
-        except services.DisputeRefused as exc:
-            messages.error(request, str(exc))
         return redirect("incentives:disputes")
     questions = Dispute.objects.select_related(
         "statement__agent", "statement__run__period", "line"
@@ -113,11 +109,8 @@ def period_compute(request, pk: int):
 
 
 def _compute(request, period: Period):
-    try:
+    with refusal_shown(request):
         run = services.run_start(period=period, requested_by=request.user)
-    except (services.PeriodStateError, services.RunAlreadyActive) as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(
             request,
             _("Run v%(number)s of %(period)s: %(status)s")
@@ -150,11 +143,8 @@ def period_approve(request, pk: int, run_pk: int):
     period = get_object_or_404(Period, pk=pk)
     run = get_object_or_404(Run, pk=run_pk, period=period)
     if _confirmed(request):
-        try:
+        with refusal_shown(request):
             services.period_approve(period=period, run=run, approved_by=request.user)
-        except services.PeriodStateError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(
                 request,
                 _("%(period)s approved: agents now see run v%(number)s.")
@@ -200,11 +190,8 @@ def period_close(request, pk: int):
     """Close an approved month, for good: asks for confirmation first."""
     period = get_object_or_404(Period, pk=pk)
     if _confirmed(request):
-        try:
+        with refusal_shown(request):
             services.period_close(period=period)
-        except services.PeriodStateError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, _("%(period)s closed: its data and statements can no longer change.")
                              % {"period": period})  # fmt: skip
         return redirect("reports:hr_overview")
@@ -240,13 +227,10 @@ def period_reopen(request, pk: int):
     period = get_object_or_404(Period, pk=pk)
     form = forms.PeriodReopenForm(request.POST if _confirmed(request) else None)
     if _confirmed(request) and form.is_valid():
-        try:
+        with refusal_shown(request):
             services.period_reopen(
                 period=period, reason=form.cleaned_data["reason"], by=request.user
             )
-        except services.PeriodStateError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, _("%(period)s reopened: its data may change; approve a new run to "
                                         "lock it again.") % {"period": period})  # fmt: skip
         return redirect("reports:hr_overview")
@@ -359,12 +343,8 @@ def review_detail(request, pk: int):
     review = selectors.review_get_for_user(request.user, pk)
     if request.method == "POST":
         step = request.POST.get("step", "")
-        try:
+        with refusal_shown(request):
             _review_step(request, review, step)
-        except services.ReviewRefused as exc:
-            messages.error(request, str(exc))
-        except _Invalid as exc:
-            messages.error(request, str(exc))
         return redirect("incentives:review_detail", pk=review.pk)
     review = selectors.review_get_for_user(request.user, pk)
     context = selectors.review_context(review)
@@ -379,8 +359,8 @@ def review_detail(request, pk: int):
     })  # fmt: skip
 
 
-class _Invalid(Exception):
-    pass
+class _Invalid(DomainError):
+    """A step's form is incomplete or wrong; the message lists what, field by field."""
 
 
 def _valid(form) -> dict:

@@ -47,7 +47,8 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    """Alerts as raised, read-only: leads acknowledge them on their team page."""
+    """Alerts as raised (``alerts_evaluate``), read-only: leads acknowledge them on their team page
+    (``alert_acknowledge``), and none is deleted here, so what a lead saw stays."""
 
     list_display = [
         "raised_at",
@@ -64,6 +65,9 @@ class AlertAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -1,5 +1,7 @@
 """HR's checks before approval in the API: the review of a run, two runs compared, what-if."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -53,6 +55,24 @@ class ApprovalReviewApi(APIView):
         })  # fmt: skip
 
 
+_OTHER_RUN = "the id of another run of the same month"
+
+_NOT_ANOTHER_RUN: dict[str, Any] = dict.fromkeys(
+    ["invalid", "required", "null", "min_value", "max_value", "max_string_length"], _OTHER_RUN
+)
+# ``?with=``: a keyword, so the field is declared by name; bounded, so no number reaches the database
+# that it would refuse.
+RunCompareQuerySerializer = type(
+    "RunCompareQuerySerializer",
+    (serializers.Serializer,),
+    {
+        "with": serializers.IntegerField(
+            min_value=1, max_value=2**63 - 1, error_messages=_NOT_ANOTHER_RUN
+        )
+    },
+)
+
+
 class RunCompareApi(APIView):
     """Two runs of a month: per agent, the change and why (data, plan, targets, adjustments)."""
 
@@ -64,12 +84,11 @@ class RunCompareApi(APIView):
     )
     def get(self, request, pk: int):
         after = get_object_or_404(Run, pk=pk)
-        try:
-            before = get_object_or_404(Run, pk=int(request.query_params.get("with", "")))
-        except ValueError:
-            raise ValidationError({"with": "the id of another run of the same month"}) from None
+        asked = RunCompareQuerySerializer(data=request.query_params)
+        asked.is_valid(raise_exception=True)
+        before = get_object_or_404(Run, pk=asked.validated_data["with"])
         if before.period_id != after.period_id or before.pk == after.pk:
-            raise ValidationError({"with": "the id of another run of the same month"})
+            raise ValidationError({"with": _OTHER_RUN})
         rows = selectors.runs_compare(before=before, after=after)
         return Response(
             {"before": before.number, "after": after.number, "differences": [_row(d) for d in rows]}
