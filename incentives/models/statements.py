@@ -200,7 +200,7 @@ class Adjustment(models.Model):
 
     def clean(self) -> None:
         """A correction is of a closed month, paid in a later month that is still open."""
-        errors = {}
+        errors: dict[str, object] = {}  # messages, lazily translated or not
         if self.amount is not None and self.amount == 0:
             errors["amount"] = _("An adjustment of zero changes nothing.")
         period = self.period if self.period_id else None
