@@ -11,7 +11,8 @@ class ImportRequestSerializer(serializers.Serializer):
     mapping = serializers.SlugRelatedField(
         slug_field="name", queryset=ColumnMapping.objects.all(), required=False, allow_null=True
     )
-    source = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    # The import's source; DRF's metaclass takes declared fields off the class, so it shadows nothing.
+    source = serializers.CharField(max_length=50, required=False, allow_blank=True)  # type: ignore[assignment]
     queue_log = serializers.BooleanField(default=False)
     period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, allow_blank=True)
     allow_partial = serializers.BooleanField(default=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -58,7 +58,7 @@ def _locked_months_of(batch: ImportBatch) -> list[MonthLock]:
         return []
     kind = KINDS[batch.kind]
     column = kind.field(kind.period_field).target
-    touched = kind.model.objects.filter(batch=batch)
+    touched = kind.model._default_manager.filter(batch=batch)
     # One pass each: the span of the facts written (then a look only into the locked months within
     # it), and the months the changed facts go back to.
     span = touched.aggregate(first=Min(column), last=Max(column))
@@ -92,9 +92,10 @@ def _month_of(moment) -> tuple[int, int]:
     return moment.year, moment.month
 
 
-def _before_moments(batch: ImportBatch, kind: FactKind, column: str):
+def _before_moments(batch: ImportBatch, kind: FactKind, column: str | None):
     """The period values the facts the batch changed had before it (as its snapshots hold them)."""
-    model_field = kind.model._meta.get_field(column)
+    model_field = kind.model._meta.get_field(column or "")
+    assert isinstance(model_field, models.Field)  # a kind's period field is a column of its own
     changes = FactChange.objects.filter(batch=batch, fact=kind.code).values_list(
         "before", flat=True
     )
@@ -117,22 +118,22 @@ def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
     batch_rollback_check(batch=batch)
     kind = KINDS[batch.kind]
     model = kind.model
-    touched = model.objects.filter(batch=batch)
+    touched = model._default_manager.filter(batch=batch)
     changes = list(FactChange.objects.filter(batch=batch))
     changed_ids = {change.fact_id for change in changes}
     touched.exclude(pk__in=changed_ids).delete()
     fields = {f.target: f for f in kind.fields if f.target}
     for offset in range(0, len(changes), 2000):  # in bulk: a re-import may have changed every row
         part = changes[offset : offset + 2000]
-        facts = model.objects.in_bulk([change.fact_id for change in part])
+        facts = model._default_manager.in_bulk([change.fact_id for change in part])
         for change in part:
             fact = facts[change.fact_id]
             for name, value in change.before.items():
                 if name == "batch_id":
-                    fact.batch_id = value
+                    setattr(fact, "batch_id", value)  # every fact kind has its batch
                 else:
                     setattr(fact, name, _from_json(fact, fields[name], value))
-        model.objects.bulk_update(facts.values(), list(part[0].before))
+        model._default_manager.bulk_update(facts.values(), list(part[0].before))
     batch.status = ImportBatch.Status.ROLLED_BACK
     batch.rolled_back_at = timezone.now()
     batch.save(update_fields=["status", "rolled_back_at"])

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from calls.importers import engine, queue_log
 from calls.importers.facts import QUEUE_LOG_CALLS
+from calls.importers.mapping import echo
 from calls.importers.sources import FileError
 from calls.models import Call, ColumnMapping, ImportBatch, QueueLogLeg
 from calls.services.imports import ImportRefused, _refuse, _settle, batch_create, facts_import
@@ -162,8 +163,8 @@ def legs_keep(parsed, *, batch: ImportBatch, source: str) -> list[str]:
     snapshots, notes = [], []
     too_long = [leg for leg in touched if len(leg.callid) > 100 or len(leg.queue) > 100]
     for leg in too_long:
-        notes.append(f"{leg.opened.said(parsed.filename)}: call {engine.echo(leg.callid)} in "
-                     f"{engine.echo(leg.queue)}: an id or queue name this long cannot be kept open "
+        notes.append(f"{leg.opened.said(parsed.filename)}: call {echo(leg.callid)} in "
+                     f"{echo(leg.queue)}: an id or queue name this long cannot be kept open "
                      "for the next file")  # fmt: skip
     touched = [leg for leg in touched if len(leg.callid) <= 100 and len(leg.queue) <= 100]
     for closed in parsed.closed_stored:

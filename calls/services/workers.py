@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -72,7 +73,11 @@ def batch_run(*, batch_id: int) -> None:
     def progress(phase: str, rows: int) -> None:
         cache.set(progress_key(batch_id), {"phase": phase, "rows": rows}, timeout=24 * 3600)
 
-    period = (batch.period_year, batch.period_month) if batch.period_year else None
+    period = (
+        (batch.period_year, batch.period_month)
+        if batch.period_year and batch.period_month
+        else None
+    )
     try:
         with leases.kept(ImportBatch, batch_id), batch.file.open("rb") as stream:
             if batch.queue_log:
@@ -154,7 +159,7 @@ def import_leases_sweep(*, now: dt.datetime | None = None) -> int:
                     f"{batch.filename}: the worker importing it stopped {batch.claims} times before it "
                     "finished (killed, or out of memory); nothing of it was imported. The workers' "
                     "logs say why; a smaller file may go through."), **only)  # fmt: skip
-                transaction.on_commit(lambda pk=batch.pk: batch_file_settle(batch_id=pk))
+                transaction.on_commit(partial(batch_file_settle, batch_id=batch.pk))
             else:
                 again = ImportBatch.objects.filter(pk=batch.pk, **only).update(
                     status=ImportBatch.Status.PENDING, leased_by="", lease_expires=None

@@ -420,6 +420,18 @@ def test_a_file_with_no_finished_call_keeps_its_notes(agents):
     assert "without its ENTERQUEUE" not in finish.message
 
 
+def test_a_call_open_at_the_end_with_an_id_too_long_to_keep_is_noted(agents):
+    callid = "c" * 120
+    text = log(
+        (0, f"{callid}|support|NONE|ENTERQUEUE||1|1"),
+        (4, f"{callid}|support|PJSIP/1001|CONNECT|4|o2|1"),
+    )
+    (calls,) = load(text)
+    assert calls.status == ImportBatch.Status.APPLIED
+    assert "an id or queue name this long cannot be kept open for the next file" in calls.message
+    assert not QueueLogLeg.objects.exists()
+
+
 def test_errors_name_the_file_line_the_column_and_the_reason(agents):
     text = (
         log(
