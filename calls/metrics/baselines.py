@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from calls.metrics.catalogue import metric
-from calls.metrics.ratios import UP, MetricValue
+from calls.metrics.ratios import UP, MetricValue, Params
 from calls.metrics.values import metric_values
 from calls.months import month_bounds, shift_month
 from calls.rational import Rational
@@ -23,10 +23,10 @@ def improvement(code: str, current: MetricValue, past: Iterable[Rational | None]
     """The month's value less the mean of the baseline months' values, in the metric's good direction
     (a fall of ASA from 30 s to 25 s is +5), exact like the values. No data this month, or in every
     baseline month, is no data."""
-    past = [value for value in past if value is not None]
-    if current.value is None or not past:
+    known = [value for value in past if value is not None]
+    if current.value is None or not known:
         return MetricValue(None, current.numerator, current.denominator)
-    base = sum(past, Rational(0)) / len(past)
+    base = sum(known, Rational(0)) / len(known)
     sign = 1 if metric(code).direction == UP else -1
     return MetricValue((current.value - base) * sign, current.numerator, current.denominator)
 
@@ -38,7 +38,7 @@ def improvement_values(
     year: int,
     month: int,
     baseline: str,
-    params: Mapping[str, int] | None = None,
+    params: Params | None = None,
 ) -> dict[int, MetricValue]:
     """Improvement of a metric per agent in a month over a baseline (see ``improvement``); agents with
     no data are absent."""

@@ -10,14 +10,15 @@ from django.db.models import Case, IntegerField, Value, When
 from calls.metrics.catalogue import metric
 from calls.metrics.ratios import Facts, Ratio
 from calls.metrics.sql import _WHEN, _columns, _decimal
-from calls.metrics.values import Request, _requests_checked, _Wanted
+from calls.metrics.values import Request, _requests_checked, _Wanted, aggregate_of
 from calls.months import center_tz, local_day
 
 
 def _days(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
     """The days of the center's calendar that ``[start, end)`` touches, each with its part of it."""
     tz = center_tz()
-    days, day = [], local_day(start)
+    days: list[tuple[dt.date, dt.datetime, dt.datetime]] = []
+    day = local_day(start)
     while True:
         day_start = max(start, dt.datetime.combine(day, dt.time(), tz))
         if day_start >= end:
@@ -64,7 +65,7 @@ def metric_ratios_by_day(
         # UTC, and a day of 23 or 25 hours is right. Cheaper for the database than converting every
         # row's time to the local date, and the same on PostgreSQL and SQLite.
         when = _WHEN[queryset.model]
-        day = Case(
+        day_index = Case(
             *[
                 When(**{f"{when}__lt": day_end}, then=Value(i))
                 for i, (*_, day_end) in enumerate(days)
@@ -72,10 +73,10 @@ def metric_ratios_by_day(
             output_field=IntegerField(),
         )
         annotations, pairs = _columns(
-            [metric(code).aggregate.terms(params[(code, p)]) for code, p in group]
+            [aggregate_of(code).terms(params[(code, p)]) for code, p in group]
         )
         rows = (
-            queryset.annotate(day=day)
+            queryset.annotate(day=day_index)
             .values("agent_id", "day")
             .annotate(**annotations)
             .values_list("agent_id", "day", *annotations)

@@ -76,12 +76,13 @@ class MetricDefinition:
         unknown = set(given) - {param.code for param in self.params}
         if unknown:
             raise ValueError(f"{self.code} has no parameter {', '.join(sorted(unknown))}")
-        values = {}
+        values: dict[str, int | str] = {}
         for param in self.params:
             value = given.get(param.code, param.default)
             if param.kind == "queue":
                 values[param.code] = _queue_code(self.code, value, known_queue)
                 continue
+            assert param.minimum is not None and param.maximum is not None  # a number's range
             if (
                 isinstance(value, bool)
                 or not isinstance(value, int)

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.utils import timezone
 
-from calls.metrics.ratios import Ratio
+from calls.metrics.ratios import Params, Ratio
 from calls.metrics.sql import (
     Rows,
     _assessments,
@@ -41,7 +41,7 @@ HANDLING_KNOWN = TALK_KNOWN & Q(hold_seconds__isnull=False, acw_seconds__isnull=
 CUSTOMER_ENDED = Q(ended_by=Call.EndedBy.CUSTOMER) | Q(ended_by="", outcome=Call.Outcome.HUNG_UP)
 
 
-def effective_call(p: Mapping[str, int]) -> Q:
+def effective_call(p: Params) -> Q:
     """An effective call (有效通话): answered, with at least ``effective_call_minutes`` of talk (the
     parameters of ``effective_talk_ratio``). The ratio sums their talk; the floor's no-effective-call
     alert looks for one."""

@@ -92,7 +92,7 @@ def queue_figures(
     abandoned = OFFERED & UNANSWERED
     rows = calls.values("queue").annotate(
         offered=Rows(OFFERED),
-        answered=Rows(answered),
+        answered=Rows(answered),  # type: ignore[no-redef]  # a name, not Call.answered (a property)
         answered_within=Rows(answered & Q(wait_seconds__lte=answer_within_seconds)),
         answered_timed=Rows(answered & WAIT_KNOWN),
         wait_answered=Sum("wait_seconds", filter=answered),

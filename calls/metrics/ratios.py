@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
@@ -40,5 +40,8 @@ class MetricValue(NamedTuple):
     denominator: Decimal
 
 
-Formula = Callable[[list[int], dt.datetime, dt.datetime, Mapping[str, int]], dict[int, Ratio]]
+# A metric's parameters as ``Definition.param_values`` gives them: a whole number, or a queue's code
+# (the kind of each is in the metric's ``Param``).
+Params = Mapping[str, Any]
+Formula = Callable[[list[int], dt.datetime, dt.datetime, Params], dict[int, Ratio]]
 Facts = Callable[[list[int], dt.datetime, dt.datetime], QuerySet]

@@ -4,7 +4,7 @@ grouped by agent that turn them into ratios, many metrics in one query."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from django.db import NotSupportedError, connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import Star
 
-from calls.metrics.ratios import Facts, Ratio
+from calls.metrics.ratios import Facts, Params, Ratio
 from calls.models import Call, Conversion, QaAssessment, Survey
 
 
@@ -94,13 +94,13 @@ class Aggregate:
     """
 
     facts: Facts
-    terms: Callable[[Mapping[str, int]], tuple[Any, Any]]
+    terms: Callable[[Params], tuple[Any, Any]]
 
     def __call__(self, ids, start, end, p) -> dict[int, Ratio]:
         return _grouped(self.facts(ids, start, end), *self.terms(p))
 
 
-def _over(facts: Facts) -> Callable[[Callable[[Mapping[str, int]], tuple[Any, Any]]], Aggregate]:
+def _over(facts: Facts) -> Callable[[Callable[[Params], tuple[Any, Any]]], Aggregate]:
     """Declares a formula as an aggregate over ``facts``: the decorated function gives, for the
     parameters, the numerator and denominator expressions."""
     return lambda terms: Aggregate(facts, terms)

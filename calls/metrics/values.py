@@ -9,8 +9,8 @@ from typing import Any
 
 from calls.metrics.catalogue import metric
 from calls.metrics.definitions import MetricDefinition
-from calls.metrics.ratios import Facts, MetricValue, Ratio
-from calls.metrics.sql import _grouped_many
+from calls.metrics.ratios import Facts, MetricValue, Params, Ratio
+from calls.metrics.sql import Aggregate, _grouped_many
 from calls.rational import Rational
 
 
@@ -50,7 +50,7 @@ def metric_ratios(
     agent_ids: Iterable[int],
     start: dt.datetime,
     end: dt.datetime,
-    params: Mapping[str, int] | None = None,
+    params: Params | None = None,
 ) -> dict[int, Ratio]:
     definition = metric(code)
     return definition.formula(
@@ -64,7 +64,7 @@ def metric_values(
     agent_ids: Iterable[int],
     start: dt.datetime,
     end: dt.datetime,
-    params: Mapping[str, int] | None = None,
+    params: Params | None = None,
 ) -> dict[int, MetricValue]:
     """Values of metric ``code`` per agent over ``[start, end)``. An agent with no data is absent:
     "no data", which the plan's no-data rule decides about, never a silent 100%."""
@@ -73,17 +73,26 @@ def metric_values(
     return {agent: _value(definition, ratio) for agent, ratio in ratios.items()}
 
 
-Request = tuple[str, str, Mapping[str, int] | None]  # (the caller's key, metric code, parameters)
-_Wanted = tuple[str, tuple[tuple[str, int], ...]]  # (metric code, parameters with defaults, sorted)
+Request = tuple[str, str, Params | None]  # (the caller's key, metric code, parameters)
+_Wanted = tuple[
+    str, tuple[tuple[str, int | str], ...]
+]  # (metric code, parameters with defaults, sorted)
+
+
+def aggregate_of(code: str) -> Aggregate:
+    """The aggregate of a metric computed by one (grouped with the others over the same facts)."""
+    aggregate = metric(code).aggregate
+    assert aggregate is not None, code
+    return aggregate
 
 
 def _requests_checked(
     requests: Sequence[Request],
-) -> tuple[dict[str, _Wanted], dict[_Wanted, dict[str, int]]]:
+) -> tuple[dict[str, _Wanted], dict[_Wanted, dict[str, int | str]]]:
     """Each request's key → what it wants (code and parameters, defaults filled in), and each distinct
     want → its parameters; unknown codes, bad parameters and a key given twice refused."""
     keys: dict[str, _Wanted] = {}
-    params: dict[_Wanted, dict[str, int]] = {}
+    params: dict[_Wanted, dict[str, int | str]] = {}
     for key, code, given in requests:
         if key in keys:
             raise ValueError(f"Metric request key {key!r} given twice")
@@ -118,7 +127,7 @@ def metric_ratios_many(
         else:
             by_facts.setdefault(definition.aggregate.facts, []).append(wanted)
     for facts, group in by_facts.items():
-        terms = [metric(code).aggregate.terms(params[(code, p)]) for code, p in group]
+        terms = [aggregate_of(code).terms(params[(code, p)]) for code, p in group]
         ratios.update(zip(group, _grouped_many(facts(agent_ids, start, end), terms), strict=True))
     return {key: dict(ratios[wanted]) for key, wanted in keys.items()}  # a dict of its own per key
 

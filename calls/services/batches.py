@@ -129,10 +129,9 @@ def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
         for change in part:
             fact = facts[change.fact_id]
             for name, value in change.before.items():
-                if name == "batch_id":
-                    setattr(fact, "batch_id", value)  # every fact kind has its batch
-                else:
-                    setattr(fact, name, _from_json(fact, fields[name], value))
+                # The batch's id as it is; a fact's own field as its JSON snapshot holds it.
+                kept = value if name == "batch_id" else _from_json(fact, fields[name], value)
+                setattr(fact, name, kept)
         model._default_manager.bulk_update(facts.values(), list(part[0].before))
     batch.status = ImportBatch.Status.ROLLED_BACK
     batch.rolled_back_at = timezone.now()

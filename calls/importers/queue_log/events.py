@@ -142,7 +142,7 @@ def _table_events(text: io.TextIOBase, tz, errors: list[LineError], skipped: lis
     data_columns = sorted(
         (c for c in names if re.fullmatch(r"data[0-9]+", c)), key=lambda c: int(c[4:])
     )
-    events = []
+    events: list[Event] = []
     try:
         for row in reader:
             _table_row(reader, row, names, data_columns, tz, errors, events)
