@@ -16,7 +16,7 @@ from calls.numbers import places_beside, rounded
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import table_export
 from incentives import selectors as incentive_selectors
-from incentives.models import Period, Run
+from incentives.models import Period, Run, Team
 from reports import forms, selectors, services
 from reports.models import Alert
 
@@ -160,6 +160,7 @@ def plan_comparison(request):
 @roles_required(LEAD, HR)
 def team(request, code: str | None = None):
     teams = list(incentive_selectors.teams_visible_to(request.user))
+    current: Team | None
     if code is not None:
         current = get_object_or_404(incentive_selectors.teams_visible_to(request.user), code=code)
     else:
@@ -265,7 +266,7 @@ def approval_review(request, pk: int, run_pk: int):
     # A reopened month: its data changed since approval, so the run is read against the approved one.
     against_approved = (
         selectors.runs_compare(before=period.approved_run, after=run)
-        if period.reopened and run.pk != period.approved_run_id
+        if period.reopened and run.pk != period.approved_run_id and period.approved_run is not None
         else None
     )
     reopening = period.reopenings.select_related("reopened_by").first() if period.reopened else None
@@ -386,6 +387,7 @@ def team_dashboard(request, code: str):
     rows = (
         [row.agent.employee_id, row.agent.name, *[_as_shown(v.value) for v in row.values]]
         for row in dashboard.agents
+        if row.agent is not None  # an agent's row has its agent
     )
     exported = _export(request, f"{team.code}-{window}", header, rows)
     if exported is not None:
