@@ -10,7 +10,7 @@ DEMO_ENV := DEBUG=$${DEBUG:-true}
 
 help:
 	@echo "make demo   seed a demo contact center and serve it on http://127.0.0.1:8000"
-	@echo "make test   lint, format check and the whole test suite"
+	@echo "make test   lint, format check, type check (mypy) and the whole test suite"
 	@echo "make format apply ruff's formatting and safe fixes"
 
 $(STAMP): requirements.txt
@@ -31,6 +31,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DEBUG=true $(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest
@@ -45,4 +46,4 @@ messages: install
 	cd $(CURDIR) && DEBUG=true $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache

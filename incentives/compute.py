@@ -8,14 +8,16 @@ its scoring rule; its ``str`` is the text the statements' fingerprints have alwa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db.models import Q
 
 from calls.metrics import (
     MetricValue,
+    Ratio,
     baseline_months,
     improvement,
     improvement_values,
@@ -133,6 +135,7 @@ def target_bonus(version: PlanVersion, agent: Agent) -> Decimal | None:
         return version.target_bonus
     if agent.base_pay is None:
         return None
+    assert version.target_bonus_percent is not None  # a share of base pay has its percent
     return agent.base_pay * version.target_bonus_percent / 100
 
 
@@ -140,6 +143,7 @@ def payout_cap(version: PlanVersion, bonus: Decimal) -> Decimal | None:
     if version.payout_cap_kind == PlanVersion.CapKind.AMOUNT:
         return version.payout_cap
     if version.payout_cap_kind == PlanVersion.CapKind.PERCENT:
+        assert version.payout_cap is not None  # a cap in percent has its percent
         return bonus * version.payout_cap / 100
     return None
 
@@ -162,7 +166,7 @@ def team_value(team_id: int, code: str, params: dict, year: int, month: int) -> 
                 end, dt.datetime.combine(placement.valid_to + dt.timedelta(days=1), dt.time(), tz)
             )
         windows.setdefault((w_start, w_end), []).append(placement.agent_id)
-    ratios = []
+    ratios: list[Ratio] = []
     for (w_start, w_end), agent_ids in windows.items():
         ratios.extend(
             metric_ratios(
@@ -190,7 +194,7 @@ class Scored:
     version: PlanVersion
     rules: scoring.PlanRules
     result: scoring.Result
-    measured: dict[MetricKey, MetricValue | None]
+    measured: dict[Hashable, MetricValue | None]  # by LineKey and GateKey
     plan_metrics: list[PlanMetric]
     targets: list[Targets]
     gates: list
@@ -238,11 +242,18 @@ def _values(
         key = LineKey.of(pm)
         if pm.scope == Scope.TEAM and pm.measure == value:
             values[key] = month.per_team(
-                lambda t, pm=pm: team_value(t, pm.metric, pm.params, year, mon)
+                partial(team_value, code=pm.metric, params=pm.params, year=year, month=mon)
             )
         elif pm.scope == Scope.TEAM:
             values[key] = month.per_team(
-                lambda t, pm=pm: team_improvement(t, pm.metric, pm.params, year, mon, pm.baseline)
+                partial(
+                    team_improvement,
+                    code=pm.metric,
+                    params=pm.params,
+                    year=year,
+                    month=mon,
+                    baseline=pm.baseline,
+                )
             )
         elif pm.measure != value:
             values[key] = improvement_values(
@@ -252,10 +263,10 @@ def _values(
     for gate_key, line_key in line_of_gate.items():
         values.setdefault(gate_key, values[line_key])
     for gate in gates:
-        key = GateKey.of(gate)
-        if key not in values:  # a team-scope gate: the team's value, once per team
-            values[key] = month.per_team(
-                lambda t, gate=gate: team_value(t, gate.metric, gate.params, year, mon)
+        gate_key = GateKey.of(gate)
+        if gate_key not in values:  # a team-scope gate: the team's value, once per team
+            values[gate_key] = month.per_team(
+                partial(team_value, code=gate.metric, params=gate.params, year=year, month=mon)
             )
     return values
 
@@ -263,7 +274,7 @@ def _values(
 def _metric_rule(pm: PlanMetric, key: LineKey, direction: str, t: Targets) -> scoring.MetricRule:
     """A plan metric's scoring rule on a ladder of targets (the plan's or an override's)."""
     return scoring.MetricRule(
-        code=key, weight=pm.weight, direction=direction, threshold=t.threshold,  # type: ignore[arg-type]
+        code=key, weight=pm.weight, direction=direction, threshold=t.threshold,
         threshold_payout=pm.threshold_payout, target=t.target, excellence=t.excellence,
         excellence_payout=pm.excellence_payout if t.excellence is not None else None,
         no_data=pm.no_data,
@@ -284,7 +295,7 @@ def score_agents(
     values = _values(_Month([a.pk for a in agents], team_of, year, month), plan_metrics, gates)
     gate_rules = tuple(
         scoring.GateRule(
-            code=GateKey.of(g), comparison=g.comparison, value=g.value,  # type: ignore[arg-type]
+            code=GateKey.of(g), comparison=g.comparison, value=g.value,
             effect=g.effect, factor=g.factor, score_cap=g.score_cap,
         )
         for g in gates
@@ -307,7 +318,9 @@ def score_agents(
             continue
         agent_id = agent.id  # not .pk: a property, and this loop runs for every agent and metric
         team_id = team_of[agent_id]
-        measured = {key: v.get(agent_id) for key, v in values_by_key}
+        measured: dict[Hashable, MetricValue | None] = {
+            k: v.get(agent_id) for k, v in values_by_key
+        }
         rules, targets = [], []
         for pm, key, direction, plan_rule, plan_targets in per_metric:
             t = targets_for(pm, agent_id, team_id, overrides) if overrides else plan_targets
@@ -323,7 +336,7 @@ def score_agents(
         )  # fmt: skip
         result = scoring.score(
             plan_rules,
-            {k: (v.value if v else None) for k, v in measured.items()},  # type: ignore[misc]
+            {k: (v.value if v else None) for k, v in measured.items()},
         )
         scored.append(
             Scored(

@@ -19,7 +19,7 @@ Decimal or an int is taken as well.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -81,7 +81,7 @@ class Curve(NamedTuple):
 
 @dataclass(frozen=True)
 class MetricRule:
-    code: str  # the key of its value in ``values``: one per line of the plan
+    code: Hashable  # the key of its value in ``values``: one per line of the plan
     weight: Decimal  # % of the weighted score; a plan's weights add up to 100
     direction: str  # "up" or "down"
     threshold: Decimal
@@ -111,7 +111,7 @@ class MetricRule:
 
 @dataclass(frozen=True)
 class GateRule:
-    code: str  # the key of its value in ``values``
+    code: Hashable  # the key of its value in ``values``
     comparison: str  # "gt", "ge", "lt", "le"
     value: Decimal
     effect: str  # "multiply", "cap_score", "void"
@@ -210,8 +210,8 @@ def metric_score(rule: MetricRule, value: Exact) -> Rational:
 
 
 def _effective_weights(
-    rules: Sequence[MetricRule], values: Mapping[str, Exact | None]
-) -> dict[str, Rational]:
+    rules: Sequence[MetricRule], values: Mapping[Hashable, Exact | None]
+) -> dict[Hashable, Rational]:
     """Weights as fractions; a "redistribute" metric with no data gives its weight to the other
     metrics, in proportion to their own weights: every metric not itself spread, so a "zero" metric
     with no data takes its share too (and scores 0 on it)."""
@@ -230,7 +230,7 @@ def _effective_weights(
     return weights
 
 
-def score(plan: PlanRules, values: Mapping[str, Exact | None]) -> Result:
+def score(plan: PlanRules, values: Mapping[Hashable, Exact | None]) -> Result:
     """The statement of one agent: every line and the amount, from the plan and the exact values of its
     metrics and gates (keyed by ``MetricRule.code`` / ``GateRule.code``; None or absent: no data)."""
     weights = _effective_weights(plan.metrics, values)

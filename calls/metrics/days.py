@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 from django.db.models import Case, IntegerField, Value, When
 
@@ -34,7 +34,7 @@ def metric_ratios_by_day(
     agent_ids: Iterable[int],
     start: dt.datetime,
     end: dt.datetime,
-) -> dict[str, dict[int, dict[dt.date, Ratio]]]:
+) -> dict[Hashable, dict[int, dict[dt.date, Ratio]]]:
     """``metric_ratios_many`` day by day (days of the center's calendar) over ``[start, end)``: per
     request's key, per agent, per day with data; a day without data is absent, never a zero. Days add
     up as agents do — every formula is a ratio of sums — so ``rollup`` makes a week of days, or a team

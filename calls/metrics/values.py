@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -73,7 +73,7 @@ def metric_values(
     return {agent: _value(definition, ratio) for agent, ratio in ratios.items()}
 
 
-Request = tuple[str, str, Params | None]  # (the caller's key, metric code, parameters)
+Request = tuple[Hashable, str, Params | None]  # (the caller's key, metric code, parameters)
 _Wanted = tuple[
     str, tuple[tuple[str, int | str], ...]
 ]  # (metric code, parameters with defaults, sorted)
@@ -88,10 +88,10 @@ def aggregate_of(code: str) -> Aggregate:
 
 def _requests_checked(
     requests: Sequence[Request],
-) -> tuple[dict[str, _Wanted], dict[_Wanted, dict[str, int | str]]]:
+) -> tuple[dict[Hashable, _Wanted], dict[_Wanted, dict[str, int | str]]]:
     """Each request's key → what it wants (code and parameters, defaults filled in), and each distinct
     want → its parameters; unknown codes, bad parameters and a key given twice refused."""
-    keys: dict[str, _Wanted] = {}
+    keys: dict[Hashable, _Wanted] = {}
     params: dict[_Wanted, dict[str, int | str]] = {}
     for key, code, given in requests:
         if key in keys:
@@ -109,7 +109,7 @@ def metric_ratios_many(
     agent_ids: Iterable[int],
     start: dt.datetime,
     end: dt.datetime,
-) -> dict[str, dict[int, Ratio]]:
+) -> dict[Hashable, dict[int, Ratio]]:
     """``metric_ratios`` for many metrics at once, by the requests' keys. The metrics declared as an
     aggregate over the same table share one grouped query (all the call-table rates and means, the
     survey scores, …); the others run their own formula. A metric asked for twice with the same
@@ -138,7 +138,7 @@ def metric_values_many(
     agent_ids: Iterable[int],
     start: dt.datetime,
     end: dt.datetime,
-) -> dict[str, dict[int, MetricValue]]:
+) -> dict[Hashable, dict[int, MetricValue]]:
     """``metric_values`` for many metrics at once (see ``metric_ratios_many``): for each request's key,
     exactly what ``metric_values(code, …, params=params)`` gives, with one query per table for the
     metrics that are one aggregate over it. Agents with no data are absent."""

@@ -86,7 +86,9 @@ def ids_draw(model, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def rows_insert(model, columns: Sequence[str], rows: list[tuple], *, ids: bool = True) -> list[int]:
+def rows_insert(
+    model, columns: Sequence[str], rows: Sequence[tuple], *, ids: bool = True
+) -> list[int]:
     """Insert new rows (tuples in the order of ``columns``) and return their ids in order (none with
     ``ids=False``): by COPY on PostgreSQL, ids drawn first; elsewhere ``bulk_create``."""
     if not rows:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -20,6 +20,7 @@ from incentives.models import (
     Adjustment,
     Agent,
     Placement,
+    PlanGate,
     PlanVersion,
     RunChunk,
     Statement,
@@ -131,18 +132,18 @@ def statement_lines(ids: list[int], scored: list[Scored]) -> Iterator[LineRow]:
                     rule.weight,
                 )  # fmt: skip
             m = measured.get(rule.code)
-            weight = line.effective_weight
-            if weight is not rule.curve.percent:  # a no-data metric's weight was spread over it
-                weight = _kept(weight)
+            spread = line.effective_weight
+            if spread is not rule.curve.percent:  # a no-data metric's weight was spread over it
+                weight = _kept(spread)
             elif (kept := weights.get(id(rule))) is not None:
                 weight = kept
             else:
-                weight = weights[id(rule)] = _kept(weight)
-            yield LineRow(
+                weight = weights[id(rule)] = _kept(spread)
+            yield LineRow._make((
                 *ladder, statement_id, None if line.value is None else _kept(line.value),
                 m.numerator if m else 0, m.denominator if m else 0,
                 weight, _kept(line.score), _kept(line.points), line.no_data,
-            )  # fmt: skip
+            ))  # fmt: skip
 
 
 FINGERPRINT_PLACES = 4
@@ -209,7 +210,7 @@ def _statement_row(
 def _gate_rows(statement_id: int, one: Scored) -> list[GateRow]:
     if not one.result.gates_hit:
         return []
-    gate_by_key = {GateKey.of(g): g for g in one.gates}
+    gate_by_key: dict[Hashable, PlanGate] = {GateKey.of(g): g for g in one.gates}
     rows = []
     for hit in one.result.gates_hit:
         g = gate_by_key[hit.rule.code]

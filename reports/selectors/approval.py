@@ -175,7 +175,7 @@ def approval_review(*, period: Period, run: Run) -> Review:
                 "agent_id", "amount"
             )
         )
-        if previous
+        if previous and previous.approved_run_id is not None
         else {}
     )
     changes = sorted(
@@ -212,7 +212,9 @@ class Difference:
 
     @property
     def currency(self) -> str:
-        return (self.after or self.before).currency
+        either = self.after or self.before
+        assert either is not None  # a difference has a statement on one side at least
+        return either.currency
 
     @property
     def delta(self) -> Decimal:
@@ -368,9 +370,9 @@ def score_months(periods: list[Period]) -> list[ScoreMonth]:
     runs = {period.pk: paying_run(period) for period in periods}
     bands = score_distribution([run for run in runs.values() if run is not None])
     months = [
-        ScoreMonth(period, runs[period.pk], bands[runs[period.pk].pk])
+        ScoreMonth(period, run, bands[run.pk])
         for period in periods
-        if runs[period.pk] is not None
+        if (run := runs[period.pk]) is not None
     ]
     return sorted(months, key=lambda m: (m.period.year, m.period.month))
 

@@ -7,6 +7,7 @@ the tags of ``reports/templatetags/dashboard.py``."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -89,7 +90,7 @@ class Trend:
     """A row's daily values of the dashboard's trend metric, oldest day first (None: no data), drawn
     over the dashboard's ``days`` by the ``sparkline`` tag."""
 
-    values: list[Exact | None]
+    values: Sequence[Exact | None]
     target: Decimal | None
 
 
@@ -320,7 +321,7 @@ class TeamReviews:
     """Where a team's interviews about the latest approved month stand, and its open actions."""
 
     period: Period | None
-    stages: list[tuple[str, int]]  # (stage's label, reviews in it), in the interview's order
+    stages: list[tuple[object, int]]  # (stage's label, reviews in it), in the interview's order
     overdue: int  # open actions past their date, of any month's review
     due_soon: int  # open actions due from today to ``within_days`` on
     within_days: int

@@ -47,13 +47,12 @@ def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
     a statement in at least one of them); ties at the cut-off are all in."""
     months = [3 * (quarter - 1) + m for m in (1, 2, 3)]
     periods = Period.objects.filter(year=year, month__in=months, approved_run__isnull=False)
-    rows = (
+    rows = list(
         Statement.objects.filter(run_id__in=periods.values("approved_run_id"))
         .values("agent_id", "team_id")
         .annotate(score=Sum("weighted_score"), months=Count("id"))
         .order_by()
     )
-    rows = list(rows)
     agents = Agent.objects.in_bulk([r["agent_id"] for r in rows])
     teams = Team.objects.in_bulk([r["team_id"] for r in rows])
     # An agent who moved team within the quarter: one entry, under the team of most of their months.
