@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from calls import leases
@@ -171,11 +172,25 @@ def _settle(batch: ImportBatch, allow_partial: bool) -> None:
     applied = not batch.rows_rejected or allow_partial
     batch.status = ImportBatch.Status.APPLIED if applied else ImportBatch.Status.REJECTED
     batch.leased_by, batch.lease_expires = "", None
-    batch.message = (
+    batch.message = with_attempt_note(
+        batch,
         ""
         if applied
-        else f"{batch.rows_rejected} of {batch.rows_total} rows have errors: nothing was imported."
+        else f"{batch.rows_rejected} of {batch.rows_total} rows have errors: nothing was imported.",
     )
+
+
+def with_attempt_note(batch: ImportBatch, message: str) -> str:
+    """``message``, and when an earlier worker died importing this batch, a line that says so. Written
+    with the batch's final status, in the same save, so that nobody reads a final batch without it."""
+    if batch.claims <= 1:
+        return message
+    note = (
+        "The worker that first imported this file stopped before it finished; nothing of that "
+        "attempt was kept, and the file was imported again from the start (attempt "
+        f"{batch.claims} of {settings.WORK_LEASE_CLAIMS})."
+    )
+    return "\n".join(part for part in (message, note) if part)
 
 
 def _refuse(batch: ImportBatch, message: str, status: str = ImportBatch.Status.REJECTED) -> None:
@@ -184,7 +199,7 @@ def _refuse(batch: ImportBatch, message: str, status: str = ImportBatch.Status.R
     if match:
         line = int(match.group(1))
     batch.status = status
-    batch.message = message
+    batch.message = with_attempt_note(batch, message)
     batch.errors = [{"line": line, "column": "", "value": "", "reason": message}]
     batch.leased_by, batch.lease_expires = "", None
     batch.save()

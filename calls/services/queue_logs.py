@@ -70,9 +70,6 @@ def queue_log_import(
         calls = _queue_log_calls(parsed, calls_source, first_batch(), common)
         batches.append(calls)
         if calls.status != ImportBatch.Status.APPLIED:
-            if parsed.rings or parsed.worktime:
-                calls.message += " Its ring attempts and work time were not imported either."
-                calls.save(update_fields=["message"])
             return batches
     parts = [("rings", rings_source, parsed.rings), ("worktime", work_source, parsed.worktime)]
     for kind, reader, rows in parts:
@@ -101,10 +98,21 @@ def _queue_log_calls(parsed, reader, batch: ImportBatch, common: dict) -> Import
             notes = list(parsed.notes)
             if batch.status == ImportBatch.Status.APPLIED:
                 notes += legs_keep(parsed, batch=batch, source=common["source"])
+            elif parsed.rings or parsed.worktime:
+                batch.message += " Its ring attempts and work time were not imported either."
+            if notes := _notes_said(parsed, notes):
+                batch.message = "\n".join([batch.message, *notes]).strip()
+            batch.save(update_fields=["message"])  # with the final status: never read without it
     except ImportRefused as exc:
         if exc.batch is not None:
             exc.batch.save()  # its refusal was undone with the transaction
         raise
+    return batch
+
+
+def _notes_said(parsed, notes: list[str]) -> list[str]:
+    """The notes of a queue_log import as its batch says them: the parser's and the legs', the lines
+    skipped, at most ``MAX_NOTES``."""
     if parsed.skipped_lines:
         shown = ", ".join(str(line) for line in parsed.skipped)
         more = " …" if parsed.skipped_lines > len(parsed.skipped) else ""
@@ -115,10 +123,7 @@ def _queue_log_calls(parsed, reader, batch: ImportBatch, common: dict) -> Import
             *notes[: queue_log.MAX_NOTES],
             f"… and {len(notes) - queue_log.MAX_NOTES} more notes.",
         ]
-    if notes:
-        batch.message = "\n".join([batch.message, *notes]).strip()
-        batch.save(update_fields=["message"])
-    return batch
+    return notes
 
 
 def legs_restored(source: str, first: dt.datetime) -> list:

@@ -15,7 +15,7 @@ from calls import leases
 from calls.importers.mapping import echo
 from calls.models import ColumnMapping, ImportBatch
 from calls.services.batches import FINAL_STATES, batch_file_settle
-from calls.services.imports import ImportRefused, batch_create, facts_import
+from calls.services.imports import ImportRefused, batch_create, facts_import, with_attempt_note
 from calls.services.queue_logs import queue_log_import, queue_log_sniff
 
 logger = logging.getLogger(__name__)
@@ -93,14 +93,11 @@ def batch_run(*, batch_id: int) -> None:
         Exception
     ) as exc:  # a bug, a lost file: said on the batch; the worker's log has the trace
         logger.exception("Import of batch %s failed", batch_id)
-        _fail(
-            batch_id, f"{batch.filename}: the import failed: {type(exc).__name__}: {echo(str(exc))}"
-        )
+        failed = f"{batch.filename}: the import failed: {type(exc).__name__}: {echo(str(exc))}"
+        _fail(batch_id, with_attempt_note(batch, failed))
     finally:
         cache.delete(progress_key(batch_id))
         leases.release(ImportBatch, batch_id)
-    if batch.claims > 1:
-        _retried_note(batch_id)
     # Final now (applied, rejected, failed): the file is deleted, or kept keyed (batch_file_settle). A
     # storage that fails here fails nothing of the import: the daily sweep settles the file again.
     try:
@@ -123,17 +120,6 @@ def _fail(batch_id: int, message: str, **only) -> int:
             lease_expires=None,
         )
     )
-
-
-def _retried_note(batch_id: int) -> None:
-    batch = ImportBatch.objects.get(pk=batch_id)
-    note = (
-        "The worker that first imported this file stopped before it finished; nothing of that "
-        "attempt was kept, and the file was imported again from the start (attempt "
-        f"{batch.claims} of {settings.WORK_LEASE_CLAIMS})."
-    )
-    batch.message = "\n".join(part for part in (batch.message, note) if part)
-    batch.save(update_fields=["message"])
 
 
 def import_leases_sweep(*, now: dt.datetime | None = None) -> int:
