@@ -93,9 +93,13 @@ NULL = "\\N"  # COPY's text format
 
 def _metric(metric, weight, threshold, target, excellence, cap) -> MetricSpec:
     return MetricSpec(
-        metric=metric, weight=D(weight), threshold=D(threshold), target=D(target),
-        excellence=D(excellence), excellence_payout=D(cap),
-    )  # fmt: skip
+        metric=metric,
+        weight=D(weight),
+        threshold=D(threshold),
+        target=D(target),
+        excellence=D(excellence),
+        excellence_payout=D(cap),
+    )
 
 
 # Six call metrics, their weights adding up to 100, with goals set so that the generated agents spread
@@ -194,9 +198,13 @@ def organisation(preset: Preset) -> None:
                 continue
             hired = LONG_AGO if n < VETERANS else NEW_HIRES_FROM
             agent_create(
-                employee_id=employee_id(t, n), name=f"Bench {t:02d}-{n:02d}", team=team,
-                placed_from=hired, hire_date=hired, base_pay=D("6000.00") + D(n * 50),
-            )  # fmt: skip
+                employee_id=employee_id(t, n),
+                name=f"Bench {t:02d}-{n:02d}",
+                team=team,
+                placed_from=hired,
+                hire_date=hired,
+                base_pay=D("6000.00") + D(n * 50),
+            )
     version = PlanVersion.objects.filter(plan__code=PLAN_CODE).first()
     if version is None:
         plan_create_from_preset(
@@ -274,9 +282,13 @@ def calls_load(*, rebuild: bool) -> None:
         first_day = dt.date(year, month, 1)
         days = (month_bounds(year, month)[1].date() - first_day).days
         rows = generate_calls(
-            employee_ids=agents, first_day=first_day, days=days,
-            calls_per_agent_day=CALLS_PER_AGENT_DAY, seed=year * 100 + month, prefix=f"CM{year}{month:02d}",
-        )  # fmt: skip
+            employee_ids=agents,
+            first_day=first_day,
+            days=days,
+            calls_per_agent_day=CALLS_PER_AGENT_DAY,
+            seed=year * 100 + month,
+            prefix=f"CM{year}{month:02d}",
+        )
         count = _copy_calls(rows, limit, agent_pk, batch.pk)
         print(f"set-up: {count:,} calls of {year}-{month:02d} for {len(agents):,} agents")
         loaded += count
@@ -329,8 +341,18 @@ def queries_of_run(period: Period) -> tuple[int, float, Run]:
 
 def check_lines(run: Run, rows: list[tuple], *, fcr: bool) -> None:
     """The statements' lines hold the same sums as the baseline: both compute the same aggregates."""
-    (answered, offered, waited, answered_in, handled, correct, transferred, complaints, sixth,
-     sixth_of) = (sum(row[i] or 0 for row in rows) for i in range(1, 11))  # fmt: skip
+    (
+        answered,
+        offered,
+        waited,
+        answered_in,
+        handled,
+        correct,
+        transferred,
+        complaints,
+        sixth,
+        sixth_of,
+    ) = (sum(row[i] or 0 for row in rows) for i in range(1, 11))
     expected = {
         "answer_rate": (answered, offered),
         "asa": (waited, answered_in),
@@ -369,8 +391,10 @@ def main() -> None:
     started = time.perf_counter()
     preset = plan_preset(fcr=args.fcr)
     organisation(preset)
-    print(f"set-up: {TEAMS} teams × {PER_TEAM} agents, plan {', '.join(m.metric for m in preset.metrics)} "
-          f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
+    print(
+        f"set-up: {TEAMS} teams × {PER_TEAM} agents, plan {', '.join(m.metric for m in preset.metrics)} "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
     calls_load(rebuild=args.rebuild)
 
     baseline_once(fcr=args.fcr)  # warm-up: both sides then read the month from memory, not disk
@@ -383,14 +407,18 @@ def main() -> None:
         elapsed, run = ours_once(period)
         timings.append(elapsed)
     baseline = statistics.median(baselines)
-    print(f"baseline, one SQL query for {len(rows):,} agents: median {baseline:.3f} s of "
-          f"{', '.join(f'{t:.3f}' for t in baselines)}")  # fmt: skip
+    print(
+        f"baseline, one SQL query for {len(rows):,} agents: median {baseline:.3f} s of "
+        f"{', '.join(f'{t:.3f}' for t in baselines)}"
+    )
     ours = statistics.median(timings)
     written = Statement.objects.filter(run=run).count()
     lines = StatementLine.objects.filter(statement__run=run).count()
     gates = StatementGate.objects.filter(statement__run=run).count()
-    print(f"ours, run_start to a finished run: median {ours:.3f} s of {', '.join(f'{t:.3f}' for t in timings)}; "
-          f"{written:,} statements, {lines:,} lines, {gates:,} gates hit, {run.chunks.count()} chunks")  # fmt: skip
+    print(
+        f"ours, run_start to a finished run: median {ours:.3f} s of {', '.join(f'{t:.3f}' for t in timings)}; "
+        f"{written:,} statements, {lines:,} lines, {gates:,} gates hit, {run.chunks.count()} chunks"
+    )
     check_lines(run, rows, fcr=args.fcr)
     print("check: the statement lines add up to the baseline's sums, metric by metric")
 
@@ -398,8 +426,10 @@ def main() -> None:
         runs_delete([period, small])
         queries, seconds, counted_run = queries_of_run(counted)
         agents = Statement.objects.filter(run=counted_run).count()
-        print(f"queries, {label} ({counted.year}-{counted.month:02d}): {queries} for {agents:,} agents "
-              f"in {counted_run.chunks.count()} chunk(s), {seconds:.2f} s of them in the database")  # fmt: skip
+        print(
+            f"queries, {label} ({counted.year}-{counted.month:02d}): {queries} for {agents:,} agents "
+            f"in {counted_run.chunks.count()} chunk(s), {seconds:.2f} s of them in the database"
+        )
 
     if args.profile:
         runs_delete([period, small])

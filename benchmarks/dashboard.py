@@ -68,8 +68,13 @@ def setup(*, rebuild: bool) -> Team:
                 placed_from=dt.date(2020, 1, 1),
             )
     if not PlanVersion.objects.filter(plan__code="bench-dashboard").exists():
-        plan_create_from_preset(preset=plan_preset(fcr=False), code="bench-dashboard", teams=[team],
-                                effective_from=dt.date(2020, 1, 1), activate=True)  # fmt: skip
+        plan_create_from_preset(
+            preset=plan_preset(fcr=False),
+            code="bench-dashboard",
+            teams=[team],
+            effective_from=dt.date(2020, 1, 1),
+            activate=True,
+        )
     today = timezone.localdate()
     first = today.replace(day=1)
     ids = [f"DASH{n:04d}" for n in range(AGENTS)]
@@ -83,8 +88,14 @@ def setup(*, rebuild: bool) -> Team:
         batch = ImportBatch.objects.create(
             source="bench-dashboard", filename="dashboard.py", status="applied"
         )
-        rows = generate_calls(employee_ids=ids, first_day=first, days=today.day, calls_per_agent_day=17,
-                              seed=7, prefix=f"DB{first:%Y%m}")  # fmt: skip
+        rows = generate_calls(
+            employee_ids=ids,
+            first_day=first,
+            days=today.day,
+            calls_per_agent_day=17,
+            seed=7,
+            prefix=f"DB{first:%Y%m}",
+        )
         agent_pk = dict(Agent.objects.filter(employee_id__in=ids).values_list("employee_id", "pk"))
         count = _copy_calls(rows, 10**9, agent_pk, batch.pk)
         with connection.cursor() as cursor:

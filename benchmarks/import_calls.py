@@ -45,9 +45,13 @@ def make_file(rows: int) -> Path:
         return path
     per_day = rows // (AGENTS * 31) + 2
     generated = generate_calls(
-        employee_ids=[f"BENCH{n:04d}" for n in range(AGENTS)], first_day=dt.date(2026, 10, 1), days=31,
-        calls_per_agent_day=per_day, seed=2026, prefix="BENCH",
-    )  # fmt: skip
+        employee_ids=[f"BENCH{n:04d}" for n in range(AGENTS)],
+        first_day=dt.date(2026, 10, 1),
+        days=31,
+        calls_per_agent_day=per_day,
+        seed=2026,
+        prefix="BENCH",
+    )
     with path.open("w", encoding="utf-8") as out:
         for number, line in enumerate(csv_lines(generated)):
             if number > rows:
@@ -124,8 +128,10 @@ def main() -> None:
     started = time.perf_counter()
     with path.open("rb") as stream:
         again = facts_import(stream=stream, filename=path.name, kind="calls", source=source)
-    print(f"re-import of the same file: {time.perf_counter() - started:.2f} s, {again.rows_unchanged:,} unchanged, "
-          f"{again.rows_created} created")  # fmt: skip
+    print(
+        f"re-import of the same file: {time.perf_counter() - started:.2f} s, {again.rows_unchanged:,} unchanged, "
+        f"{again.rows_created} created"
+    )
     with connection.cursor() as cursor:  # one statement: the ORM would walk a million rows
         cursor.execute(
             "DELETE FROM calls_factchange WHERE batch_id IN (%s, %s)", [batch.pk, again.pk]

@@ -49,17 +49,28 @@ def _celery(args: list[str], log: Path) -> subprocess.Popen:
     out = log.open("w")
     return subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
         [sys.executable, "-m", "celery", "-A", "config", *args, "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _worker(name: str, folder: Path) -> tuple[subprocess.Popen, Path]:
     log = folder / f"{name}.log"
     process = _celery(
-        ["worker", "--pool=solo", "--without-gossip", "--without-mingle", "-Q",
-         settings.CELERY_TASK_DEFAULT_QUEUE, "--hostname", f"{name}-{os.getpid()}@%h"],
+        [
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--hostname",
+            f"{name}-{os.getpid()}@%h",
+        ],
         log,
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 60
     while "ready." not in log.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -127,11 +138,18 @@ def main() -> None:
         last = Agent.objects.filter(placements__team__in=killed.teams.all()).order_by("pk").last()
         with transaction.atomic():
             Statement.objects.create(
-                run=run, agent=last, team=killed.teams.order_by("code").last(),
+                run=run,
+                agent=last,
+                team=killed.teams.order_by("code").last(),
                 plan_version=setup.PlanVersion.objects.filter(plan__code=setup.PLAN_CODE).first(),
-                target_bonus=0, currency="CNY", weighted_score=0, tier_rate=0, kicker=0,
-                amount_before_cap=0, amount=0,
-            )  # fmt: skip
+                target_bonus=0,
+                currency="CNY",
+                weighted_score=0,
+                tier_rate=0,
+                kicker=0,
+                amount_before_cap=0,
+                amount=0,
+            )
             first, first_log = _worker("recovery-first", folder)
             deadline = time.monotonic() + 120
             while not _waiting_on_me():
@@ -148,8 +166,10 @@ def main() -> None:
         run = _finished(run, TARGET * 3)
         seconds = time.monotonic() - killed_at
         killed.refresh_from_db()
-        print(f"recovered: the run finished {seconds:.1f} s after the kill (chunk claimed "
-              f"{killed.claims} times, computed {killed.attempts} time)")  # fmt: skip
+        print(
+            f"recovered: the run finished {seconds:.1f} s after the kill (chunk claimed "
+            f"{killed.claims} times, computed {killed.attempts} time)"
+        )
         again = _finished(run_start(period=period), 300)
         interrupted, uninterrupted = _paid(run), _paid(again)
         if interrupted != uninterrupted or len(interrupted) != setup.TEAMS * setup.PER_TEAM:

@@ -34,9 +34,15 @@ class ImportCreateApi(APIView):
         d = incoming.validated_data
         period = tuple(int(p) for p in d["period"].split("-")) if d.get("period") else None
         batch = services.upload_accept(
-            uploaded=d["file"], kind=d["kind"], source=d.get("source"), mapping=d.get("mapping"),
-            allow_partial=d["allow_partial"], period=period, queue_log=d["queue_log"], created_by=request.user,
-        )  # fmt: skip
+            uploaded=d["file"],
+            kind=d["kind"],
+            source=d.get("source"),
+            mapping=d.get("mapping"),
+            allow_partial=d["allow_partial"],
+            period=period,
+            queue_log=d["queue_log"],
+            created_by=request.user,
+        )
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
 
@@ -69,16 +75,32 @@ class QueueFiguresApi(APIView):
         asked = QueueFiguresQuerySerializer(data=request.query_params)
         asked.is_valid(raise_exception=True)
         d = asked.validated_data
-        start, end = selectors.queue_period(month=d.get("month"), start=d.get("start"),
-                                            end=d.get("end"), now=timezone.now())  # fmt: skip
-        figures = queue_figures(start=start, end=end, queue=d["queue"],
-                                answer_within_seconds=d["answer_within_seconds"],
-                                short_abandon_seconds=d["short_abandon_seconds"])  # fmt: skip
-        rows = [dict(f._asdict(), answer_rate=f.answer_rate, abandon_rate=f.abandon_rate, asa=f.asa,
-                     service_level=f.service_level) for f in figures]  # fmt: skip
-        return Response({
-            "start": start.isoformat(), "end": end.isoformat(),
-            "answer_within_seconds": d["answer_within_seconds"],
-            "short_abandon_seconds": d["short_abandon_seconds"],
-            "queues": QueueFiguresSerializer(rows, many=True).data,
-        })  # fmt: skip
+        start, end = selectors.queue_period(
+            month=d.get("month"), start=d.get("start"), end=d.get("end"), now=timezone.now()
+        )
+        figures = queue_figures(
+            start=start,
+            end=end,
+            queue=d["queue"],
+            answer_within_seconds=d["answer_within_seconds"],
+            short_abandon_seconds=d["short_abandon_seconds"],
+        )
+        rows = [
+            dict(
+                f._asdict(),
+                answer_rate=f.answer_rate,
+                abandon_rate=f.abandon_rate,
+                asa=f.asa,
+                service_level=f.service_level,
+            )
+            for f in figures
+        ]
+        return Response(
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "answer_within_seconds": d["answer_within_seconds"],
+                "short_abandon_seconds": d["short_abandon_seconds"],
+                "queues": QueueFiguresSerializer(rows, many=True).data,
+            }
+        )

@@ -180,8 +180,12 @@ class ColumnMapping(models.Model):
             "answered leg after the first counts as a transfer (CDR files write a row per leg)."
         ),
     )
-    time_zone = models.CharField(_("time zone of the times"), max_length=50, blank=True,
-                                 help_text=_("Empty: the center's time zone."))  # fmt: skip
+    time_zone = models.CharField(
+        _("time zone of the times"),
+        max_length=50,
+        blank=True,
+        help_text=_("Empty: the center's time zone."),
+    )
     date_format = models.CharField(
         _("date format"),
         max_length=50,

@@ -33,10 +33,16 @@ def upload_preview(
         calls, _rings, _work = queue_log.sources(parsed)
         shown = [i for i, name in enumerate(calls.header) if name != "customer_key"]
         rows = [[cells[i] for i in shown] for _line, cells in islice(calls.rows(), PREVIEW_ROWS)]
-        note = (f"{len(parsed.finished)} calls, {len(parsed.rings)} rings without answer, "
-                f"{len(parsed.open_calls)} still open at the end, {len(parsed.errors)} lines with errors")  # fmt: skip
-        return {"columns": [(calls.header[i], calls.header[i]) for i in shown], "rows": rows,
-                "unmapped": [], "note": note}  # fmt: skip
+        note = (
+            f"{len(parsed.finished)} calls, {len(parsed.rings)} rings without answer, "
+            f"{len(parsed.open_calls)} still open at the end, {len(parsed.errors)} lines with errors"
+        )
+        return {
+            "columns": [(calls.header[i], calls.header[i]) for i in shown],
+            "rows": rows,
+            "unmapped": [],
+            "note": note,
+        }
     fact = KINDS[mapping.kind if mapping else kind]
     source = open_source(
         uploaded, uploaded.name, has_header=mapping.has_header if mapping else True
@@ -45,10 +51,13 @@ def upload_preview(
     # The same reading as the import's: a mapping that does not fit the file is refused here, naming
     # the column (``FileError``).
     reading = read_mapping(
-        fact, source.header, columns=mapping.columns if mapping else None,
+        fact,
+        source.header,
+        columns=mapping.columns if mapping else None,
         value_maps=mapping.value_maps if mapping else None,
-        has_header=source.has_header, date_format=mapping.date_format if mapping else "",
-    )  # fmt: skip
+        has_header=source.has_header,
+        date_format=mapping.date_format if mapping else "",
+    )
     text = PyText(reading, tz)
     fields = [f.name for f in fact.fields if f.name in reading.present]
     rows = []

@@ -29,10 +29,27 @@ class ImportBatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportBatch
         fields = [
-            "id", "kind", "source", "filename", "status", "message", "encoding", "partial", "rows_total",
-            "rows_created", "rows_updated", "rows_unchanged", "rows_rejected", "errors", "created_at",
-            "rolled_back_at", "progress", "leased_by", "lease_expires", "claims",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "source",
+            "filename",
+            "status",
+            "message",
+            "encoding",
+            "partial",
+            "rows_total",
+            "rows_created",
+            "rows_updated",
+            "rows_unchanged",
+            "rows_rejected",
+            "errors",
+            "created_at",
+            "rolled_back_at",
+            "progress",
+            "leased_by",
+            "lease_expires",
+            "claims",
+        ]
         # The worker importing it, until when (renewed while it lives), and how many workers took it.
         read_only_fields = ["leased_by", "lease_expires", "claims"]
 

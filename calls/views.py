@@ -24,16 +24,25 @@ def import_upload(request):
         d = form.cleaned_data
         if "preview" in request.POST:
             try:
-                preview = selectors.upload_preview(uploaded=d["file"], kind=d["kind"], mapping=d["mapping"],
-                                                   is_queue_log=d["queue_log"])  # fmt: skip
+                preview = selectors.upload_preview(
+                    uploaded=d["file"],
+                    kind=d["kind"],
+                    mapping=d["mapping"],
+                    is_queue_log=d["queue_log"],
+                )
             except FileError as exc:
                 form.add_error("file", str(exc))
         else:
             batch = services.upload_accept(
-                uploaded=d["file"], kind=d["kind"], source=d["source"], mapping=d["mapping"],
-                allow_partial=d["allow_partial"], period=form.period_tuple, queue_log=d["queue_log"],
+                uploaded=d["file"],
+                kind=d["kind"],
+                source=d["source"],
+                mapping=d["mapping"],
+                allow_partial=d["allow_partial"],
+                period=form.period_tuple,
+                queue_log=d["queue_log"],
                 created_by=request.user,
-            )  # fmt: skip
+            )
             return redirect("calls:batch_detail", pk=batch.pk)
     batches = selectors.recent_batches()[:20]
     return render(
@@ -45,9 +54,15 @@ def import_upload(request):
 def batch_detail(request, pk: int):
     batch = get_object_or_404(ImportBatch.objects.select_related("mapping", "created_by"), pk=pk)
     progress = cache.get(services.progress_key(batch.pk))
-    return render(request, "calls/batch.html", {
-        "batch": batch, "progress": progress, "file": selectors.batch_file(batch),
-    })  # fmt: skip
+    return render(
+        request,
+        "calls/batch.html",
+        {
+            "batch": batch,
+            "progress": progress,
+            "file": selectors.batch_file(batch),
+        },
+    )
 
 
 @roles_required(HR)
@@ -75,12 +90,19 @@ def batch_rollback(request, pk: int):
         return back
     refusal = refusal_of(lambda: services.batch_rollback_check(batch=batch))
     preview = selectors.batch_rollback_preview(batch)
-    return render(request, "confirm.html", {
-        "title": _("Roll back import %(n)s (%(file)s)?") % {"n": batch.pk, "file": batch.filename},
-        "lines": _rollback_said(batch, preview), "refusal": refusal, "cancel": back.url,
-        "button": _("Roll back import %(n)s") % {"n": batch.pk},
-        "action": reverse("calls:batch_rollback", args=[batch.pk]),
-    })  # fmt: skip
+    return render(
+        request,
+        "confirm.html",
+        {
+            "title": _("Roll back import %(n)s (%(file)s)?")
+            % {"n": batch.pk, "file": batch.filename},
+            "lines": _rollback_said(batch, preview),
+            "refusal": refusal,
+            "cancel": back.url,
+            "button": _("Roll back import %(n)s") % {"n": batch.pk},
+            "action": reverse("calls:batch_rollback", args=[batch.pk]),
+        },
+    )
 
 
 def _rollback_said(batch: ImportBatch, preview) -> list[str]:
@@ -92,18 +114,30 @@ def _rollback_said(batch: ImportBatch, preview) -> list[str]:
     )
     lines = []
     if preview.deleted_total:
-        lines.append(_("Rolling back import %(n)s deletes %(count)s %(what)s it created (%(months)s).") % {
-            "n": batch.pk, "count": intcomma(preview.deleted_total), "what": preview.what, "months": months,
-        })  # fmt: skip
+        lines.append(
+            _("Rolling back import %(n)s deletes %(count)s %(what)s it created (%(months)s).")
+            % {
+                "n": batch.pk,
+                "count": intcomma(preview.deleted_total),
+                "what": preview.what,
+                "months": months,
+            }
+        )
     if preview.restored:
-        lines.append(_("It restores %(count)s %(what)s it changed to their values before it.") % {
-            "count": intcomma(preview.restored), "what": preview.what,
-        })  # fmt: skip
+        lines.append(
+            _("It restores %(count)s %(what)s it changed to their values before it.")
+            % {
+                "count": intcomma(preview.restored),
+                "what": preview.what,
+            }
+        )
     if not preview.deleted_total and not preview.restored:
         lines.append(_("It created and changed nothing: only its status changes."))
     lines += [
-        _("Metrics, alerts and the next computation no longer count what it brought; runs computed "
-          "already keep their figures until their month is computed again."),
+        _(
+            "Metrics, alerts and the next computation no longer count what it brought; runs computed "
+            "already keep their figures until their month is computed again."
+        ),
         _("This cannot be undone: importing the file again brings its rows back."),
-    ]  # fmt: skip
+    ]
     return lines

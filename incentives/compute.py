@@ -257,9 +257,13 @@ def _values(
             )
         elif pm.measure != value:
             values[key] = improvement_values(
-                pm.metric, agent_ids=month.ids, year=year, month=mon, baseline=pm.baseline,
+                pm.metric,
+                agent_ids=month.ids,
+                year=year,
+                month=mon,
+                baseline=pm.baseline,
                 params=pm.params,
-            )  # fmt: skip
+            )
     for gate_key, line_key in line_of_gate.items():
         values.setdefault(gate_key, values[line_key])
     for gate in gates:
@@ -274,17 +278,28 @@ def _values(
 def _metric_rule(pm: PlanMetric, key: LineKey, direction: str, t: Targets) -> scoring.MetricRule:
     """A plan metric's scoring rule on a ladder of targets (the plan's or an override's)."""
     return scoring.MetricRule(
-        code=key, weight=pm.weight, direction=direction, threshold=t.threshold,
-        threshold_payout=pm.threshold_payout, target=t.target, excellence=t.excellence,
+        code=key,
+        weight=pm.weight,
+        direction=direction,
+        threshold=t.threshold,
+        threshold_payout=pm.threshold_payout,
+        target=t.target,
+        excellence=t.excellence,
         excellence_payout=pm.excellence_payout if t.excellence is not None else None,
         no_data=pm.no_data,
-    )  # fmt: skip
+    )
 
 
 def score_agents(
-    *, version: PlanVersion, agents: list[Agent], team_of: dict[int, int], year: int, month: int,
-    overrides: dict, problems: list[str],
-) -> list[Scored]:  # fmt: skip
+    *,
+    version: PlanVersion,
+    agents: list[Agent],
+    team_of: dict[int, int],
+    year: int,
+    month: int,
+    overrides: dict,
+    problems: list[str],
+) -> list[Scored]:
     """Score ``agents`` (of any teams: ``team_of`` maps each to the team their month is attributed to)
     under ``version`` for a month, writing nothing. One query per metric (and window) for all of them,
     whatever their number; a team-scope value once per team. Agents who cannot be scored are named in
@@ -295,11 +310,15 @@ def score_agents(
     values = _values(_Month([a.pk for a in agents], team_of, year, month), plan_metrics, gates)
     gate_rules = tuple(
         scoring.GateRule(
-            code=GateKey.of(g), comparison=g.comparison, value=g.value,
-            effect=g.effect, factor=g.factor, score_cap=g.score_cap,
+            code=GateKey.of(g),
+            comparison=g.comparison,
+            value=g.value,
+            effect=g.effect,
+            factor=g.factor,
+            score_cap=g.score_cap,
         )
         for g in gates
-    )  # fmt: skip
+    )
     per_metric = []  # the plan's own ladder: one rule shared by all its agents
     for pm in plan_metrics:
         key, direction = LineKey.of(pm), metric_direction(pm.metric, pm.measure)
@@ -331,9 +350,13 @@ def score_agents(
                 targets.append(t)
                 rules.append(_metric_rule(pm, key, direction, t))
         plan_rules = scoring.PlanRules(
-            target_bonus=bonus, currency=version.currency, metrics=tuple(rules), tiers=tiers,
-            payout_cap=payout_cap(version, bonus), gates=gate_rules,
-        )  # fmt: skip
+            target_bonus=bonus,
+            currency=version.currency,
+            metrics=tuple(rules),
+            tiers=tiers,
+            payout_cap=payout_cap(version, bonus),
+            gates=gate_rules,
+        )
         result = scoring.score(
             plan_rules,
             {k: (v.value if v else None) for k, v in measured.items()},

@@ -95,11 +95,16 @@ def _organisation() -> tuple[list[Agent], list[tuple[str, str]]]:
             agent = Agent.objects.filter(employee_id=employee_id).first()
             if agent is None:
                 agent = agent_create(
-                    employee_id=employee_id, name=person, team=team, group=groups[(number - 1) // 5],
-                    placed_from=DEMO_START, hire_date=DEMO_START, user=user,
+                    employee_id=employee_id,
+                    name=person,
+                    team=team,
+                    group=groups[(number - 1) // 5],
+                    placed_from=DEMO_START,
+                    hire_date=DEMO_START,
+                    user=user,
                     level=Level.SENIOR if number <= 3 else Level.JUNIOR,
                     base_pay=Decimal("6000.00") + Decimal(number * 100),
-                )  # fmt: skip
+                )
             agents.append(agent)
             if number == 1:
                 logins.append((AGENT, user.username))
@@ -123,9 +128,13 @@ def _this_month_so_far(agents) -> None:
     first_day = now.date().replace(day=1)
     stamp = now.strftime("%Y-%m-%d %H:%M:%S")
     generated = generate_calls(
-        employee_ids=[agent.employee_id for agent in agents], first_day=first_day, days=now.day,
-        calls_per_agent_day=40, seed=now.year * 100 + now.month, prefix=f"DEMO{now.year}{now.month:02d}",
-    )  # fmt: skip
+        employee_ids=[agent.employee_id for agent in agents],
+        first_day=first_day,
+        days=now.day,
+        calls_per_agent_day=40,
+        seed=now.year * 100 + now.month,
+        prefix=f"DEMO{now.year}{now.month:02d}",
+    )
     rows = [row for row in generated if row["entered_at"] <= stamp]
     if not rows:  # the first minutes of a month: nothing yet
         return
@@ -133,9 +142,11 @@ def _this_month_so_far(agents) -> None:
         for line in csv_lines(rows):
             stream.write(line.encode("utf-8"))
         batch = facts_import(
-            stream=stream, filename=f"demo-{first_day:%Y-%m}-so-far.csv", kind="calls",
+            stream=stream,
+            filename=f"demo-{first_day:%Y-%m}-so-far.csv",
+            kind="calls",
             source="demo-acd",
-        )  # fmt: skip
+        )
     if batch.errors:
         raise ImportRefused(f"The demo's own calls did not import: {batch.errors[:3]}")
 

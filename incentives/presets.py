@@ -61,10 +61,14 @@ CSAT_NO_ACCELERATORS = GateSpec("csat", "lt", D("4.2"), "cap_score", score_cap=D
 
 def _m(metric, weight, threshold, target, excellence=None, cap=None, **extra) -> MetricSpec:
     return MetricSpec(
-        metric=metric, weight=D(weight), threshold=D(threshold), target=D(target),
+        metric=metric,
+        weight=D(weight),
+        threshold=D(threshold),
+        target=D(target),
         excellence=None if excellence is None else D(excellence),
-        excellence_payout=None if cap is None else D(cap), **extra,
-    )  # fmt: skip
+        excellence_payout=None if cap is None else D(cap),
+        **extra,
+    )
 
 
 ANSWER_PRIORITY = Preset(

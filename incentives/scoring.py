@@ -104,9 +104,16 @@ class MetricRule:
         reached = Rational.__ge__ if self.direction == "up" else Rational.__le__
         percent = exact(self.weight)
         return Curve(
-            reached, threshold, target, excellence, cap, to_target, to_excellence,
-            percent / HUNDRED, percent,
-        )  # fmt: skip
+            reached,
+            threshold,
+            target,
+            excellence,
+            cap,
+            to_target,
+            to_excellence,
+            percent / HUNDRED,
+            percent,
+        )
 
 
 @dataclass(frozen=True)

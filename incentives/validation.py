@@ -123,8 +123,13 @@ def header_problems(spec: VersionSpec) -> list[Problem]:
             and spec.target_bonus
             and spec.payout_cap < spec.target_bonus
         ):
-            add("payout_cap", _("the cap (%(cap)s) is below the target bonus (%(bonus)s): caps are at least 100%%")
-                % {"cap": _n(spec.payout_cap), "bonus": _n(spec.target_bonus)})  # fmt: skip
+            add(
+                "payout_cap",
+                _(
+                    "the cap (%(cap)s) is below the target bonus (%(bonus)s): caps are at least 100%%"
+                )
+                % {"cap": _n(spec.payout_cap), "bonus": _n(spec.target_bonus)},
+            )
     elif spec.payout_cap is not None:
         add("payout_cap", _("there is a cap value but the cap is set to 'no cap'"))
     return problems
@@ -190,9 +195,20 @@ def ladder_problems(
         return a < b if down else a > b
 
     if not better(target, threshold):
-        problems.append(("target", _("must be %(word)s the threshold (%(threshold)s) for %(name)s, where %(direction)s")
-            % {"word": word, "threshold": _n(threshold), "name": definition.name,
-               "direction": _("lower is better") if down else _("higher is better")}))  # fmt: skip
+        problems.append(
+            (
+                "target",
+                _(
+                    "must be %(word)s the threshold (%(threshold)s) for %(name)s, where %(direction)s"
+                )
+                % {
+                    "word": word,
+                    "threshold": _n(threshold),
+                    "name": definition.name,
+                    "direction": _("lower is better") if down else _("higher is better"),
+                },
+            )
+        )
     if excellence is not None and not better(excellence, target):
         problems.append(
             (
@@ -212,8 +228,17 @@ def ladder_problems(
             if value < definition.minimum or (
                 definition.maximum is not None and value > definition.maximum
             ):
-                problems.append((field_name, _("%(value)s is outside the range of %(name)s (%(range)s)")
-                    % {"value": _n(value), "name": definition.name, "range": _range(definition)}))  # fmt: skip
+                problems.append(
+                    (
+                        field_name,
+                        _("%(value)s is outside the range of %(name)s (%(range)s)")
+                        % {
+                            "value": _n(value),
+                            "name": definition.name,
+                            "range": _range(definition),
+                        },
+                    )
+                )
     return problems
 
 
@@ -231,8 +256,13 @@ def _curve_problems(m: MetricSpec, index: int, definition) -> list[Problem]:
     if (m.excellence is None) != (m.excellence_payout is None):
         add("excellence", _("excellence and its payout (the metric's cap) go together"))
     if not 0 <= m.threshold_payout <= HUNDRED:
-        add("threshold_payout", _("the payout at the threshold must be from 0 to 100%: it may not exceed the "
-                                  "100% earned at the target"))  # fmt: skip
+        add(
+            "threshold_payout",
+            _(
+                "the payout at the threshold must be from 0 to 100%: it may not exceed the "
+                "100% earned at the target"
+            ),
+        )
     if m.excellence_payout is not None and m.excellence_payout < HUNDRED:
         add(
             "excellence_payout",
@@ -257,8 +287,15 @@ def tiers_problems(tiers: Sequence[TierSpec]) -> list[Problem]:
     seen: dict[Decimal, int] = {}
     for index, tier in enumerate(tiers):
         if tier.from_score in seen:
-            problems.append(Problem("tiers", index, "from_score", _("the same score as tier %(n)s: tiers "
-                                    "may not overlap") % {"n": seen[tier.from_score] + 1}))  # fmt: skip
+            problems.append(
+                Problem(
+                    "tiers",
+                    index,
+                    "from_score",
+                    _("the same score as tier %(n)s: tiers may not overlap")
+                    % {"n": seen[tier.from_score] + 1},
+                )
+            )
         seen[tier.from_score] = index
         if tier.from_score < 0:
             problems.append(Problem("tiers", index, "from_score", _("may not be negative")))
@@ -270,8 +307,18 @@ def tiers_problems(tiers: Sequence[TierSpec]) -> list[Problem]:
     for lower, higher in pairwise(ordered):
         if higher.rate < lower.rate or (higher.rate == lower.rate and higher.kicker < lower.kicker):
             index = list(tiers).index(higher)
-            problems.append(Problem("tiers", index, "rate", _("pays less than the tier below it (from %(s)s): "
-                                    "a higher score must never pay less") % {"s": _n(lower.from_score)}))  # fmt: skip
+            problems.append(
+                Problem(
+                    "tiers",
+                    index,
+                    "rate",
+                    _(
+                        "pays less than the tier below it (from %(s)s): "
+                        "a higher score must never pay less"
+                    )
+                    % {"s": _n(lower.from_score)},
+                )
+            )
     return problems
 
 
@@ -291,8 +338,11 @@ def gates_problems(gates: Sequence[GateSpec]) -> list[Problem]:
         if gate.value < definition.minimum or (
             definition.maximum is not None and gate.value > definition.maximum
         ):
-            add("value", _("%(value)s is outside the range of %(name)s (%(range)s)")
-                % {"value": _n(gate.value), "name": definition.name, "range": _range(definition)})  # fmt: skip
+            add(
+                "value",
+                _("%(value)s is outside the range of %(name)s (%(range)s)")
+                % {"value": _n(gate.value), "name": definition.name, "range": _range(definition)},
+            )
         try:
             definition.param_values(gate.params)
         except ValueError as exc:

@@ -29,12 +29,18 @@ def statement_detail(request, pk: int):
                 request, _("Your question is sent to HR; the answer will appear here.")
             )
         return redirect("incentives:statement_detail", pk=statement.pk)
-    return render(request, "incentives/statement_detail.html", {
-        "statement": statement,
-        "disputes": statement.disputes.select_related("line", "answered_by").order_by("created_at"),
-        "can_question": statement.agent.user_id == request.user.pk
-        and statement.run.period.approved_run_id == statement.run_id,
-    })  # fmt: skip
+    return render(
+        request,
+        "incentives/statement_detail.html",
+        {
+            "statement": statement,
+            "disputes": statement.disputes.select_related("line", "answered_by").order_by(
+                "created_at"
+            ),
+            "can_question": statement.agent.user_id == request.user.pk
+            and statement.run.period.approved_run_id == statement.run_id,
+        },
+    )
 
 
 @roles_required(HR)
@@ -43,8 +49,12 @@ def disputes(request):
     if request.method == "POST":
         dispute = get_object_or_404(Dispute, pk=request.POST.get("dispute"))
         with refusal_shown(request):
-            services.dispute_answer(dispute=dispute, user=request.user, answer=request.POST.get("answer", ""),
-                                    correction=request.POST.get("correction", ""))  # fmt: skip
+            services.dispute_answer(
+                dispute=dispute,
+                user=request.user,
+                answer=request.POST.get("answer", ""),
+                correction=request.POST.get("correction", ""),
+            )
         return redirect("incentives:disputes")
     questions = Dispute.objects.select_related(
         "statement__agent", "statement__run__period", "line"
@@ -52,13 +62,32 @@ def disputes(request):
     exported = table_export(
         request,
         "questions",
-        ["employee_id", "agent", "period", "metric", "asked_at", "question", "answered_at", "answer", "correction"],
+        [
+            "employee_id",
+            "agent",
+            "period",
+            "metric",
+            "asked_at",
+            "question",
+            "answered_at",
+            "answer",
+            "correction",
+        ],
         (
-            [d.statement.agent.employee_id, d.statement.agent.name, str(d.statement.run.period),
-             d.line.metric if d.line else "", d.created_at, d.question, d.answered_at, d.answer, d.correction]
+            [
+                d.statement.agent.employee_id,
+                d.statement.agent.name,
+                str(d.statement.run.period),
+                d.line.metric if d.line else "",
+                d.created_at,
+                d.question,
+                d.answered_at,
+                d.answer,
+                d.correction,
+            ]
             for d in questions
         ),
-    )  # fmt: skip
+    )
     if exported is not None:
         return exported
     return render(request, "incentives/disputes.html", {"questions": questions})
@@ -79,8 +108,10 @@ def _money(amount, currency: str) -> str:
 def _approved_said(action) -> str:
     a = action.approved
     return _("run v%(n)s (%(agents)s agents, total %(total)s)") % {
-        "n": a.run.number, "agents": intcomma(a.agents), "total": _money(a.total, a.currency),
-    }  # fmt: skip
+        "n": a.run.number,
+        "agents": intcomma(a.agents),
+        "total": _money(a.total, a.currency),
+    }
 
 
 @roles_required(HR)
@@ -94,18 +125,29 @@ def period_compute(request, pk: int):
         return _compute(request, period)
     action = selectors.period_action(period)
     lines = [
-        _("A new run v%(n)s of %(period)s is computed from its data, plans, targets and adjustments as "
-          "they are now; the earlier runs are kept.") % {"n": action.next_number, "period": period},
-    ]  # fmt: skip
+        _(
+            "A new run v%(n)s of %(period)s is computed from its data, plans, targets and adjustments as "
+            "they are now; the earlier runs are kept."
+        )
+        % {"n": action.next_number, "period": period},
+    ]
     if period.status == Period.Status.APPROVED:
         lines.append(
-            _("The approved %(run)s stays what agents see and what the payroll export holds until you "
-              "approve another run.") % {"run": _approved_said(action)}
-        )  # fmt: skip
-    return _confirmation(request, period, title=_("Compute %(period)s again?") % {"period": period},
-                         lines=lines, button=_("Compute run v%(n)s") % {"n": action.next_number},
-                         action=reverse("incentives:period_compute", args=[period.pk]),
-                         refusal=_closed_refusal(period))  # fmt: skip
+            _(
+                "The approved %(run)s stays what agents see and what the payroll export holds until you "
+                "approve another run."
+            )
+            % {"run": _approved_said(action)}
+        )
+    return _confirmation(
+        request,
+        period,
+        title=_("Compute %(period)s again?") % {"period": period},
+        lines=lines,
+        button=_("Compute run v%(n)s") % {"n": action.next_number},
+        action=reverse("incentives:period_compute", args=[period.pk]),
+        refusal=_closed_refusal(period),
+    )
 
 
 def _compute(request, period: Period):
@@ -130,10 +172,21 @@ def _closed_refusal(period: Period) -> str:
 def _confirmation(
     request, period, *, title, lines, button, action, refusal="", form=None, status=200
 ):
-    return render(request, "confirm.html", {
-        "title": title, "lines": lines, "button": button, "action": action, "refusal": refusal,
-        "form": form, "cancel": reverse("reports:hr_overview"), "period": period,
-    }, status=status)  # fmt: skip
+    return render(
+        request,
+        "confirm.html",
+        {
+            "title": title,
+            "lines": lines,
+            "button": button,
+            "action": action,
+            "refusal": refusal,
+            "form": form,
+            "cancel": reverse("reports:hr_overview"),
+            "period": period,
+        },
+        status=status,
+    )
 
 
 @roles_required(HR)
@@ -155,34 +208,47 @@ def period_approve(request, pk: int, run_pk: int):
     lines = []
     if action.run is not None:
         lines.append(
-            _("Agents see their statements of run v%(n)s: %(agents)s agents, total payout %(total)s.") % {
-                "n": run.number, "agents": intcomma(action.run.agents),
+            _(
+                "Agents see their statements of run v%(n)s: %(agents)s agents, total payout %(total)s."
+            )
+            % {
+                "n": run.number,
+                "agents": intcomma(action.run.agents),
                 "total": _money(action.run.total, action.run.currency),
             }
-        )  # fmt: skip
+        )
     if action.approved is not None and action.approved.run != run:
         lines.append(
-            ngettext("It replaces the approved %(run)s: %(changed)s agent's payout changes.",
-                     "It replaces the approved %(run)s: %(changed)s agents' payouts change.",
-                     action.changed_agents)
+            ngettext(
+                "It replaces the approved %(run)s: %(changed)s agent's payout changes.",
+                "It replaces the approved %(run)s: %(changed)s agents' payouts change.",
+                action.changed_agents,
+            )
             % {"run": _approved_said(action), "changed": intcomma(action.changed_agents)}
-        )  # fmt: skip
+        )
     lines += [
-        _("The month's data is locked: no import may add, change or roll back its facts until HR "
-          "reopens the month with a reason."),
+        _(
+            "The month's data is locked: no import may add, change or roll back its facts until HR "
+            "reopens the month with a reason."
+        ),
         _("Its payroll export is run v%(n)s's, and the performance reviews open for every agent.")
         % {"n": run.number},
-    ]  # fmt: skip
+    ]
     refusal = _closed_refusal(period)
     if not refusal and run.status != Run.Status.DONE:
         refusal = _("Run v%(n)s is %(status)s: only a finished run can be approved.") % {
-            "n": run.number, "status": run.get_status_display(),
-        }  # fmt: skip
-    return _confirmation(request, period, title=_("Approve run v%(n)s of %(period)s?") % {
-                             "n": run.number, "period": period},
-                         lines=lines, button=_("Approve run v%(n)s") % {"n": run.number},
-                         action=reverse("incentives:period_approve", args=[period.pk, run.pk]),
-                         refusal=refusal)  # fmt: skip
+            "n": run.number,
+            "status": run.get_status_display(),
+        }
+    return _confirmation(
+        request,
+        period,
+        title=_("Approve run v%(n)s of %(period)s?") % {"n": run.number, "period": period},
+        lines=lines,
+        button=_("Approve run v%(n)s") % {"n": run.number},
+        action=reverse("incentives:period_approve", args=[period.pk, run.pk]),
+        refusal=refusal,
+    )
 
 
 @roles_required(HR)
@@ -192,8 +258,11 @@ def period_close(request, pk: int):
     if _confirmed(request):
         with refusal_shown(request):
             services.period_close(period=period)
-            messages.success(request, _("%(period)s closed: its data and statements can no longer change.")
-                             % {"period": period})  # fmt: skip
+            messages.success(
+                request,
+                _("%(period)s closed: its data and statements can no longer change.")
+                % {"period": period},
+            )
         return redirect("reports:hr_overview")
     action = selectors.period_action(period)
     lines = []
@@ -212,12 +281,18 @@ def period_close(request, pk: int):
     refusal = ""
     if period.status != Period.Status.APPROVED:
         refusal = _("%(period)s is %(status)s: only an approved month can be closed.") % {
-            "period": period, "status": period.get_status_display(),
-        }  # fmt: skip
-    return _confirmation(request, period, title=_("Close %(period)s?") % {"period": period}, lines=lines,
-                         button=_("Close %(period)s for good") % {"period": period},
-                         action=reverse("incentives:period_close", args=[period.pk]),
-                         refusal=refusal)  # fmt: skip
+            "period": period,
+            "status": period.get_status_display(),
+        }
+    return _confirmation(
+        request,
+        period,
+        title=_("Close %(period)s?") % {"period": period},
+        lines=lines,
+        button=_("Close %(period)s for good") % {"period": period},
+        action=reverse("incentives:period_close", args=[period.pk]),
+        refusal=refusal,
+    )
 
 
 @roles_required(HR)
@@ -231,19 +306,27 @@ def period_reopen(request, pk: int):
             services.period_reopen(
                 period=period, reason=form.cleaned_data["reason"], by=request.user
             )
-            messages.success(request, _("%(period)s reopened: its data may change; approve a new run to "
-                                        "lock it again.") % {"period": period})  # fmt: skip
+            messages.success(
+                request,
+                _("%(period)s reopened: its data may change; approve a new run to lock it again.")
+                % {"period": period},
+            )
         return redirect("reports:hr_overview")
     action = selectors.period_action(period)
     lines = [
-        _("Imports and rollbacks may add, change and delete its facts again, and it can be computed and "
-          "approved anew."),
-    ]  # fmt: skip
+        _(
+            "Imports and rollbacks may add, change and delete its facts again, and it can be computed and "
+            "approved anew."
+        ),
+    ]
     if action.approved is not None:
         lines.append(
-            _("Until a new run is approved, agents keep seeing the approved %(run)s; its payroll export is "
-              "withheld, since its amounts may change.") % {"run": _approved_said(action)}
-        )  # fmt: skip
+            _(
+                "Until a new run is approved, agents keep seeing the approved %(run)s; its payroll export is "
+                "withheld, since its amounts may change."
+            )
+            % {"run": _approved_said(action)}
+        )
     lines.append(
         _(
             "The month shows “data changed since approval”, and the review before the next approval "
@@ -253,16 +336,25 @@ def period_reopen(request, pk: int):
     lines.append(_("Your reason is kept with your name and the time."))
     refusal = ""
     if period.status == Period.Status.CLOSED:
-        refusal = _("%(period)s is closed: corrections go into the next open month as adjustments; a "
-                    "closed month is never reopened.") % {"period": period}  # fmt: skip
+        refusal = _(
+            "%(period)s is closed: corrections go into the next open month as adjustments; a "
+            "closed month is never reopened."
+        ) % {"period": period}
     elif period.status != Period.Status.APPROVED:
         refusal = _("%(period)s is %(status)s: only an approved month is reopened.") % {
-            "period": period, "status": period.get_status_display(),
-        }  # fmt: skip
-    return _confirmation(request, period, title=_("Reopen %(period)s?") % {"period": period}, lines=lines,
-                         button=_("Reopen %(period)s") % {"period": period},
-                         action=reverse("incentives:period_reopen", args=[period.pk]),
-                         refusal=refusal, form=form)  # fmt: skip
+            "period": period,
+            "status": period.get_status_display(),
+        }
+    return _confirmation(
+        request,
+        period,
+        title=_("Reopen %(period)s?") % {"period": period},
+        lines=lines,
+        button=_("Reopen %(period)s") % {"period": period},
+        action=reverse("incentives:period_reopen", args=[period.pk]),
+        refusal=refusal,
+        form=form,
+    )
 
 
 @roles_required(HR)
@@ -321,19 +413,33 @@ def review_list(request):
         f"reviews-{chosen}" if chosen else "reviews",
         ["employee_id", "agent", "team", "flags", "score_change", "stage"],
         (
-            [r.agent.employee_id, r.agent.name, r.team.code, " ".join(r.flags), r.score_change, r.stage]
+            [
+                r.agent.employee_id,
+                r.agent.name,
+                r.team.code,
+                " ".join(r.flags),
+                r.score_change,
+                r.stage,
+            ]
             for r in reviews
         ),
-    )  # fmt: skip
+    )
     if exported is not None:
         return exported
     roles = user_roles(request.user)
-    return render(request, "incentives/review_list.html", {
-        "periods": periods, "period": chosen, "reviews": reviews,
-        "due": selectors.actions_due(request.user) if roles & {HR, LEAD} else [],
-        "progress": selectors.reviews_progress(chosen) if HR in roles and chosen else [],
-        "today": selectors.today(), "experts": selectors.experts(),
-    })  # fmt: skip
+    return render(
+        request,
+        "incentives/review_list.html",
+        {
+            "periods": periods,
+            "period": chosen,
+            "reviews": reviews,
+            "due": selectors.actions_due(request.user) if roles & {HR, LEAD} else [],
+            "progress": selectors.reviews_progress(chosen) if HR in roles and chosen else [],
+            "today": selectors.today(),
+            "experts": selectors.experts(),
+        },
+    )
 
 
 @roles_required(HR, LEAD, AGENT)
@@ -349,14 +455,23 @@ def review_detail(request, pk: int):
     review = selectors.review_get_for_user(request.user, pk)
     context = selectors.review_context(review)
     is_lead = review.team.leads.filter(pk=request.user.pk).exists()
-    return render(request, "incentives/review_detail.html", {
-        "review": review, "context": context, "statement": context.statement,
-        "can_lead": is_lead, "can_acknowledge": review.agent.user_id == request.user.pk,
-        "can_reopen": HR in user_roles(request.user),
-        "root_cause_form": forms.RootCauseForm(review), "action_form": forms.ActionItemForm(review),
-        "skill_form": forms.SkillMarkForm(), "shared_skill_form": forms.SharedSkillForm(),
-        "reopen_form": forms.ReopenForm(),
-    })  # fmt: skip
+    return render(
+        request,
+        "incentives/review_detail.html",
+        {
+            "review": review,
+            "context": context,
+            "statement": context.statement,
+            "can_lead": is_lead,
+            "can_acknowledge": review.agent.user_id == request.user.pk,
+            "can_reopen": HR in user_roles(request.user),
+            "root_cause_form": forms.RootCauseForm(review),
+            "action_form": forms.ActionItemForm(review),
+            "skill_form": forms.SkillMarkForm(),
+            "shared_skill_form": forms.SharedSkillForm(),
+            "reopen_form": forms.ReopenForm(),
+        },
+    )
 
 
 class _Invalid(DomainError):

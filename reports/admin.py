@@ -33,16 +33,30 @@ class AlertRuleAdmin(admin.ModelAdmin):
     list_filter = ["active", "kind", "level", "window"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "active"]}),
-        (_("Condition"), {"fields": ["metric", "params", "comparison", "threshold", "minutes"],
-                          "description": _("A metric rule compares the metric with the threshold. A "
-                                           "no-effective-call rule takes the effective talk ratio's "
-                                           "definition of an effective call and a number of minutes, "
-                                           "with no comparison or threshold.")}),
-        (_("Who and when"), {"fields": ["level", "window", "min_volume"],
-                             "description": _("Metric rules: today, the rolling hour or this month, per "
-                                              "agent, group or team. No-effective-call rules: the last "
-                                              "N minutes, per agent.")}),
-    ]  # fmt: skip
+        (
+            _("Condition"),
+            {
+                "fields": ["metric", "params", "comparison", "threshold", "minutes"],
+                "description": _(
+                    "A metric rule compares the metric with the threshold. A "
+                    "no-effective-call rule takes the effective talk ratio's "
+                    "definition of an effective call and a number of minutes, "
+                    "with no comparison or threshold."
+                ),
+            },
+        ),
+        (
+            _("Who and when"),
+            {
+                "fields": ["level", "window", "min_volume"],
+                "description": _(
+                    "Metric rules: today, the rolling hour or this month, per "
+                    "agent, group or team. No-effective-call rules: the last "
+                    "N minutes, per agent."
+                ),
+            },
+        ),
+    ]
 
 
 @admin.register(Alert)

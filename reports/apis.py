@@ -27,8 +27,14 @@ def _statement(s) -> dict | None:
 
 
 def _row(d: selectors.Difference) -> dict:
-    return {"employee_id": d.agent.employee_id, "name": d.agent.name, "before": _statement(d.before),
-            "after": _statement(d.after), "change": _d(d.delta), "reasons": d.reasons}  # fmt: skip
+    return {
+        "employee_id": d.agent.employee_id,
+        "name": d.agent.name,
+        "before": _statement(d.before),
+        "after": _statement(d.after),
+        "change": _d(d.delta),
+        "reasons": d.reasons,
+    }
 
 
 class ApprovalReviewApi(APIView):
@@ -41,18 +47,37 @@ class ApprovalReviewApi(APIView):
     def get(self, request, pk: int):
         run = get_object_or_404(Run.objects.select_related("period"), pk=pk)
         r = selectors.approval_review(period=run.period, run=run)
-        return Response({
-            "period": str(r.period), "run": r.run.number, "total": _d(r.total),
-            "teams": [{"team": t.team.code, "agents": t.agents, "total": _d(t.total), "budget": _d(t.budget),
-                       "over_budget": _d(t.over_budget)} for t in r.teams],
-            "score_bands": [{"band": label, "agents": n} for label, n in r.bands],
-            "largest_changes": [{"employee_id": c.statement.agent.employee_id, "previous": _d(c.previous),
-                                 "amount": _d(c.statement.amount), "change": _d(c.delta)} for c in r.changes],
-            "gates_hit": [s.agent.employee_id for s in r.gated],
-            "no_data": [s.agent.employee_id for s in r.no_data],
-            "problems": [c.problem for c in r.problems],
-            "unpaid_adjustments": [a.pk for a in r.unpaid_adjustments],
-        })  # fmt: skip
+        return Response(
+            {
+                "period": str(r.period),
+                "run": r.run.number,
+                "total": _d(r.total),
+                "teams": [
+                    {
+                        "team": t.team.code,
+                        "agents": t.agents,
+                        "total": _d(t.total),
+                        "budget": _d(t.budget),
+                        "over_budget": _d(t.over_budget),
+                    }
+                    for t in r.teams
+                ],
+                "score_bands": [{"band": label, "agents": n} for label, n in r.bands],
+                "largest_changes": [
+                    {
+                        "employee_id": c.statement.agent.employee_id,
+                        "previous": _d(c.previous),
+                        "amount": _d(c.statement.amount),
+                        "change": _d(c.delta),
+                    }
+                    for c in r.changes
+                ],
+                "gates_hit": [s.agent.employee_id for s in r.gated],
+                "no_data": [s.agent.employee_id for s in r.no_data],
+                "problems": [c.problem for c in r.problems],
+                "unpaid_adjustments": [a.pk for a in r.unpaid_adjustments],
+            }
+        )
 
 
 _OTHER_RUN = "the id of another run of the same month"
@@ -110,10 +135,16 @@ class WhatIfApi(APIView):
         incoming = WhatIfRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         result = selectors.whatif(**incoming.validated_data)
-        return Response({
-            "version": str(result.version), "period": str(result.period),
-            "compared_with_run": result.compared_with.number if result.compared_with else None,
-            "real_total": _d(result.real_total), "whatif_total": _d(result.whatif_total),
-            "winners": len(result.winners), "losers": len(result.losers),
-            "agents": [_row(d) for d in result.rows], "problems": result.problems,
-        })  # fmt: skip
+        return Response(
+            {
+                "version": str(result.version),
+                "period": str(result.period),
+                "compared_with_run": result.compared_with.number if result.compared_with else None,
+                "real_total": _d(result.real_total),
+                "whatif_total": _d(result.whatif_total),
+                "winners": len(result.winners),
+                "losers": len(result.losers),
+                "agents": [_row(d) for d in result.rows],
+                "problems": result.problems,
+            }
+        )

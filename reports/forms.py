@@ -29,11 +29,14 @@ class RunsCompareForm(forms.Form):
 
 class WhatIfForm(forms.Form):
     version = forms.ModelChoiceField(
-        PlanVersion.objects.select_related("plan").prefetch_related("teams", "groups", "metrics", "tiers", "gates")
+        PlanVersion.objects.select_related("plan")
+        .prefetch_related("teams", "groups", "metrics", "tiers", "gates")
         .order_by("plan__code", "-number"),
         label=_("Plan version"),
-        help_text=_("Any version, in force or not: a draft is how a new plan is tried before it pays."),
-    )  # fmt: skip
+        help_text=_(
+            "Any version, in force or not: a draft is how a new plan is tried before it pays."
+        ),
+    )
     period = forms.ModelChoiceField(
         Period.objects.filter(runs__status=Run.Status.DONE).distinct().order_by("-year", "-month"),
         label=_("Over the data of"),

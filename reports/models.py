@@ -134,48 +134,83 @@ class AlertRule(models.Model):
             add("kind", _("unknown kind %(kind)s") % {"kind": self.kind})
         elif self.window not in windows:
             known = self.window in self.Window.values
-            add("window", _("“%(window)s” is not a window for this kind of rule (%(kind)s): use %(windows)s")
-                % {"window": self.Window(self.window).label if known else self.window,
-                   "kind": self.Kind(self.kind).label,
-                   "windows": ", ".join(str(self.Window(w).label) for w in windows)})  # fmt: skip
+            add(
+                "window",
+                _("“%(window)s” is not a window for this kind of rule (%(kind)s): use %(windows)s")
+                % {
+                    "window": self.Window(self.window).label if known else self.window,
+                    "kind": self.Kind(self.kind).label,
+                    "windows": ", ".join(str(self.Window(w).label) for w in windows),
+                },
+            )
         if self.kind == self.Kind.METRIC:
-            if self.comparison == "":
-                add("comparison", _("a metric rule needs a comparison (>, ≥, < or ≤)"))
-            if self.threshold is None:
-                add("threshold", _("a metric rule needs a threshold"))
-            if self.minutes is not None:
-                add("minutes", _("only a no-effective-call rule has minutes"))
-            if self.comparison and self.threshold is not None and self.metric:
-                fields = {"value": "threshold"}  # a gate's value is this rule's threshold
-                for problem in gates_problems([GateSpec(metric=self.metric, comparison=self.comparison,
-                                                        value=self.threshold, effect="void",
-                                                        params=self.params or {})]):  # fmt: skip
-                    field = problem.field or NON_FIELD_ERRORS
-                    add(fields.get(field, field), problem.message)
-            else:
-                self._check_metric_and_params(add)
+            self._check_metric_rule(add)
         elif self.kind == self.Kind.IDLE:
-            if self.metric != EFFECTIVE_METRIC:
-                add("metric", _("a no-effective-call rule counts the effective calls of %(name)s: choose "
-                                "that metric (its parameter says from how many minutes a call is "
-                                "effective)") % {"name": METRICS[EFFECTIVE_METRIC].name})  # fmt: skip
-            else:
-                self._check_metric_and_params(add)
-            if self.level != self.Level.AGENT:
-                add("level", _("a no-effective-call rule is per agent"))
-            low, high = IDLE_MINUTES
-            if self.minutes is None or not low <= self.minutes <= high:
-                add("minutes", _("a no-effective-call rule needs minutes from %(low)s to %(high)s")
-                    % {"low": low, "high": high})  # fmt: skip
-            if self.min_volume is not None and self.min_volume < 1:
-                add("min_volume", _("at least 1: the calls in the window are the evidence that the "
-                                    "agent is on the floor"))  # fmt: skip
-            if self.comparison:
-                add("comparison", _("only a metric rule has a comparison"))
-            if self.threshold is not None:
-                add("threshold", _("only a metric rule has a threshold"))
+            self._check_idle_rule(add)
         if errors:
             raise ValidationError(errors)
+
+    def _check_metric_rule(self, add) -> None:
+        """A metric rule: a comparison and a threshold, which read as a plan's gate would."""
+        if self.comparison == "":
+            add("comparison", _("a metric rule needs a comparison (>, ≥, < or ≤)"))
+        if self.threshold is None:
+            add("threshold", _("a metric rule needs a threshold"))
+        if self.minutes is not None:
+            add("minutes", _("only a no-effective-call rule has minutes"))
+        if self.comparison and self.threshold is not None and self.metric:
+            fields = {"value": "threshold"}  # a gate's value is this rule's threshold
+            for problem in gates_problems(
+                [
+                    GateSpec(
+                        metric=self.metric,
+                        comparison=self.comparison,
+                        value=self.threshold,
+                        effect="void",
+                        params=self.params or {},
+                    )
+                ]
+            ):
+                field = problem.field or NON_FIELD_ERRORS
+                add(fields.get(field, field), problem.message)
+        else:
+            self._check_metric_and_params(add)
+
+    def _check_idle_rule(self, add) -> None:
+        """A no-effective-call rule: per agent, on the effective calls, over its minutes."""
+        if self.metric != EFFECTIVE_METRIC:
+            add(
+                "metric",
+                _(
+                    "a no-effective-call rule counts the effective calls of %(name)s: choose "
+                    "that metric (its parameter says from how many minutes a call is "
+                    "effective)"
+                )
+                % {"name": METRICS[EFFECTIVE_METRIC].name},
+            )
+        else:
+            self._check_metric_and_params(add)
+        if self.level != self.Level.AGENT:
+            add("level", _("a no-effective-call rule is per agent"))
+        low, high = IDLE_MINUTES
+        if self.minutes is None or not low <= self.minutes <= high:
+            add(
+                "minutes",
+                _("a no-effective-call rule needs minutes from %(low)s to %(high)s")
+                % {"low": low, "high": high},
+            )
+        if self.min_volume is not None and self.min_volume < 1:
+            add(
+                "min_volume",
+                _(
+                    "at least 1: the calls in the window are the evidence that the "
+                    "agent is on the floor"
+                ),
+            )
+        if self.comparison:
+            add("comparison", _("only a metric rule has a comparison"))
+        if self.threshold is not None:
+            add("threshold", _("only a metric rule has a threshold"))
 
     def _check_metric_and_params(self, add) -> None:
         if self.metric not in METRICS:

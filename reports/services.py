@@ -107,9 +107,19 @@ def _metric_hits(
         value = rollup(rule.metric, parts)
         if value.value is None or value.denominator < rule.min_volume or not rule.hit(value.value):
             continue
-        hits.append(Alert(rule=rule, level=rule.level, subject_id=subject_id, subject=name,
-                          team_id=team_id, window_start=key, value=rounded(value.value, MOST_PLACES),
-                          numerator=value.numerator, denominator=value.denominator))  # fmt: skip
+        hits.append(
+            Alert(
+                rule=rule,
+                level=rule.level,
+                subject_id=subject_id,
+                subject=name,
+                team_id=team_id,
+                window_start=key,
+                value=rounded(value.value, MOST_PLACES),
+                numerator=value.numerator,
+                denominator=value.denominator,
+            )
+        )
     return hits
 
 
@@ -143,10 +153,14 @@ def _idle_counts(
         earliest = min(earliest, start - max(span, LONGEST_CALL))
         effective = effective_call(METRICS[EFFECTIVE_METRIC].param_values(rule.params or {}))
         columns |= {
-            f"before_{rule.pk}": Count("id", filter=Q(started_at__gte=start - span, started_at__lt=start)),
+            f"before_{rule.pk}": Count(
+                "id", filter=Q(started_at__gte=start - span, started_at__lt=start)
+            ),
             f"within_{rule.pk}": Count("id", filter=Q(started_at__gte=start)),
-            f"effective_{rule.pk}": Count("id", filter=effective & Q(answered_at__lt=now, ended__gt=start)),
-        }  # fmt: skip
+            f"effective_{rule.pk}": Count(
+                "id", filter=effective & Q(answered_at__lt=now, ended__gt=start)
+            ),
+        }
         rang |= {
             f"before_{rule.pk}": Count(
                 "id", filter=Q(rang_at__gte=start - span, rang_at__lt=start)
@@ -203,9 +217,19 @@ def _idle_hits(
             subject = _subject(rule, p)
             assert subject is not None  # an idle rule is per agent (its constraint)
             subject_id, name = subject
-            hits.append(Alert(rule=rule, level=rule.level, subject_id=subject_id, subject=name,
-                              team_id=p.team_id, window_start=key, value=0, numerator=0,
-                              denominator=within))  # fmt: skip
+            hits.append(
+                Alert(
+                    rule=rule,
+                    level=rule.level,
+                    subject_id=subject_id,
+                    subject=name,
+                    team_id=p.team_id,
+                    window_start=key,
+                    value=0,
+                    numerator=0,
+                    denominator=within,
+                )
+            )
     return hits
 
 

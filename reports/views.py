@@ -1,52 +1,24 @@
 """The three homes: HR's overview, the lead's team, the agent's own page."""
 
-from decimal import Decimal
-
 from django.conf import settings
-from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls import selectors as call_selectors
 from calls.metrics import queue_figures
-from calls.numbers import places_beside, rounded
+from calls.numbers import rounded
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
-from calls.spreadsheets import table_export
 from incentives import selectors as incentive_selectors
 from incentives.models import Period, Run, Team
-from reports import forms, selectors, services
+from reports import exports, forms, selectors, services
 from reports.models import Alert
 
 
 def _window(request) -> str:
     """The dashboard's window from the query string: today, week or month (today when unknown)."""
     return request.GET.get("window") if request.GET.get("window") in selectors.WINDOWS else "today"
-
-
-def _export(request, name: str, header: list, rows) -> HttpResponse | None:
-    """``?export=csv`` or ``?export=xlsx`` on a page's table: the same rows as a download (cells safe
-    for spreadsheets, numbers as numbers); None when the page itself is asked for."""
-    return table_export(request, name, header, rows)
-
-
-def _export_tables(request, name: str, tables: dict) -> HttpResponse | None:
-    """The same for a page of several tables: ``&table=<key>`` picks one (the first by default).
-    ``tables`` maps each key to ``(header, rows)``, the rows lazy, so only the one asked for is read."""
-    if request.GET.get("export") is None:
-        return None
-    key = request.GET.get("table") or next(iter(tables))
-    if key not in tables:
-        raise Http404("No such table on this page.")
-    header, rows = tables[key]
-    return _export(request, f"{name}-{key}", header, rows)
-
-
-def _as_shown(value) -> Decimal | None:
-    """A metric's value in an export as its page shows it: rounded half-up to 2 places (a number)."""
-    return None if value is None else rounded(value, 2)
 
 
 def _alerts(team, user) -> dict:
@@ -99,36 +71,32 @@ def hr_overview(request):
     bands = [label for label, _count in months[0].bands] if months else []
     start, end = call_selectors.queue_period(now=timezone.now())
     queues = queue_figures(start=start, end=end)
-    exported = _export_tables(request, "hr-overview", {
-        "teams": (
-            ["period", "period_status", "run", "run_status", "team_code", "team", "agents", "mean_score", "total",
-             "currency"],
-            ([str(row["period"]), row["period"].status, row["latest"].number, row["latest"].status, t["team__code"],
-              t["team__name"], t["agents"], rounded(t["mean_score"], 2), t["total"], t["currency"]]
-             for row in rows for t in row["totals"]),
-        ),
-        "scores": (
-            ["period", "run", *bands, "agents"],
-            ([str(m.period), m.run.number, *[count for _label, count in m.bands], m.agents] for m in months),
-        ),
-        "queues": (
-            ["queue", "offered", "answered", "answer_rate", "abandoned", "abandon_rate", "asa_seconds",
-             "service_level", "refused", "rings_without_answer", "transfers"],
-            ([q.queue, q.offered, q.answered, q.answer_rate, q.abandoned, q.abandon_rate, q.asa, q.service_level,
-              q.refused, q.rings, q.transfers] for q in queues),
-        ),
-    })  # fmt: skip
+    exported = exports.export_tables(
+        request, "hr-overview", exports.overview_tables(rows, months, bands, queues)
+    )
     if exported is not None:
         return exported
     chart = {
         "months": [str(m.period) for m in months],
-        "bands": [{"label": label, "counts": [m.bands[n][1] for m in months]} for n, label in enumerate(bands)],
-    }  # fmt: skip
+        "bands": [
+            {"label": label, "counts": [m.bands[n][1] for m in months]}
+            for n, label in enumerate(bands)
+        ],
+    }
     problems = incentive_selectors.plan_problems(incentive_selectors.today())
-    return render(request, "reports/hr_overview.html", {
-        "rows": rows, "plan_problems": problems, "months": months, "bands": bands, "chart": chart,
-        "queues": queues, "queues_since": start,
-    })  # fmt: skip
+    return render(
+        request,
+        "reports/hr_overview.html",
+        {
+            "rows": rows,
+            "plan_problems": problems,
+            "months": months,
+            "bands": bands,
+            "chart": chart,
+            "queues": queues,
+            "queues_since": start,
+        },
+    )
 
 
 @roles_required(HR)
@@ -142,16 +110,8 @@ def plan_comparison(request):
         if period is not None:
             comparison = selectors.plan_comparison(period=period)
     if comparison is not None:
-        codes = [code for code, _name in comparison.metrics]
-        exported = _export(request, f"plans-{comparison.period}", [
-            "plan_code", "plan", "version", "currency", "agents", "teams", "mean_score", "median_score",
-            "mean_payout", "total", *codes,
-        ], (
-            [r.version.plan.code, r.version.plan.name, r.version.number, r.currency, r.agents, r.teams,
-             rounded(r.mean_score, 2), rounded(r.median_score, 2), r.mean_payout, r.total,
-             *[_as_shown(v.value if v is not None else None) for v in r.values]]
-            for r in comparison.rows
-        ))  # fmt: skip
+        header, table = exports.comparison_table(comparison)
+        exported = exports.export(request, f"plans-{comparison.period}", header, table)
         if exported is not None:
             return exported
     return render(request, "reports/plan_comparison.html", {"form": form, "comparison": comparison})
@@ -180,13 +140,20 @@ def team(request, code: str | None = None):
             ]
             for n, s in enumerate(statements, start=1)
         )
-        exported = _export(request, f"{current.code}-{period}", header, rows)
+        exported = exports.export(request, f"{current.code}-{period}", header, rows)
         if exported is not None:
             return exported
-    return render(request, "reports/team.html", {
-        "teams": teams, "team": current, "period": period, "statements": statements,
-        **_alerts(current, request.user),
-    })  # fmt: skip
+    return render(
+        request,
+        "reports/team.html",
+        {
+            "teams": teams,
+            "team": current,
+            "period": period,
+            "statements": statements,
+            **_alerts(current, request.user),
+        },
+    )
 
 
 @require_POST
@@ -218,13 +185,23 @@ def agent_home(request):
         {"month": str(s.run.period), "amount": float(s.amount), "score": float(s.weighted_score)}
         for s in reversed(statements)
     ]  # for the chart only: the page's figures are the Decimals themselves
-    return render(request, "reports/agent_home.html", {
-        "agent": agent, "statements": statements, "latest": statements[0] if statements else None,
-        "history": history,
-        "rank": selectors.team_rank(statements[0]) if statements and settings.SHOW_RANKS else None,
-        "so_far": selectors.month_so_far(agent, day=incentive_selectors.today()) if agent else None,
-        "recognitions": selectors.recognitions(agent) if agent else [],
-    })  # fmt: skip
+    return render(
+        request,
+        "reports/agent_home.html",
+        {
+            "agent": agent,
+            "statements": statements,
+            "latest": statements[0] if statements else None,
+            "history": history,
+            "rank": selectors.team_rank(statements[0])
+            if statements and settings.SHOW_RANKS
+            else None,
+            "so_far": selectors.month_so_far(agent, day=incentive_selectors.today())
+            if agent
+            else None,
+            "recognitions": selectors.recognitions(agent) if agent else [],
+        },
+    )
 
 
 @roles_required(HR)
@@ -233,29 +210,8 @@ def approval_review(request, pk: int, run_pk: int):
     period = get_object_or_404(Period, pk=pk)
     run = get_object_or_404(Run, pk=run_pk, period=period)
     review = selectors.approval_review(period=period, run=run)
-    exported = _export_tables(request, f"review-{period}-v{run.number}", {
-        "teams": (
-            ["team_code", "team", "agents", "total", "budget", "over_budget"],
-            ([t.team.code, t.team.name, t.agents, t.total, t.budget, t.over_budget] for t in review.teams),
-        ),
-        "scores": (["band", "agents"], ([label, count] for label, count in review.bands)),
-        "changes": (
-            ["employee_id", "agent", "team", "previous", "amount", "change"],
-            ([c.statement.agent.employee_id, c.statement.agent.name, c.statement.team.code, c.previous,
-              c.statement.amount, c.delta] for c in review.changes),
-        ),
-        "gates": (
-            ["employee_id", "agent", "team", "metric", "value", "comparison", "threshold", "effect"],
-            ([s.agent.employee_id, s.agent.name, s.team.code, g.metric,
-              rounded(g.value, places_beside(g.value, g.threshold)), g.comparison, g.threshold, g.effect]
-             for s in review.gated for g in s.gates_hit.all()),
-        ),
-        "no_data": (
-            ["employee_id", "agent", "team", "metrics"],
-            ([s.agent.employee_id, s.agent.name, s.team.code,
-              " ".join(line.metric for line in s.lines.all() if line.no_data)] for s in review.no_data),
-        ),
-    })  # fmt: skip
+    name = f"review-{period}-v{run.number}"
+    exported = exports.export_tables(request, name, exports.approval_tables(review))
     if exported is not None:
         return exported
     earlier = (
@@ -270,9 +226,16 @@ def approval_review(request, pk: int, run_pk: int):
         else None
     )
     reopening = period.reopenings.select_related("reopened_by").first() if period.reopened else None
-    return render(request, "reports/approval_review.html", {
-        "review": review, "earlier": earlier, "against_approved": against_approved, "reopening": reopening,
-    })  # fmt: skip
+    return render(
+        request,
+        "reports/approval_review.html",
+        {
+            "review": review,
+            "earlier": earlier,
+            "against_approved": against_approved,
+            "reopening": reopening,
+        },
+    )
 
 
 @roles_required(HR)
@@ -284,16 +247,8 @@ def runs_compare(request, pk: int):
     if form.is_valid():
         before, after = form.cleaned_data["before"], form.cleaned_data["after"]
         differences = selectors.runs_compare(before=before, after=after)
-        exported = _export(
-            request,
-            f"compare-{period}-v{before.number}-v{after.number}",
-            ["employee_id", "agent", "before", "after", "change", "why"],
-            (
-                [d.agent.employee_id, d.agent.name, d.before.amount if d.before else None,
-                 d.after.amount if d.after else None, d.delta, "; ".join(d.reasons)]
-                for d in differences
-            ),
-        )  # fmt: skip
+        name = f"compare-{period}-v{before.number}-v{after.number}"
+        exported = exports.export(request, name, *exports.runs_compare_table(differences))
         if exported is not None:
             return exported
     return render(
@@ -312,16 +267,9 @@ def whatif(request):
         result = selectors.whatif(
             version=form.cleaned_data["version"], period=form.cleaned_data["period"]
         )
-        exported = _export(
-            request,
-            f"what-if-{result.version.plan.code}-v{result.version.number}-{result.period}",
-            ["employee_id", "agent", "paid", "under_version", "change", "weighted_score"],
-            (
-                [r.agent.employee_id, r.agent.name, r.before.amount if r.before else None,
-                 r.after.amount, r.delta, rounded(r.after.weighted_score, 2)]
-                for r in result.rows
-            ),
-        )  # fmt: skip
+        version = result.version
+        name = f"what-if-{version.plan.code}-v{version.number}-{result.period}"
+        exported = exports.export(request, name, *exports.whatif_table(result))
         if exported is not None:
             return exported
     return render(request, "reports/whatif.html", {"form": form, "result": result})
@@ -351,23 +299,8 @@ def leaderboard(request):
             ((latest.year, quarter), shown(selectors.quarter_top(latest.year, quarter)))
         )
 
-    def who(r, visible: bool) -> list:
-        return (
-            [r.agent.employee_id, r.agent.name, r.team.name] if visible else ["", _("an agent"), ""]
-        )
-
-    exported = _export_tables(request, "leaderboard", {
-        "months": (
-            ["period", "rank", "employee_id", "agent", "team", "score"],
-            ([str(period), r.rank, *who(r, visible), rounded(r.score, 2)]
-             for period, best in months for r, visible in best),
-        ),
-        "quarter": (
-            ["year", "quarter", "rank", "employee_id", "agent", "team", "score", "months"],
-            ([year, q, r.rank, *who(r, visible), rounded(r.score, 2), r.months]
-             for (year, q), ranked in quarters for r, visible in ranked),
-        ),
-    })  # fmt: skip
+    tables = exports.leaderboard_tables(months, quarters)
+    exported = exports.export_tables(request, "leaderboard", tables)
     if exported is not None:
         return exported
     return render(request, "reports/leaderboard.html", {"months": months, "quarters": quarters})
@@ -385,18 +318,24 @@ def team_dashboard(request, code: str):
     dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(), group_id=group_id)
     header = ["employee_id", "agent", *[code for code, *_ in dashboard.metrics]]
     rows = (
-        [row.agent.employee_id, row.agent.name, *[_as_shown(v.value) for v in row.values]]
+        [row.agent.employee_id, row.agent.name, *[exports.as_shown(v.value) for v in row.values]]
         for row in dashboard.agents
         if row.agent is not None  # an agent's row has its agent
     )
-    exported = _export(request, f"{team.code}-{window}", header, rows)
+    exported = exports.export(request, f"{team.code}-{window}", header, rows)
     if exported is not None:
         return exported
-    return render(request, "reports/team_dashboard.html", {
-        "dashboard": dashboard, "windows": selectors.WINDOWS,
-        "reviews": selectors.team_reviews(team, user=request.user), "group": group_id,
-        **_alerts(team, request.user),
-    })  # fmt: skip
+    return render(
+        request,
+        "reports/team_dashboard.html",
+        {
+            "dashboard": dashboard,
+            "windows": selectors.WINDOWS,
+            "reviews": selectors.team_reviews(team, user=request.user),
+            "group": group_id,
+            **_alerts(team, request.user),
+        },
+    )
 
 
 @roles_required(LEAD, HR)
@@ -408,16 +347,8 @@ def agent_calls(request, code: str, agent_id: int):
     )
     window = _window(request)
     calls = selectors.agent_calls(agent, window=window, now=timezone.now())
-    exported = _export(
-        request,
-        f"{team.code}-{agent.employee_id}-{window}",
-        ["call", "started_at", "queue", "direction", "wait_seconds", "talk_seconds", "outcome", "ended_by"],
-        (
-            [c.external_id, c.started_at, c.queue, c.direction, c.wait_seconds,
-             c.talk_seconds if c.answered_at else None, c.outcome, c.ended_by]
-            for c in calls
-        ),
-    )  # fmt: skip
+    name = f"{team.code}-{agent.employee_id}-{window}"
+    exported = exports.export(request, name, *exports.calls_table(calls))
     if exported is not None:
         return exported
     return render(

@@ -46,9 +46,12 @@ def test_sqlite_transactions_take_the_write_lock_when_they_begin():
     from tests.test_settings import _run
 
     result = _run(
-        ["-c", "import django; django.setup(); from django.conf import settings as s; "
-               "o = s.DATABASES['default']['OPTIONS']; print(o['transaction_mode'], o['timeout'])"],
+        [
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "o = s.DATABASES['default']['OPTIONS']; print(o['transaction_mode'], o['timeout'])",
+        ],
         DEBUG="true",
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["IMMEDIATE", "20"]

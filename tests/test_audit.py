@@ -26,11 +26,20 @@ def root(db):
 def test_a_role_given_in_the_admin_is_recorded_with_who_gave_it(client, people, root):
     client.force_login(root)
     user = people.agent_a.user
-    response = client.post(f"/admin/auth/user/{user.pk}/change/", {
-        "username": user.username, "first_name": "", "last_name": "", "email": "",
-        "is_active": "on", "is_staff": "on", "groups": [Group.objects.get(name=LEAD).pk],
-        "date_joined_0": "2026-01-01", "date_joined_1": "08:00:00",
-    })  # fmt: skip
+    response = client.post(
+        f"/admin/auth/user/{user.pk}/change/",
+        {
+            "username": user.username,
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "is_active": "on",
+            "is_staff": "on",
+            "groups": [Group.objects.get(name=LEAD).pk],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "08:00:00",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[-2000:]
     entries = [e for e in _entries(user) if e.actor == root]
     changes = {field: value for e in entries for field, value in e.changes_dict.items()}

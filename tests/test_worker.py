@@ -317,10 +317,18 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_same_statements(peopl
             .last()
         )
         Statement.objects.create(
-            run=run, agent=last_of_d, team=chunks["team-d"].teams.get(), plan_version=plan_cf,
-            target_bonus=0, currency="CNY", weighted_score=0, tier_rate=0, kicker=0,
-            amount_before_cap=0, amount=0,
-        )  # fmt: skip
+            run=run,
+            agent=last_of_d,
+            team=chunks["team-d"].teams.get(),
+            plan_version=plan_cf,
+            target_bonus=0,
+            currency="CNY",
+            weighted_score=0,
+            tier_rate=0,
+            kicker=0,
+            amount_before_cap=0,
+            amount=0,
+        )
         with _worker_process(first_log, WORK_LEASE_SECONDS=str(LEASE)) as first:
             deadline = time.monotonic() + 30
             while not (waiting := _backends_waiting_on_me()):
@@ -413,10 +421,18 @@ def _calls_file(rows: int) -> str:
 def _calls_of(source: str) -> set[tuple]:
     return set(
         Call.objects.filter(source=source).values_list(
-            "external_id", "agent_id", "started_at", "answered_at", "wait_seconds", "talk_seconds",
-            "acw_seconds", "customer_key", "complaint", "outcome",
+            "external_id",
+            "agent_id",
+            "started_at",
+            "answered_at",
+            "wait_seconds",
+            "talk_seconds",
+            "acw_seconds",
+            "customer_key",
+            "complaint",
+            "outcome",
         )
-    )  # fmt: skip
+    )
 
 
 def test_an_import_whose_worker_is_killed_during_its_final_insert_is_imported_again(
@@ -444,7 +460,7 @@ def test_an_import_whose_worker_is_killed_during_its_final_insert_is_imported_ag
         period=None,
         queue_log=False,
         created_by=people.hr,
-    )  # fmt: skip  (commits: the message waits in Redis, no worker yet)
+    )  # commits: the message waits in Redis, no worker yet
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
 
     # Stop the worker, deterministically, in its final insert: this test holds an uncommitted call

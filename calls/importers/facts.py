@@ -80,10 +80,26 @@ class FactKind:
         return month_bounds(year, month)
 
 
-YES_NO = {"1": "1", "true": "1", "yes": "1", "y": "1", "是": "1", "0": "0", "false": "0", "no": "0",
-          "n": "0", "否": "0"}  # fmt: skip
-DIRECTIONS = {"in": "inbound", "呼入": "inbound", "inbound": "inbound", "out": "outbound",
-              "呼出": "outbound", "outbound": "outbound"}  # fmt: skip
+YES_NO = {
+    "1": "1",
+    "true": "1",
+    "yes": "1",
+    "y": "1",
+    "是": "1",
+    "0": "0",
+    "false": "0",
+    "no": "0",
+    "n": "0",
+    "否": "0",
+}
+DIRECTIONS = {
+    "in": "inbound",
+    "呼入": "inbound",
+    "inbound": "inbound",
+    "out": "outbound",
+    "呼出": "outbound",
+    "outbound": "outbound",
+}
 
 
 def _calls_derive(present: set[str]) -> set[str]:
@@ -105,8 +121,14 @@ CALLS = FactKind(
         Field("call_id", "text", "external_id", required=True, max_length=100),
         Field("agent_id", "agent", "agent_id"),
         Field("queue", "text", "queue", max_length=100),
-        Field("direction", "choice", "direction", required=True, choices=("inbound", "outbound"),
-              aliases=DIRECTIONS),
+        Field(
+            "direction",
+            "choice",
+            "direction",
+            required=True,
+            choices=("inbound", "outbound"),
+            aliases=DIRECTIONS,
+        ),
         Field("customer_number", "customer", "customer_key"),
         Field("entered_at", "datetime", "started_at", required=True),
         Field("answered_at", "datetime", "answered_at"),
@@ -125,12 +147,15 @@ CALLS = FactKind(
     ),
     checks=(
         Check("answered_at", "before entered_at", "t.answered_at < t.started_at"),
-        Check("talk_seconds", "talk time on a call that was not answered",
-              "t.answered_at IS NULL AND t.talk_seconds > 0"),
+        Check(
+            "talk_seconds",
+            "talk time on a call that was not answered",
+            "t.answered_at IS NULL AND t.talk_seconds > 0",
+        ),
     ),
     needs=(("answered_at", "answered_at (or answered, a flag, with wait_seconds)"),),
     derive=_calls_derive,
-)  # fmt: skip
+)
 
 SURVEYS = FactKind(
     code="surveys",
@@ -145,11 +170,14 @@ SURVEYS = FactKind(
         Field("answered_at", "datetime", "answered_at", required=True),
     ),
     checks=(
-        Check("score", "out of the survey's scale (CSAT 1-5, NPS 0-10, CES 1-7)",
-              "(t.kind = 'csat' AND (t.score < 1 OR t.score > 5)) "
-              "OR (t.kind = 'ces' AND (t.score < 1 OR t.score > 7))"),
+        Check(
+            "score",
+            "out of the survey's scale (CSAT 1-5, NPS 0-10, CES 1-7)",
+            "(t.kind = 'csat' AND (t.score < 1 OR t.score > 5)) "
+            "OR (t.kind = 'ces' AND (t.score < 1 OR t.score > 7))",
+        ),
     ),
-)  # fmt: skip
+)
 
 CONVERSIONS = FactKind(
     code="conversions",
@@ -159,16 +187,21 @@ CONVERSIONS = FactKind(
     fields=(
         Field("conversion_id", "text", "external_id", required=True, max_length=100),
         Field("agent_id", "agent", "agent_id", required=True),
-        Field("kind", "choice", "kind", required=True, choices=tuple(c.value for c in Conversion.Kind)),
+        Field(
+            "kind", "choice", "kind", required=True, choices=tuple(c.value for c in Conversion.Kind)
+        ),
         Field("occurred_at", "datetime", "occurred_at", required=True),
         Field("accepted", "bool", "accepted", aliases=YES_NO),
         Field("amount", "decimal", "amount", minimum=0, digits=12, places=2),
     ),
     checks=(
-        Check("accepted", "an invitation says whether it was accepted; other kinds leave it empty",
-              "(t.kind = 'invitation') <> (t.accepted IS NOT NULL)"),
+        Check(
+            "accepted",
+            "an invitation says whether it was accepted; other kinds leave it empty",
+            "(t.kind = 'invitation') <> (t.accepted IS NOT NULL)",
+        ),
     ),
-)  # fmt: skip
+)
 
 QA = FactKind(
     code="qa",
@@ -193,13 +226,24 @@ WORKTIME = FactKind(
     fields=(
         Field("agent_id", "agent", "agent_id", required=True),
         Field("day", "date", "day", required=True),
-        Field("logged_in_seconds", "duration", "logged_in_seconds", required=True, minimum=0, maximum=86400),
+        Field(
+            "logged_in_seconds",
+            "duration",
+            "logged_in_seconds",
+            required=True,
+            minimum=0,
+            maximum=86400,
+        ),
         Field("available_seconds", "duration", "available_seconds", minimum=0, maximum=86400),
     ),
     checks=(
-        Check("available_seconds", "more than the logged-in time", "t.available_seconds > t.logged_in_seconds"),
+        Check(
+            "available_seconds",
+            "more than the logged-in time",
+            "t.available_seconds > t.logged_in_seconds",
+        ),
     ),
-)  # fmt: skip
+)
 
 RINGS = FactKind(
     code="rings",
@@ -214,7 +258,7 @@ RINGS = FactKind(
         Field("rang_at", "datetime", "rang_at", required=True),
         Field("ring_ms", "int", "ring_ms", required=True, minimum=0, maximum=MAX_SECONDS * 1000),
     ),
-)  # fmt: skip
+)
 
 KINDS: dict[str, FactKind] = {
     kind.code: kind for kind in (CALLS, SURVEYS, CONVERSIONS, QA, WORKTIME, RINGS)

@@ -61,11 +61,19 @@ class Kind:
 
 KINDS = {
     "text": Kind("text", "any text", ""),
-    "int": Kind("int", "a whole number: digits, a minus sign for a negative one", "not a whole number"),
+    "int": Kind(
+        "int", "a whole number: digits, a minus sign for a negative one", "not a whole number"
+    ),
     "key": Kind("key", "a 64-bit whole number (a customer's key)", "not a key"),
-    "decimal": Kind("decimal", "digits, a dot before the decimals", "not a number (digits, a dot for decimals)"),
-    "bool": Kind("bool", "1 or 0 (yes/no, true/false, 是/否 are read as 1/0)", "must be 1 or 0 (yes or no)"),
-    "choice": Kind("choice", "one of the field's values (case does not matter)", "must be one of {choices}"),
+    "decimal": Kind(
+        "decimal", "digits, a dot before the decimals", "not a number (digits, a dot for decimals)"
+    ),
+    "bool": Kind(
+        "bool", "1 or 0 (yes/no, true/false, 是/否 are read as 1/0)", "must be 1 or 0 (yes or no)"
+    ),
+    "choice": Kind(
+        "choice", "one of the field's values (case does not matter)", "must be one of {choices}"
+    ),
     "datetime": Kind(
         "datetime",
         "2026-10-31 14:05:09, 2026/10/31 14:05, 2026-10-31T14:05:09.123, optionally with an offset "
@@ -80,7 +88,7 @@ KINDS = {
     ),
     "customer": Kind("customer", "any text; its digits identify the customer", ""),
     "agent": Kind("agent", "an agent's employee id", ""),
-}  # fmt: skip
+}
 
 
 # The kinds whose texts are checked and typed; any text is a text, a choice, a customer or an agent id.

@@ -85,8 +85,9 @@ def keyed_copy(
         if queue_log:
             return _queue_log_copy(stream), filename
         source = open_source(stream, filename, has_header=has_header)
-        positions = customer_columns(source.header, kind=kind, columns=columns,
-                                     value_maps=value_maps, has_header=has_header)  # fmt: skip
+        positions = customer_columns(
+            source.header, kind=kind, columns=columns, value_maps=value_maps, has_header=has_header
+        )
         if isinstance(source, XlsxSource):
             return _xlsx_copy(source, positions), f"{filename}.csv"
         assert isinstance(source, CsvSource)

@@ -126,12 +126,16 @@ def _rule(name: str, spec) -> Rule:
         )
     unknown = set(spec) - _KEYS
     if unknown:
-        raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                           f"known: {', '.join(sorted(_KEYS))}.")  # fmt: skip
+        raise MappingError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(_KEYS))}."
+        )
     sources = [key for key in _SOURCES if key in spec]
     if len(sources) != 1:
-        raise MappingError(f"{where}: give exactly one of column, constant, date (with time), minus or "
-                           f"plus_seconds; found {', '.join(sources) or 'none'}.")  # fmt: skip
+        raise MappingError(
+            f"{where}: give exactly one of column, constant, date (with time), minus or "
+            f"plus_seconds; found {', '.join(sources) or 'none'}."
+        )
     source = sources[0]
     if "time" in spec and source != "date":
         raise MappingError(
@@ -184,8 +188,10 @@ def _check_pattern(pattern, where: str) -> None:
             f"{where}: the pattern {echo(pattern)!r} is not a regular expression ({exc})."
         ) from None
     if compiled.groups > 1:
-        raise MappingError(f"{where}: the pattern {echo(pattern)!r} has {compiled.groups} groups; use one, "
-                           "around the part to keep.")  # fmt: skip
+        raise MappingError(
+            f"{where}: the pattern {echo(pattern)!r} has {compiled.groups} groups; use one, "
+            "around the part to keep."
+        )
 
 
 def rules_of(
@@ -197,14 +203,18 @@ def rules_of(
     names = {f.name for f in kind.fields}
     unknown = set(columns) - names
     if unknown:
-        raise MappingError(f"{kind.code} have no field {', '.join(sorted(unknown))}; "
-                           f"the fields are {', '.join(f.name for f in kind.fields)}.")  # fmt: skip
+        raise MappingError(
+            f"{kind.code} have no field {', '.join(sorted(unknown))}; "
+            f"the fields are {', '.join(f.name for f in kind.fields)}."
+        )
     for name, pairs in (value_maps or {}).items():
         if name not in names:
             raise MappingError(f"Value maps: {kind.code} have no field {name}.")
         if not isinstance(pairs, dict) or not all(isinstance(v, str | int) for v in pairs.values()):
-            raise MappingError(f'Value maps of {name}: {{"value in the file": "value"}} expected, '
-                               f"not {echo(pairs)}.")  # fmt: skip
+            raise MappingError(
+                f'Value maps of {name}: {{"value in the file": "value"}} expected, '
+                f"not {echo(pairs)}."
+            )
     rules = {name: _rule(name, spec) for name, spec in columns.items()}
     for name, rule in rules.items():
         for operand in rule.operands():
@@ -249,8 +259,10 @@ class Reading:
     def describe(self, name: str, column_name: Callable[[int], str]) -> str:
         """Where a field comes from, in words (the upload preview's column heads)."""
         if name in self.derived:
-            return {"answered_at": "entered_at + wait_seconds (answered)",
-                    "wait_seconds": "answered_at − entered_at"}.get(name, "derived")  # fmt: skip
+            return {
+                "answered_at": "entered_at + wait_seconds (answered)",
+                "wait_seconds": "answered_at − entered_at",
+            }.get(name, "derived")
         rule = self.rules[name]
 
         def said(operand: Operand | None) -> str:
@@ -307,8 +319,10 @@ def read(
                 missing.append(f"{field_name} (column {column.position}; the file has {width})")
             return column
         if not has_header:
-            raise FileError(f"The file has no header line: the mapping must name {field_name}'s column by its "
-                            f"position (1, 2, …), not {column.name!r}.")  # fmt: skip
+            raise FileError(
+                f"The file has no header line: the mapping must name {field_name}'s column by its "
+                f"position (1, 2, …), not {column.name!r}."
+            )
         if column.name not in positions:
             missing.append(f"{field_name} (column {column.name!r})")
             return column
@@ -333,8 +347,25 @@ def read(
         resolved[f.name] = Rule(**{**rule.__dict__, **changes})
     if missing:
         listed = ", ".join(map(header_said, header)) if has_header else f"{width} unnamed columns"
-        raise FileError(f"Line 1: the file lacks the column(s) the mapping names: {'; '.join(missing)}. "
-                        f"The file's columns are: {listed or '(none)'}.")  # fmt: skip
+        raise FileError(
+            f"Line 1: the file lacks the column(s) the mapping names: {'; '.join(missing)}. "
+            f"The file's columns are: {listed or '(none)'}."
+        )
+    derived = _complete(kind, resolved, header, has_header)
+    maps = {
+        name: {str(k): str(v) for k, v in pairs.items()}
+        for name, pairs in (value_maps or {}).items()
+    }
+    return Reading(
+        kind=kind, rules=resolved, derived=derived, value_maps=maps, date_format=date_format
+    )
+
+
+def _complete(
+    kind: FactKind, resolved: dict[str, Rule], header: Sequence[str], has_header: bool
+) -> set[str]:
+    """Check that the resolved fields are enough: each computed field's operands are given, and every
+    field the kind requires is given or derived. Returns the fields the kind derives."""
     for name, rule in resolved.items():
         for operand in rule.operands():
             if isinstance(operand, FieldRef) and operand.name not in resolved:
@@ -345,16 +376,14 @@ def read(
     needs = [(f.name, f.name) for f in kind.fields if f.required] + list(kind.needs)
     lacking = [hint for name, hint in needs if name not in resolved and name not in derived]
     if lacking:
-        given = ", ".join(map(header_said, header)) if has_header else f"{width} unnamed columns"
-        raise FileError(f"Line 1: the header lacks the required column(s) {', '.join(lacking)}. "
-                        f"The file's columns are: {given or '(none)'}.")  # fmt: skip
-    maps = {
-        name: {str(k): str(v) for k, v in pairs.items()}
-        for name, pairs in (value_maps or {}).items()
-    }
-    return Reading(
-        kind=kind, rules=resolved, derived=derived, value_maps=maps, date_format=date_format
-    )
+        given = (
+            ", ".join(map(header_said, header)) if has_header else f"{len(header)} unnamed columns"
+        )
+        raise FileError(
+            f"Line 1: the header lacks the required column(s) {', '.join(lacking)}. "
+            f"The file's columns are: {given or '(none)'}."
+        )
+    return derived
 
 
 # --- the text of a field, in SQL and in Python, side by side ---------------------------------------------

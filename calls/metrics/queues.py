@@ -104,12 +104,20 @@ def queue_figures(
     rung = dict(rings.values("queue").annotate(n=Rows()).values_list("queue", "n"))
     found = {
         row["queue"]: QueueFigures(
-            row["queue"], row["offered"], row["answered"], row["answered_within"],
-            row["wait_answered"] or 0, row["abandoned"], row["abandoned_short"], row["refused"],
-            row["transfers"] or 0, rung.get(row["queue"], 0), row["answered_timed"],
+            row["queue"],
+            row["offered"],
+            row["answered"],
+            row["answered_within"],
+            row["wait_answered"] or 0,
+            row["abandoned"],
+            row["abandoned_short"],
+            row["refused"],
+            row["transfers"] or 0,
+            rung.get(row["queue"], 0),
+            row["answered_timed"],
         )
         for row in rows
-    }  # fmt: skip
+    }
     for name, n in rung.items():
         found.setdefault(name, QueueFigures(name, 0, 0, 0, 0, 0, 0, 0, 0, n))
     return [found[name] for name in sorted(found)]
@@ -132,13 +140,17 @@ def _of_the_queue(terms: Callable[[QueueFigures], tuple[int, int]]) -> Formula:
 
     def formula(ids, start, end, p):
         figures = queue_figures(
-            start=start, end=end, queue=p.get("queue", ""),
+            start=start,
+            end=end,
+            queue=p.get("queue", ""),
             answer_within_seconds=p.get("answer_within_seconds", 20),
             short_abandon_seconds=p.get("short_abandon_seconds", 5),
-        )  # fmt: skip
+        )
         numerator, denominator = (
-            sum(values) for values in zip(*(terms(f) for f in figures), strict=True)
-        ) if figures else (0, 0)  # fmt: skip
+            (sum(values) for values in zip(*(terms(f) for f in figures), strict=True))
+            if figures
+            else (0, 0)
+        )
         if not denominator:
             return {}
         ratio = Ratio(Decimal(numerator), Decimal(denominator))

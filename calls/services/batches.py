@@ -39,12 +39,16 @@ def batch_rollback_check(*, batch: ImportBatch) -> None:
         batch__status=ImportBatch.Status.APPLIED,
     )
     if later.exists():
-        raise RollbackRefused(f"Batch {batch.pk}: some of its facts were changed again by a later import; "
-                              "roll that import back first.")  # fmt: skip
+        raise RollbackRefused(
+            f"Batch {batch.pk}: some of its facts were changed again by a later import; "
+            "roll that import back first."
+        )
     for lock in _locked_months_of(batch):
         if lock.state == MonthLock.State.APPROVED:
-            raise RollbackRefused(f"Batch {batch.pk} holds facts of the approved month {lock}: HR must "
-                                  "reopen the month first (Overview), with a reason, to roll it back.")  # fmt: skip
+            raise RollbackRefused(
+                f"Batch {batch.pk} holds facts of the approved month {lock}: HR must "
+                "reopen the month first (Overview), with a reason, to roll it back."
+            )
         raise RollbackRefused(
             f"Batch {batch.pk} holds facts of the closed month {lock}; it cannot be rolled back."
         )
@@ -190,11 +194,14 @@ def batch_file_settle(*, batch_id: int, now: dt.datetime | None = None) -> None:
     try:
         with batch.file.open("rb") as stream:
             copy = keyed_copy(
-                stream, batch.filename, kind=batch.kind, queue_log=batch.queue_log,
+                stream,
+                batch.filename,
+                kind=batch.kind,
+                queue_log=batch.queue_log,
                 columns=mapping.columns if mapping else None,
                 value_maps=mapping.value_maps if mapping else None,
                 has_header=mapping.has_header if mapping else True,
-            )  # fmt: skip
+            )
     except FileNotFoundError:
         copy = None
     if copy is None:

@@ -73,9 +73,10 @@ def batch_create(
     return batch
 
 
-# Longer than most (about 90 lines, a third of them its signature and docstring): the claim, the month
-# check and the one transaction that writes the rows and settles the batch read top to bottom as the
-# import's contract, and every caller (upload, command line, queue_log) goes through it whole.
+# Longer than most (about 100 lines, 40 of them its signature, one parameter a line, and docstring):
+# the claim, the month check and the one transaction that writes the rows and settles the batch read
+# top to bottom as the import's contract, and every caller (upload, command line, queue_log) goes
+# through it whole.
 def facts_import(
     *,
     stream: BinaryIO,
@@ -108,9 +109,15 @@ def facts_import(
     source_name = (mapping.source if mapping else None) or source or ""
     kind = mapping.kind if mapping else kind
     if batch is None:
-        batch = batch_create(kind=kind, filename=filename, source=source_name, mapping=mapping,
-                             allow_partial=allow_partial, created_by=created_by,
-                             status=ImportBatch.Status.RUNNING)  # fmt: skip
+        batch = batch_create(
+            kind=kind,
+            filename=filename,
+            source=source_name,
+            mapping=mapping,
+            allow_partial=allow_partial,
+            created_by=created_by,
+            status=ImportBatch.Status.RUNNING,
+        )
     elif batch.status == ImportBatch.Status.PENDING and not leases.claim(
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING),
         status=ImportBatch.Status.RUNNING,
@@ -161,8 +168,11 @@ def facts_import(
         DatabaseError
     ) as exc:  # not the file's fault: said on the batch, never a bare server error
         logger.exception("Import of batch %s failed", batch.pk)
-        _refuse(batch, f"{filename}: the import failed in the database: {echo(str(exc).splitlines()[0])}",
-                status=ImportBatch.Status.FAILED)  # fmt: skip
+        _refuse(
+            batch,
+            f"{filename}: the import failed in the database: {echo(str(exc).splitlines()[0])}",
+            status=ImportBatch.Status.FAILED,
+        )
     return batch
 
 

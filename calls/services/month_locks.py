@@ -44,8 +44,10 @@ def _month_locks_change() -> None:
         before = cursor.fetchone()[0]
         try:
             with transaction.atomic():  # a savepoint: a lock that times out undoes only itself
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)",
-                               [f"{MONTH_LOCK_WAIT_SECONDS * 1000}ms"])  # fmt: skip
+                cursor.execute(
+                    "SELECT set_config('lock_timeout', %s, true)",
+                    [f"{MONTH_LOCK_WAIT_SECONDS * 1000}ms"],
+                )
                 cursor.execute(f"LOCK TABLE {MonthLock._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
         except OperationalError as exc:
             if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available

@@ -40,9 +40,12 @@ def queue_log_import(
 
     def first_batch() -> ImportBatch:
         return batch or batch_create(
-            kind="calls", filename=filename, source=source_name, created_by=created_by,
+            kind="calls",
+            filename=filename,
+            source=source_name,
+            created_by=created_by,
             status=ImportBatch.Status.RUNNING,
-        )  # fmt: skip
+        )
 
     try:
         parsed = queue_log.read(
@@ -63,8 +66,14 @@ def queue_log_import(
     calls_source, rings_source, work_source = queue_log.sources(parsed, names)
     # A queue_log mapping only names agents: {"agent_id": {"1001": "A01"}} for every kind of row.
     agents = {"agent_id": (mapping.value_maps or {}).get("agent_id", {})} if mapping else None
-    common = {"stream": stream, "filename": filename, "source": source_name, "value_maps": agents,
-              "allow_partial": allow_partial, "created_by": created_by}  # fmt: skip
+    common = {
+        "stream": stream,
+        "filename": filename,
+        "source": source_name,
+        "value_maps": agents,
+        "allow_partial": allow_partial,
+        "created_by": created_by,
+    }
     batches = []
     if has_calls:
         calls = _queue_log_calls(parsed, calls_source, first_batch(), common)
@@ -87,8 +96,14 @@ def _queue_log_calls(parsed, reader, batch: ImportBatch, common: dict) -> Import
     try:
         with transaction.atomic():
             if parsed.finished:
-                batch = facts_import(kind="calls", layout=QUEUE_LOG_CALLS, source_reader=reader,
-                                     batch=batch, line_errors=parsed.errors, **common)  # fmt: skip
+                batch = facts_import(
+                    kind="calls",
+                    layout=QUEUE_LOG_CALLS,
+                    source_reader=reader,
+                    batch=batch,
+                    line_errors=parsed.errors,
+                    **common,
+                )
             else:  # nothing finished in this file: still a batch, for what it leaves open
                 batch.kind, batch.encoding = "calls", "queue_log"
                 batch.errors = parsed.errors[: engine.MAX_STORED_ERRORS]
@@ -116,8 +131,10 @@ def _notes_said(parsed, notes: list[str]) -> list[str]:
     if parsed.skipped_lines:
         shown = ", ".join(str(line) for line in parsed.skipped)
         more = " …" if parsed.skipped_lines > len(parsed.skipped) else ""
-        notes.append(f"{parsed.skipped_lines} lines were not queue events and were skipped: line "
-                     f"{shown}{more}.")  # fmt: skip
+        notes.append(
+            f"{parsed.skipped_lines} lines were not queue events and were skipped: line "
+            f"{shown}{more}."
+        )
     if len(notes) > queue_log.MAX_NOTES:
         notes = [
             *notes[: queue_log.MAX_NOTES],
@@ -168,40 +185,64 @@ def legs_keep(parsed, *, batch: ImportBatch, source: str) -> list[str]:
     snapshots, notes = [], []
     too_long = [leg for leg in touched if len(leg.callid) > 100 or len(leg.queue) > 100]
     for leg in too_long:
-        notes.append(f"{leg.opened.said(parsed.filename)}: call {echo(leg.callid)} in "
-                     f"{echo(leg.queue)}: an id or queue name this long cannot be kept open "
-                     "for the next file")  # fmt: skip
+        notes.append(
+            f"{leg.opened.said(parsed.filename)}: call {echo(leg.callid)} in "
+            f"{echo(leg.queue)}: an id or queue name this long cannot be kept open "
+            "for the next file"
+        )
     touched = [leg for leg in touched if len(leg.callid) <= 100 and len(leg.queue) <= 100]
     for closed in parsed.closed_stored:
         leg = closed.leg
         before = latest.get(leg.key)
         if before is not None and before.closed_at == closed.closed_at:
             continue  # this file ended it already, in an earlier import of it
-        snapshots.append(QueueLogLeg(source=source, callid=leg.callid, queue=leg.queue,
-                                     entered_at=leg.entered, state=leg.stored, closed_at=closed.closed_at,
-                                     filename=closed.where.file[:255], line=closed.where.line,
-                                     batch=batch))  # fmt: skip
+        snapshots.append(
+            QueueLogLeg(
+                source=source,
+                callid=leg.callid,
+                queue=leg.queue,
+                entered_at=leg.entered,
+                state=leg.stored,
+                closed_at=closed.closed_at,
+                filename=closed.where.file[:255],
+                line=closed.where.line,
+                batch=batch,
+            )
+        )
     imported = _call_ids_taken(source, touched)
     for leg in touched:
         before = latest.get(leg.key)
         if before is not None and before.closed_at is not None:
-            notes.append(f"{leg.opened.said(parsed.filename)}: call {leg.callid} in {leg.queue}, open at "
-                         f"the end of this file, was finished by a later file ({before.filename}): "
-                         "kept as that file finished it")  # fmt: skip
+            notes.append(
+                f"{leg.opened.said(parsed.filename)}: call {leg.callid} in {leg.queue}, open at "
+                f"the end of this file, was finished by a later file ({before.filename}): "
+                "kept as that file finished it"
+            )
             continue
         if any(
             imported.get(name) == (leg.queue, leg.entered)
             for name in queue_log.name_candidates(leg)
         ):  # a later file imported before this one, which began mid-call
-            notes.append(f"{leg.opened.said(parsed.filename)}: call {leg.callid} in {leg.queue}, open at "
-                         "the end of this file, was imported finished from another file: kept as it is")  # fmt: skip
+            notes.append(
+                f"{leg.opened.said(parsed.filename)}: call {leg.callid} in {leg.queue}, open at "
+                "the end of this file, was imported finished from another file: kept as it is"
+            )
             continue
         state = leg.state()
         if before is not None and before.state == state:
             continue
-        snapshots.append(QueueLogLeg(source=source, callid=leg.callid, queue=leg.queue,
-                                     entered_at=leg.entered, state=state, filename=leg.opened.file[:255],
-                                     line=leg.opened.line, batch=batch))  # fmt: skip
+        snapshots.append(
+            QueueLogLeg(
+                source=source,
+                callid=leg.callid,
+                queue=leg.queue,
+                entered_at=leg.entered,
+                state=state,
+                filename=leg.opened.file[:255],
+                line=leg.opened.line,
+                batch=batch,
+            )
+        )
     QueueLogLeg.objects.bulk_create(snapshots)
     return notes
 

@@ -44,8 +44,14 @@ def upload_accept(
     source_name = (mapping.source if mapping else None) or source or ""
     if not queue_log and (mapping.kind if mapping else kind) == "calls":
         queue_log = queue_log_sniff(uploaded)
-    batch = batch_create(kind=mapping.kind if mapping else kind, filename=uploaded.name, source=source_name,
-                         mapping=mapping, allow_partial=allow_partial, created_by=created_by)  # fmt: skip
+    batch = batch_create(
+        kind=mapping.kind if mapping else kind,
+        filename=uploaded.name,
+        source=source_name,
+        mapping=mapping,
+        allow_partial=allow_partial,
+        created_by=created_by,
+    )
     batch.queue_log = queue_log
     if period:
         batch.period_year, batch.period_month = period
@@ -81,12 +87,27 @@ def batch_run(*, batch_id: int) -> None:
     try:
         with leases.kept(ImportBatch, batch_id), batch.file.open("rb") as stream:
             if batch.queue_log:
-                queue_log_import(stream=stream, filename=batch.filename, source=batch.source, mapping=batch.mapping,
-                                 allow_partial=batch.partial, created_by=batch.created_by, batch=batch)  # fmt: skip
+                queue_log_import(
+                    stream=stream,
+                    filename=batch.filename,
+                    source=batch.source,
+                    mapping=batch.mapping,
+                    allow_partial=batch.partial,
+                    created_by=batch.created_by,
+                    batch=batch,
+                )
             else:
-                facts_import(stream=stream, filename=batch.filename, kind=batch.kind, source=batch.source,
-                             mapping=batch.mapping, allow_partial=batch.partial, period=period, batch=batch,
-                             progress=progress)  # fmt: skip
+                facts_import(
+                    stream=stream,
+                    filename=batch.filename,
+                    kind=batch.kind,
+                    source=batch.source,
+                    mapping=batch.mapping,
+                    allow_partial=batch.partial,
+                    period=period,
+                    batch=batch,
+                    progress=progress,
+                )
     except ImportRefused:
         pass  # recorded on the batch
     except (
@@ -137,14 +158,24 @@ def import_leases_sweep(*, now: dt.datetime | None = None) -> int:
         only = {"lease_expires": batch.lease_expires, "status": ImportBatch.Status.RUNNING}
         with transaction.atomic():
             if not batch.file:
-                settled += _fail(batch.pk, (
-                    f"{batch.filename}: the import run by {lost} stopped before it finished; nothing "
-                    "of it was imported. Import the file again."), **only)  # fmt: skip
+                settled += _fail(
+                    batch.pk,
+                    (
+                        f"{batch.filename}: the import run by {lost} stopped before it finished; nothing "
+                        "of it was imported. Import the file again."
+                    ),
+                    **only,
+                )
             elif batch.claims >= settings.WORK_LEASE_CLAIMS:
-                settled += _fail(batch.pk, (
-                    f"{batch.filename}: the worker importing it stopped {batch.claims} times before it "
-                    "finished (killed, or out of memory); nothing of it was imported. The workers' "
-                    "logs say why; a smaller file may go through."), **only)  # fmt: skip
+                settled += _fail(
+                    batch.pk,
+                    (
+                        f"{batch.filename}: the worker importing it stopped {batch.claims} times before it "
+                        "finished (killed, or out of memory); nothing of it was imported. The workers' "
+                        "logs say why; a smaller file may go through."
+                    ),
+                    **only,
+                )
                 transaction.on_commit(partial(batch_file_settle, batch_id=batch.pk))
             else:
                 again = ImportBatch.objects.filter(pk=batch.pk, **only).update(

@@ -105,20 +105,28 @@ class AgentForm(ServiceCheckedForm):
             return services.agent_create(**agent_create_kwargs(data))
         if data.get("move_team") and data.get("move_from"):
             return services.agent_place(
-                agent=self.instance, team=data["move_team"], group=data.get("move_group"),
+                agent=self.instance,
+                team=data["move_team"],
+                group=data.get("move_group"),
                 valid_from=data["move_from"],
-            )  # fmt: skip
+            )
         return None
 
 
 def agent_create_kwargs(data: dict) -> dict:
     """What the add form gives ``agent_create``: the agent, and where they start."""
     return {
-        "employee_id": data["employee_id"], "name": data["name"], "level": data["level"],
-        "channel": data["channel"], "base_pay": data.get("base_pay"), "hire_date": data.get("hire_date"),
-        "user": data.get("user"), "team": data["move_team"], "group": data.get("move_group"),
+        "employee_id": data["employee_id"],
+        "name": data["name"],
+        "level": data["level"],
+        "channel": data["channel"],
+        "base_pay": data.get("base_pay"),
+        "hire_date": data.get("hire_date"),
+        "user": data.get("user"),
+        "team": data["move_team"],
+        "group": data.get("move_group"),
         "placed_from": data["move_from"],
-    }  # fmt: skip
+    }
 
 
 @admin.register(Agent)
@@ -134,19 +142,45 @@ class AgentAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     inlines = [PlacementInline]
     fieldsets = [
-        (None, {"fields": ["employee_id", "name", "level", "channel", "base_pay", "hire_date", "leave_date",
-                           "user"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "employee_id",
+                    "name",
+                    "level",
+                    "channel",
+                    "base_pay",
+                    "hire_date",
+                    "leave_date",
+                    "user",
+                ]
+            },
+        ),
         (_("Move (dated)"), {"fields": ["move_team", "move_group", "move_from"]}),
-    ]  # fmt: skip
+    ]
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None:
             return self.fieldsets
         # A new agent: no leave date yet (``agent_create`` takes none), and where they start.
         return [
-            (None, {"fields": ["employee_id", "name", "level", "channel", "base_pay", "hire_date", "user"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "employee_id",
+                        "name",
+                        "level",
+                        "channel",
+                        "base_pay",
+                        "hire_date",
+                        "user",
+                    ]
+                },
+            ),
             (_("Team (from)"), {"fields": ["move_team", "move_group", "move_from"]}),
-        ]  # fmt: skip
+        ]
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -70,9 +70,10 @@ class _SectionFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         forms_kept = [
-            form for form in self.forms
+            form
+            for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
-        ]  # fmt: skip
+        ]
         specs = [self.spec(form.cleaned_data) for form in forms_kept]
         general = []
         for problem in type(self).section_check(specs):
@@ -91,12 +92,19 @@ class MetricFormSet(_SectionFormSet):
 
     def spec(self, d):
         return MetricSpec(
-            metric=d["metric"], weight=d["weight"], threshold=d["threshold"], target=d["target"],
-            threshold_payout=d["threshold_payout"], excellence=_decimal_or_none(d.get("excellence")),
-            excellence_payout=_decimal_or_none(d.get("excellence_payout")), scope=d["scope"],
-            measure=d["measure"], baseline=d.get("baseline") or "", no_data=d["no_data"],
+            metric=d["metric"],
+            weight=d["weight"],
+            threshold=d["threshold"],
+            target=d["target"],
+            threshold_payout=d["threshold_payout"],
+            excellence=_decimal_or_none(d.get("excellence")),
+            excellence_payout=_decimal_or_none(d.get("excellence_payout")),
+            scope=d["scope"],
+            measure=d["measure"],
+            baseline=d.get("baseline") or "",
+            no_data=d["no_data"],
             params=d.get("params") or {},
-        )  # fmt: skip
+        )
 
 
 class TierFormSet(_SectionFormSet):
@@ -111,10 +119,15 @@ class GateFormSet(_SectionFormSet):
 
     def spec(self, d):
         return GateSpec(
-            metric=d["metric"], comparison=d["comparison"], value=d["value"], effect=d["effect"],
-            factor=_decimal_or_none(d.get("factor")), score_cap=_decimal_or_none(d.get("score_cap")),
-            scope=d["scope"], params=d.get("params") or {},
-        )  # fmt: skip
+            metric=d["metric"],
+            comparison=d["comparison"],
+            value=d["value"],
+            effect=d["effect"],
+            factor=_decimal_or_none(d.get("factor")),
+            score_cap=_decimal_or_none(d.get("score_cap")),
+            scope=d["scope"],
+            params=d.get("params") or {},
+        )
 
 
 class _LockedInline:
@@ -134,9 +147,11 @@ class PlanMetricInline(_LockedInline, admin.StackedInline):
     model = PlanMetric
     formset = MetricFormSet
     extra = 0
-    fields = [("metric", "weight", "scope", "measure", "baseline"),
-              ("threshold", "threshold_payout", "target", "excellence", "excellence_payout"),
-              ("no_data", "params")]  # fmt: skip
+    fields = [
+        ("metric", "weight", "scope", "measure", "baseline"),
+        ("threshold", "threshold_payout", "target", "excellence", "excellence_payout"),
+        ("no_data", "params"),
+    ]
 
 
 class PlanTierInline(_LockedInline, admin.TabularInline):
@@ -163,37 +178,58 @@ class PlanVersionForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None: every level."),
     )
-    channels = forms.MultipleChoiceField(choices=Channel.choices, required=False,
-                                         widget=forms.CheckboxSelectMultiple,
-                                         help_text=_("None: every channel."))  # fmt: skip
+    channels = forms.MultipleChoiceField(
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None: every channel."),
+    )
 
     class Meta:
         model = PlanVersion
         fields = [
-            "plan", "effective_from", "effective_to", "target_bonus_kind", "target_bonus",
-            "target_bonus_percent", "currency", "payout_cap_kind", "payout_cap", "teams", "groups",
-            "levels", "channels", "note",
-        ]  # fmt: skip
+            "plan",
+            "effective_from",
+            "effective_to",
+            "target_bonus_kind",
+            "target_bonus",
+            "target_bonus_percent",
+            "currency",
+            "payout_cap_kind",
+            "payout_cap",
+            "teams",
+            "groups",
+            "levels",
+            "channels",
+            "note",
+        ]
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
         spec = VersionSpec(
-            effective_from=data["effective_from"], effective_to=data.get("effective_to"),
-            target_bonus_kind=data["target_bonus_kind"], target_bonus=data.get("target_bonus"),
-            target_bonus_percent=data.get("target_bonus_percent"), payout_cap_kind=data["payout_cap_kind"],
+            effective_from=data["effective_from"],
+            effective_to=data.get("effective_to"),
+            target_bonus_kind=data["target_bonus_kind"],
+            target_bonus=data.get("target_bonus"),
+            target_bonus_percent=data.get("target_bonus_percent"),
+            payout_cap_kind=data["payout_cap_kind"],
             payout_cap=data.get("payout_cap"),
-        )  # fmt: skip
+        )
         for problem in header_problems(spec):
             self.add_error(problem.field if problem.field in self.fields else None, problem.message)
         if self.instance.pk and self.instance.status == PlanVersion.Status.ACTIVE:
             for problem in services.plans.overlap_problems_for(
-                plan=self.instance.plan, exclude_pk=self.instance.pk, effective_from=data["effective_from"],
-                effective_to=data.get("effective_to"), teams=data.get("teams") or [],
-                groups=data.get("groups") or [], levels=data.get("levels") or [],
+                plan=self.instance.plan,
+                exclude_pk=self.instance.pk,
+                effective_from=data["effective_from"],
+                effective_to=data.get("effective_to"),
+                teams=data.get("teams") or [],
+                groups=data.get("groups") or [],
+                levels=data.get("levels") or [],
                 channels=data.get("channels") or [],
-            ):  # fmt: skip
+            ):
                 self.add_error(None, problem.message)
         return data
 
@@ -201,9 +237,10 @@ class PlanVersionForm(forms.ModelForm):
 def _kept(formset) -> list:
     """The forms of an inline formset that stay (filled in, not marked for deletion)."""
     return [
-        form for form in formset.forms
+        form
+        for form in formset.forms
         if form.cleaned_data and not formset._should_delete_form(form)
-    ]  # fmt: skip
+    ]
 
 
 @admin.register(PlanVersion)
@@ -224,12 +261,25 @@ class PlanVersionAdmin(DeleteThroughService, admin.ModelAdmin):
     inlines = [PlanMetricInline, PlanTierInline, PlanGateInline, PlanAwardInline]
     actions = ["delete_selected", "activate", "new_version", "copy_as_new_plan"]
     fieldsets = [
-        (None, {"fields": ["plan", "number", "status", ("effective_from", "effective_to"), "note"]}),
-        (_("Bonus"), {"fields": [("target_bonus_kind", "target_bonus", "target_bonus_percent", "currency"),
-                                 ("payout_cap_kind", "payout_cap")]}),
-        (_("Who it applies to (empty: everyone)"), {"fields": ["teams", "groups", "levels", "channels"]}),
+        (
+            None,
+            {"fields": ["plan", "number", "status", ("effective_from", "effective_to"), "note"]},
+        ),
+        (
+            _("Bonus"),
+            {
+                "fields": [
+                    ("target_bonus_kind", "target_bonus", "target_bonus_percent", "currency"),
+                    ("payout_cap_kind", "payout_cap"),
+                ]
+            },
+        ),
+        (
+            _("Who it applies to (empty: everyone)"),
+            {"fields": ["teams", "groups", "levels", "channels"]},
+        ),
         (_("How this plan pays"), {"fields": ["how_it_pays"]}),
-    ]  # fmt: skip
+    ]
 
     @admin.display(boolean=True, description=_("used by a computation"))
     def used(self, obj):
@@ -250,13 +300,19 @@ class PlanVersionAdmin(DeleteThroughService, admin.ModelAdmin):
         )
         examples = worked_examples(spec, obj.currency)
         rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             ((f"{s:f}", f"{amount:,.2f} {obj.currency}", how) for s, amount, how in examples),
-        )  # fmt: skip
+        )
         return format_html(
             "<ul>{}</ul><p><strong>{}</strong></p><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
-            words, _("Worked example (no gate hit)"), _("weighted score"), _("payout"), _("how"), rows,
-        )  # fmt: skip
+            words,
+            _("Worked example (no gate hit)"),
+            _("weighted score"),
+            _("payout"),
+            _("how"),
+            rows,
+        )
 
     def has_change_permission(self, request, obj=None):
         return not (obj and obj.locked) and super().has_change_permission(request, obj)
@@ -282,23 +338,36 @@ class PlanVersionAdmin(DeleteThroughService, admin.ModelAdmin):
         d = form.cleaned_data
         sections = {formset.model: formset for formset in formsets}
         spec = VersionSpec(
-            effective_from=d["effective_from"], effective_to=d.get("effective_to"),
-            target_bonus_kind=d["target_bonus_kind"], target_bonus=d.get("target_bonus"),
-            target_bonus_percent=d.get("target_bonus_percent"), payout_cap_kind=d["payout_cap_kind"],
+            effective_from=d["effective_from"],
+            effective_to=d.get("effective_to"),
+            target_bonus_kind=d["target_bonus_kind"],
+            target_bonus=d.get("target_bonus"),
+            target_bonus_percent=d.get("target_bonus_percent"),
+            payout_cap_kind=d["payout_cap_kind"],
             payout_cap=d.get("payout_cap"),
-            metrics=[sections[PlanMetric].spec(f.cleaned_data) for f in _kept(sections[PlanMetric])],
+            metrics=[
+                sections[PlanMetric].spec(f.cleaned_data) for f in _kept(sections[PlanMetric])
+            ],
             tiers=[sections[PlanTier].spec(f.cleaned_data) for f in _kept(sections[PlanTier])],
             gates=[sections[PlanGate].spec(f.cleaned_data) for f in _kept(sections[PlanGate])],
-        )  # fmt: skip
+        )
         written = {
-            "spec": spec, "teams": d.get("teams") or [], "groups": d.get("groups") or [],
-            "levels": d.get("levels") or [], "channels": d.get("channels") or [],
-            "currency": d["currency"], "note": d.get("note", ""),
+            "spec": spec,
+            "teams": d.get("teams") or [],
+            "groups": d.get("groups") or [],
+            "levels": d.get("levels") or [],
+            "channels": d.get("channels") or [],
+            "currency": d["currency"],
+            "note": d.get("note", ""),
             "awards": [
-                AwardSpec(f.cleaned_data["kind"], f.cleaned_data.get("count") or 1, f.cleaned_data.get("note", ""))
+                AwardSpec(
+                    f.cleaned_data["kind"],
+                    f.cleaned_data.get("count") or 1,
+                    f.cleaned_data.get("note", ""),
+                )
                 for f in _kept(sections[PlanAward])
             ],
-        }  # fmt: skip
+        }
         if change:
             version = services.plan_version_update(version=form.instance, **written)
         else:
@@ -332,8 +401,10 @@ class PlanVersionAdmin(DeleteThroughService, admin.ModelAdmin):
         today = dt.date.today()
         first_next = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         for version in queryset:
-            new = services.plan_version_new(version=version, effective_from=max(first_next, version.effective_from
-                                            + dt.timedelta(days=1)))  # fmt: skip
+            new = services.plan_version_new(
+                version=version,
+                effective_from=max(first_next, version.effective_from + dt.timedelta(days=1)),
+            )
             self.message_user(
                 request, _("%(v)s created as a draft.") % {"v": new}, messages.SUCCESS
             )

@@ -26,10 +26,15 @@ class TargetOverrideForm(ServiceCheckedForm):
 
     def service_write(self, data):
         return services.target_override_set(
-            period=data["period"], metric_code=data["metric"], threshold=data["threshold"],
-            target=data["target"], excellence=data.get("excellence"), team=data.get("team"),
-            agent=data.get("agent"), note=data.get("note", ""),
-        )  # fmt: skip
+            period=data["period"],
+            metric_code=data["metric"],
+            threshold=data["threshold"],
+            target=data["target"],
+            excellence=data.get("excellence"),
+            team=data.get("team"),
+            agent=data.get("agent"),
+            note=data.get("note", ""),
+        )
 
 
 class AdjustmentForm(ServiceCheckedForm):
@@ -41,9 +46,12 @@ class AdjustmentForm(ServiceCheckedForm):
 
     def service_write(self, data):
         return services.adjustment_create(
-            period=data["period"], agent=data["agent"], amount=data["amount"],
-            corrects=data["corrects"], reason=data["reason"],
-        )  # fmt: skip
+            period=data["period"],
+            agent=data["agent"],
+            amount=data["amount"],
+            corrects=data["corrects"],
+            reason=data["reason"],
+        )
 
 
 class ProposeTargetsForm(forms.Form):
@@ -53,8 +61,11 @@ class ProposeTargetsForm(forms.Form):
         label=_("history up to (not including)"), help_text=_("e.g. the 1st of this month")
     )
     weeks = forms.IntegerField(min_value=12, max_value=24, initial=12, label=_("weeks of history"))
-    period = forms.ModelChoiceField(Period.objects.exclude(status=Period.Status.CLOSED), required=False,
-                                    label=_("save as the team's targets for"))  # fmt: skip
+    period = forms.ModelChoiceField(
+        Period.objects.exclude(status=Period.Status.CLOSED),
+        required=False,
+        label=_("save as the team's targets for"),
+    )
 
 
 @admin.register(Adjustment)
@@ -75,9 +86,13 @@ class AdjustmentAdmin(DeleteThroughService, admin.ModelAdmin):
         # The form asked the service first; a refusal it meets now (the month closed meanwhile) is
         # shown on the page by calls.errors' middleware.
         saved = services.adjustment_create(
-            period=obj.period, agent=obj.agent, amount=obj.amount, corrects=obj.corrects,
-            reason=obj.reason, created_by=request.user,
-        )  # fmt: skip
+            period=obj.period,
+            agent=obj.agent,
+            amount=obj.amount,
+            corrects=obj.corrects,
+            reason=obj.reason,
+            created_by=request.user,
+        )
         obj.pk = saved.pk
 
     def delete_service(self, obj):
@@ -122,17 +137,25 @@ class TargetOverrideAdmin(DeleteThroughService, admin.ModelAdmin):
                 )
                 if d["period"] is not None and "save" in request.POST:
                     saved = services.target_override_set(
-                        period=d["period"], metric_code=d["metric"], team=d["team"],
-                        threshold=proposal.threshold, target=proposal.target, excellence=proposal.excellence,
+                        period=d["period"],
+                        metric_code=d["metric"],
+                        team=d["team"],
+                        threshold=proposal.threshold,
+                        target=proposal.target,
+                        excellence=proposal.excellence,
                         note=f"proposed from {proposal.start} to {proposal.end}: {proposal.method}",
                         user=request.user,
-                    )  # fmt: skip
+                    )
             except services.TargetInvalid as exc:
                 form.add_error(None, str(exc))
         context = {
-            **self.admin_site.each_context(request), "title": _("Propose targets from history"),
-            "form": form, "proposal": proposal, "saved": saved, "opts": self.model._meta,
-        }  # fmt: skip
+            **self.admin_site.each_context(request),
+            "title": _("Propose targets from history"),
+            "form": form,
+            "proposal": proposal,
+            "saved": saved,
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/incentives/targetoverride/propose.html", context)
 
     list_display = ["period", "metric", "team", "agent", "threshold", "target", "excellence"]
@@ -142,9 +165,16 @@ class TargetOverrideAdmin(DeleteThroughService, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         override = services.target_override_set(
-            period=obj.period, metric_code=obj.metric, threshold=obj.threshold, target=obj.target,
-            excellence=obj.excellence, team=obj.team, agent=obj.agent, note=obj.note, user=request.user,
-        )  # fmt: skip
+            period=obj.period,
+            metric_code=obj.metric,
+            threshold=obj.threshold,
+            target=obj.target,
+            excellence=obj.excellence,
+            team=obj.team,
+            agent=obj.agent,
+            note=obj.note,
+            user=request.user,
+        )
         obj.pk = override.pk
 
     def delete_service(self, obj):

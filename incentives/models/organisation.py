@@ -39,16 +39,25 @@ class Team(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
     region = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="teams",
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="teams",
         verbose_name=_("region"),
-    )  # fmt: skip
+    )
     leads = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="led_teams", verbose_name=_("team leads")
     )
     monthly_budget = models.DecimalField(
-        _("monthly bonus budget"), null=True, blank=True, **MONEY,
-        help_text=_("What the team's bonuses may cost in a month; shown beside the totals before approval."),
-    )  # fmt: skip
+        _("monthly bonus budget"),
+        null=True,
+        blank=True,
+        **MONEY,
+        help_text=_(
+            "What the team's bonuses may cost in a month; shown beside the totals before approval."
+        ),
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -93,9 +102,13 @@ class Agent(models.Model):
         _("left on"), null=True, blank=True, help_text=_("Last working day.")
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="agent", verbose_name=_("login"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agent",
+        verbose_name=_("login"),
+    )
 
     class Meta:
         verbose_name = _("agent")
@@ -103,14 +116,16 @@ class Agent(models.Model):
         ordering = ["employee_id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(leave_date__isnull=True) | Q(hire_date__isnull=True)
+                condition=Q(leave_date__isnull=True)
+                | Q(hire_date__isnull=True)
                 | Q(leave_date__gte=F("hire_date")),
                 name="agent_leaves_after_hire",
             ),
             models.CheckConstraint(
-                condition=Q(base_pay__isnull=True) | Q(base_pay__gte=0), name="agent_base_pay_not_negative"
+                condition=Q(base_pay__isnull=True) | Q(base_pay__gte=0),
+                name="agent_base_pay_not_negative",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.employee_id})"

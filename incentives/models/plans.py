@@ -120,7 +120,7 @@ class PlanVersion(models.Model):
                 | Q(target_bonus_kind="percent", target_bonus_percent__gt=0),
                 name="plan_version_target_bonus_given",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.plan.name} v{self.number}"
@@ -152,9 +152,11 @@ class PlanMetric(models.Model):
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="metrics")
     metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
     weight = models.DecimalField(
-        _("weight (%)"), max_digits=5, decimal_places=2,
+        _("weight (%)"),
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-    )  # fmt: skip
+    )
     scope = models.CharField(
         _("measured on"), max_length=5, choices=Scope.choices, default=Scope.AGENT
     )
@@ -162,8 +164,12 @@ class PlanMetric(models.Model):
         _("measure"), max_length=12, choices=Measure.choices, default=Measure.VALUE
     )
     baseline = models.CharField(_("baseline"), max_length=10, choices=Baseline.choices, blank=True)
-    params = models.JSONField(_("parameters"), default=dict, blank=True,
-                              help_text=_("Empty: the field's defaults (see the metric catalogue)."))  # fmt: skip
+    params = models.JSONField(
+        _("parameters"),
+        default=dict,
+        blank=True,
+        help_text=_("Empty: the field's defaults (see the metric catalogue)."),
+    )
     threshold = models.DecimalField(_("threshold"), **VALUE)
     threshold_payout = models.DecimalField(
         _("payout at threshold (%)"), default=Decimal("50"), **SCORE
@@ -173,26 +179,32 @@ class PlanMetric(models.Model):
     excellence_payout = models.DecimalField(
         _("payout at excellence = metric cap (%)"), null=True, blank=True, **SCORE
     )
-    no_data = models.CharField(_("when there is no data"), max_length=12, choices=NoData.choices,
-                               default=NoData.ZERO)  # fmt: skip
+    no_data = models.CharField(
+        _("when there is no data"), max_length=12, choices=NoData.choices, default=NoData.ZERO
+    )
 
     class Meta:
         verbose_name = _("plan metric")
         verbose_name_plural = _("plan metrics")
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "metric", "measure", "scope"], name="plan_metric_once"),
-            models.CheckConstraint(condition=Q(weight__gte=0, weight__lte=100), name="plan_metric_weight_0_100"),
+            models.UniqueConstraint(
+                fields=["version", "metric", "measure", "scope"], name="plan_metric_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0, weight__lte=100), name="plan_metric_weight_0_100"
+            ),
             models.CheckConstraint(
                 condition=Q(excellence__isnull=True, excellence_payout__isnull=True)
                 | Q(excellence__isnull=False, excellence_payout__gte=100),
                 name="plan_metric_excellence_with_cap",
             ),
             models.CheckConstraint(
-                condition=Q(measure="value", baseline="") | Q(measure="improvement") & ~Q(baseline=""),
+                condition=Q(measure="value", baseline="")
+                | Q(measure="improvement") & ~Q(baseline=""),
                 name="plan_metric_baseline_with_improvement",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.version} · {self.get_metric_display()}"
@@ -258,7 +270,7 @@ class PlanGate(models.Model):
                 | Q(effect="void", factor__isnull=True, score_cap__isnull=True),
                 name="plan_gate_effect_fields",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.metric} {self.get_comparison_display()} {self.value} ⇒ {self.get_effect_display()}"

@@ -49,9 +49,13 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )  # the lead of the latest sign-off
     target_period = models.ForeignKey(
-        Period, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Period,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("targets agreed for"),
-    )  # fmt: skip
+    )
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopen_reason = models.CharField(_("why it was reopened"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -111,9 +115,12 @@ class ActionItem(models.Model):
     due = models.DateField(_("due"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     metric = models.CharField(
-        _("metric it should move"), max_length=40, choices=METRIC_CHOICES, blank=True,
+        _("metric it should move"),
+        max_length=40,
+        choices=METRIC_CHOICES,
+        blank=True,
         help_text=_("Next month's review shows how this metric changed since."),
-    )  # fmt: skip
+    )
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -195,9 +202,13 @@ class Dispute(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     answer = models.TextField(_("answer"), blank=True)
     correction = models.CharField(
-        _("correction"), max_length=300, blank=True,
-        help_text=_("What was corrected (e.g. run v3, an adjustment in 2026-11); empty when nothing was."),
-    )  # fmt: skip
+        _("correction"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What was corrected (e.g. run v3, an adjustment in 2026-11); empty when nothing was."
+        ),
+    )
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -37,17 +37,21 @@ class TargetOverride(models.Model):
         verbose_name_plural = _("target overrides")
         constraints = [
             models.CheckConstraint(
-                condition=Q(team__isnull=False, agent__isnull=True) | Q(team__isnull=True, agent__isnull=False),
+                condition=Q(team__isnull=False, agent__isnull=True)
+                | Q(team__isnull=True, agent__isnull=False),
                 name="target_override_team_or_agent",
             ),
             models.UniqueConstraint(
-                fields=["period", "metric", "team"], condition=Q(team__isnull=False), name="target_override_team_once"
+                fields=["period", "metric", "team"],
+                condition=Q(team__isnull=False),
+                name="target_override_team_once",
             ),
             models.UniqueConstraint(
-                fields=["period", "metric", "agent"], condition=Q(agent__isnull=False),
+                fields=["period", "metric", "agent"],
+                condition=Q(agent__isnull=False),
                 name="target_override_agent_once",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} · {self.metric} · {self.agent or self.team}"

@@ -21,9 +21,13 @@ def adjustment_create(
     """Record a correction of the closed month ``corrects``, paid in ``period`` (open or computed: the
     next computation puts it on the agent's statement, after the overall cap)."""
     adjustment = Adjustment(
-        period=period, agent=agent, amount=amount, corrects=corrects, reason=reason.strip(),
+        period=period,
+        agent=agent,
+        amount=amount,
+        corrects=corrects,
+        reason=reason.strip(),
         created_by=created_by,
-    )  # fmt: skip
+    )
     try:
         adjustment.full_clean()
     except ValidationError as exc:

@@ -31,9 +31,14 @@ def agent_create(
 ) -> Agent:
     """A new agent, placed in ``team`` (and ``group``) from ``placed_from``."""
     agent = Agent(
-        employee_id=employee_id, name=name, level=level, channel=channel, base_pay=base_pay,
-        hire_date=hire_date, user=user,
-    )  # fmt: skip
+        employee_id=employee_id,
+        name=name,
+        level=level,
+        channel=channel,
+        base_pay=base_pay,
+        hire_date=hire_date,
+        user=user,
+    )
     agent.full_clean()
     agent.save()
     agent_place(agent=agent, team=team, group=group, valid_from=placed_from)

@@ -49,11 +49,16 @@ class PlanInvalid(DomainError):
         """Each problem where it is, so a client can put it on its field."""
         return {
             "problems": [
-                {"section": p.section, "index": p.index, "field": p.field, "message": p.message,
-                 "text": str(p)}
+                {
+                    "section": p.section,
+                    "index": p.index,
+                    "field": p.field,
+                    "message": p.message,
+                    "text": str(p),
+                }
                 for p in self.problems
             ]
-        }  # fmt: skip
+        }
 
 
 class PlanLocked(Conflict):
@@ -243,22 +248,36 @@ def version_spec_from_db(version: PlanVersion) -> VersionSpec:
         payout_cap=version.payout_cap,
         metrics=[
             MetricSpec(
-                metric=m.metric, weight=m.weight, threshold=m.threshold, target=m.target,
-                threshold_payout=m.threshold_payout, excellence=m.excellence,
-                excellence_payout=m.excellence_payout, scope=m.scope, measure=m.measure,
-                baseline=m.baseline, no_data=m.no_data, params=dict(m.params),
+                metric=m.metric,
+                weight=m.weight,
+                threshold=m.threshold,
+                target=m.target,
+                threshold_payout=m.threshold_payout,
+                excellence=m.excellence,
+                excellence_payout=m.excellence_payout,
+                scope=m.scope,
+                measure=m.measure,
+                baseline=m.baseline,
+                no_data=m.no_data,
+                params=dict(m.params),
             )
             for m in version.metrics.all()
         ],
         tiers=[TierSpec(t.from_score, t.rate, t.kicker) for t in version.tiers.all()],
         gates=[
             GateSpec(
-                metric=g.metric, comparison=g.comparison, value=g.value, effect=g.effect,
-                factor=g.factor, score_cap=g.score_cap, scope=g.scope, params=dict(g.params),
+                metric=g.metric,
+                comparison=g.comparison,
+                value=g.value,
+                effect=g.effect,
+                factor=g.factor,
+                score_cap=g.score_cap,
+                scope=g.scope,
+                params=dict(g.params),
             )
             for g in version.gates.all()
         ],
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -282,9 +301,19 @@ def plan_version_activate(*, version: PlanVersion) -> PlanVersion:
     )
     for old in previous:
         if old.effective_from >= version.effective_from:
-            raise PlanInvalid([Problem("version", None, "effective_from", (
-                f"starts on {version.effective_from}, not after {old} (from {old.effective_from}) which "
-                "it would replace"))])  # fmt: skip
+            raise PlanInvalid(
+                [
+                    Problem(
+                        "version",
+                        None,
+                        "effective_from",
+                        (
+                            f"starts on {version.effective_from}, not after {old} (from {old.effective_from}) which "
+                            "it would replace"
+                        ),
+                    )
+                ]
+            )
         old.effective_to = version.effective_from - dt.timedelta(days=1)
         old.save(update_fields=["effective_to"])
     version.status = PlanVersion.Status.ACTIVE
@@ -298,10 +327,15 @@ def plan_version_activate(*, version: PlanVersion) -> PlanVersion:
 
 def _overlap_problems(version: PlanVersion) -> list[Problem]:
     return overlap_problems_for(
-        plan=version.plan, exclude_pk=version.pk, effective_from=version.effective_from,
-        effective_to=version.effective_to, teams=version.teams.all(), groups=version.groups.all(),
-        levels=version.levels, channels=version.channels,
-    )  # fmt: skip
+        plan=version.plan,
+        exclude_pk=version.pk,
+        effective_from=version.effective_from,
+        effective_to=version.effective_to,
+        teams=version.teams.all(),
+        groups=version.groups.all(),
+        levels=version.levels,
+        channels=version.channels,
+    )
 
 
 def overlap_problems_for(
@@ -360,9 +394,17 @@ def overlap_problems_for(
         )
         if clashes:
             shown = ", ".join(clashes[:limit]) + (" …" if len(clashes) > limit else "")
-            problems.append(Problem("version", None, None, (
-                f"{other} is also in force from {start} for {len(clashes)} of the same agents ({shown}): "
-                "no agent may have two plans on the same day")))  # fmt: skip
+            problems.append(
+                Problem(
+                    "version",
+                    None,
+                    None,
+                    (
+                        f"{other} is also in force from {start} for {len(clashes)} of the same agents ({shown}): "
+                        "no agent may have two plans on the same day"
+                    ),
+                )
+            )
     return problems
 
 
@@ -374,10 +416,16 @@ def plan_version_new(
     spec = version_spec_from_db(version)
     spec.effective_from, spec.effective_to = effective_from, None
     return plan_version_create(
-        plan=version.plan, spec=spec, teams=version.teams.all(), groups=version.groups.all(),
-        levels=version.levels, channels=version.channels, currency=version.currency, note=note,
+        plan=version.plan,
+        spec=spec,
+        teams=version.teams.all(),
+        groups=version.groups.all(),
+        levels=version.levels,
+        channels=version.channels,
+        currency=version.currency,
+        note=note,
         awards=list(version.awards.all()),
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -390,10 +438,15 @@ def plan_copy(
     if effective_from is not None:
         spec.effective_from, spec.effective_to = effective_from, None
     plan_version_create(
-        plan=plan, spec=spec, teams=version.teams.all(), groups=version.groups.all(),
-        levels=version.levels, channels=version.channels, currency=version.currency,
+        plan=plan,
+        spec=spec,
+        teams=version.teams.all(),
+        groups=version.groups.all(),
+        levels=version.levels,
+        channels=version.channels,
+        currency=version.currency,
         awards=list(version.awards.all()),
-    )  # fmt: skip
+    )
     return plan
 
 
@@ -410,9 +463,12 @@ def plan_create_from_preset(
     """A plan from a preset, for ``teams`` (none: a template with no one in scope)."""
     plan = plan_create(code=code, name=name or preset.name, description=preset.description)
     version = plan_version_create(
-        plan=plan, spec=preset.spec(effective_from), teams=teams, channels=preset.channels,
+        plan=plan,
+        spec=preset.spec(effective_from),
+        teams=teams,
+        channels=preset.channels,
         awards=preset.awards,
-    )  # fmt: skip
+    )
     if activate:
         version = plan_version_activate(version=version)
     return version

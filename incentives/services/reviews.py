@@ -86,8 +86,16 @@ def reviews_open(*, period: Period) -> int:
         flags, change = review_flags(s, previous.get(s.agent_id))
         review = existing.get(s.agent_id)
         if review is None:
-            created.append(Review(period=period, agent=s.agent, team_id=s.team_id, statement=s,
-                                  flags=flags, score_change=change))  # fmt: skip
+            created.append(
+                Review(
+                    period=period,
+                    agent=s.agent,
+                    team_id=s.team_id,
+                    statement=s,
+                    flags=flags,
+                    score_change=change,
+                )
+            )
         elif review.stage == Review.Stage.REVIEW and review.review_signed_at is None:
             review.statement, review.team_id, review.flags, review.score_change = (
                 s,
@@ -219,11 +227,18 @@ def targets_proposed(review: Review) -> list[AgreedTarget]:
                 target = mean
         if target_problem(line.metric, line.threshold, target, line.excellence):
             target = line.target
-        proposals.append(AgreedTarget(
-            review=review, metric=line.metric, proposed_threshold=line.threshold, proposed_target=target,
-            proposed_excellence=line.excellence, threshold=line.threshold, target=target,
-            excellence=line.excellence,
-        ))  # fmt: skip
+        proposals.append(
+            AgreedTarget(
+                review=review,
+                metric=line.metric,
+                proposed_threshold=line.threshold,
+                proposed_target=target,
+                proposed_excellence=line.excellence,
+                threshold=line.threshold,
+                target=target,
+                excellence=line.excellence,
+            )
+        )
     return proposals
 
 
@@ -290,8 +305,10 @@ def _stage_problem(review: Review) -> str | None:
         if "below_threshold" in review.flags:
             sides = set(review.skills.values_list("side", flat=True))
             if sides != {SkillMark.Side.STRENGTH, SkillMark.Side.WEAKNESS}:
-                return (f"{review.agent} is below a threshold: map at least one strength and one weakness "
-                        "before signing off the consensus.")  # fmt: skip
+                return (
+                    f"{review.agent} is below a threshold: map at least one strength and one weakness "
+                    "before signing off the consensus."
+                )
     if (
         review.stage == Review.Stage.FORWARD
         and not review.agreed_targets.exists()
@@ -354,10 +371,15 @@ def review_acknowledge(*, review: Review, user) -> Review:
         target_period = _first_open_month_after(review.period)
         for agreed in review.agreed_targets.all():
             target_override_set(
-                period=target_period, metric_code=agreed.metric, agent=review.agent,
-                threshold=agreed.threshold, target=agreed.target, excellence=agreed.excellence,
-                note=f"agreed in the review of {review.period}", user=review.signed_by,
-            )  # fmt: skip
+                period=target_period,
+                metric_code=agreed.metric,
+                agent=review.agent,
+                threshold=agreed.threshold,
+                target=agreed.target,
+                excellence=agreed.excellence,
+                note=f"agreed in the review of {review.period}",
+                user=review.signed_by,
+            )
         review.target_period = target_period
         fields.append("target_period")
     review.save(update_fields=fields)

@@ -177,10 +177,14 @@ def run_chunk_execute(*, chunk_id: int) -> None:
             finished = RunChunk.objects.filter(
                 pk=chunk_id, status=RunChunk.Status.PENDING, leased_by=leases.holder()
             ).update(
-                attempts=F("attempts") + 1, statements=statements, problem=problem,
-                status=RunChunk.Status.DONE, finished_at=timezone.now(), leased_by="",
+                attempts=F("attempts") + 1,
+                statements=statements,
+                problem=problem,
+                status=RunChunk.Status.DONE,
+                finished_at=timezone.now(),
+                leased_by="",
                 lease_expires=None,
-            )  # fmt: skip
+            )
             if not finished:
                 raise LeaseLost(chunk_id)
     except LeaseLost:
@@ -200,9 +204,12 @@ def run_chunk_fail(*, chunk_id: int, error: str) -> None:
         chunk = RunChunk.objects.prefetch_related("teams").get(pk=chunk_id)
         unfinished = RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE)
         failed = unfinished.update(
-            status=RunChunk.Status.FAILED, problem=error[:2000], finished_at=timezone.now(),
-            leased_by="", lease_expires=None,
-        )  # fmt: skip
+            status=RunChunk.Status.FAILED,
+            problem=error[:2000],
+            finished_at=timezone.now(),
+            leased_by="",
+            lease_expires=None,
+        )
         if not failed:
             return
         teams = ", ".join(str(team) for team in chunk.teams.all())
@@ -341,8 +348,10 @@ def period_reopen(*, period: Period, reason: str, by) -> PeriodReopening:
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
         if period.status == Period.Status.CLOSED:
-            raise PeriodStateError(f"{period} is closed: corrections go into the next open month as "
-                                   "adjustments; a closed month is never reopened.")  # fmt: skip
+            raise PeriodStateError(
+                f"{period} is closed: corrections go into the next open month as "
+                "adjustments; a closed month is never reopened."
+            )
         if period.status != Period.Status.APPROVED:
             raise PeriodStateError(
                 f"{period} is {period.get_status_display()}: only an approved month is reopened."

@@ -127,10 +127,18 @@ def statement_lines(ids: list[int], scored: list[Scored]) -> Iterator[LineRow]:
             ladder = ladders.get(id(rule))  # the rules live as long as ``scored``: ids stay theirs
             if ladder is None:
                 ladder = ladders[id(rule)] = (
-                    pm.metric, pm.scope, pm.measure, rule.direction, t.source, rule.threshold,
-                    rule.threshold_payout, rule.target, rule.excellence, rule.excellence_payout,
+                    pm.metric,
+                    pm.scope,
+                    pm.measure,
+                    rule.direction,
+                    t.source,
+                    rule.threshold,
+                    rule.threshold_payout,
+                    rule.target,
+                    rule.excellence,
+                    rule.excellence_payout,
                     rule.weight,
-                )  # fmt: skip
+                )
             m = measured.get(rule.code)
             spread = line.effective_weight
             if spread is not rule.curve.percent:  # a no-data metric's weight was spread over it
@@ -139,11 +147,19 @@ def statement_lines(ids: list[int], scored: list[Scored]) -> Iterator[LineRow]:
                 weight = kept
             else:
                 weight = weights[id(rule)] = _kept(spread)
-            yield LineRow._make((
-                *ladder, statement_id, None if line.value is None else _kept(line.value),
-                m.numerator if m else 0, m.denominator if m else 0,
-                weight, _kept(line.score), _kept(line.points), line.no_data,
-            ))  # fmt: skip
+            yield LineRow._make(
+                (
+                    *ladder,
+                    statement_id,
+                    None if line.value is None else _kept(line.value),
+                    m.numerator if m else 0,
+                    m.denominator if m else 0,
+                    weight,
+                    _kept(line.score),
+                    _kept(line.points),
+                    line.no_data,
+                )
+            )
 
 
 FINGERPRINT_PLACES = 4
@@ -178,8 +194,9 @@ def facts_fingerprint(
         if text is None:
             # plain() is the text of rounded()'s Decimal at 4 places, written from integers.
             value = "None" if m.value is None else plain(m.value, FINGERPRINT_PLACES)
-            text = written[id(m)] = "".join(('["', str(m.numerator), '","', str(m.denominator),
-                                             '","', value, '"]]'))  # fmt: skip
+            text = written[id(m)] = "".join(
+                ('["', str(m.numerator), '","', str(m.denominator), '","', value, '"]]')
+            )
         parts.append("".join(("[", _json_key(str(key)), ",", text)))
     return hashlib.sha256(("[" + ",".join(parts) + "]").encode()).hexdigest()
 
@@ -195,16 +212,25 @@ def _statement_row(
     result = one.result
     tier = result.tier
     return StatementRow(
-        run_id=run_id, agent_id=one.agent.id, team_id=one.team_id, plan_version_id=one.version.id,
-        target_bonus=one.rules.target_bonus, currency=one.version.currency,
+        run_id=run_id,
+        agent_id=one.agent.id,
+        team_id=one.team_id,
+        plan_version_id=one.version.id,
+        target_bonus=one.rules.target_bonus,
+        currency=one.version.currency,
         weighted_score=rounded(result.weighted_score, MOST_PLACES),
-        tier_from=tier.from_score if tier else None, tier_rate=tier.rate if tier else Decimal(0),
-        score_cap=result.score_cap, payout_factor=rounded(result.payout_factor, 4),
-        payout_cap=one.rules.payout_cap, kicker=tier.kicker if tier else Decimal(0),
-        amount_before_cap=rounded(result.amount_before_cap, 6), capped=result.capped,
-        adjustments=extra, amount=result.amount + extra,
+        tier_from=tier.from_score if tier else None,
+        tier_rate=tier.rate if tier else Decimal(0),
+        score_cap=result.score_cap,
+        payout_factor=rounded(result.payout_factor, 4),
+        payout_cap=one.rules.payout_cap,
+        kicker=tier.kicker if tier else Decimal(0),
+        amount_before_cap=rounded(result.amount_before_cap, 6),
+        capped=result.capped,
+        adjustments=extra,
+        amount=result.amount + extra,
         facts_fingerprint=facts_fingerprint(one.measured, keys, texts),
-    )  # fmt: skip
+    )
 
 
 def _gate_rows(statement_id: int, one: Scored) -> list[GateRow]:
@@ -214,11 +240,19 @@ def _gate_rows(statement_id: int, one: Scored) -> list[GateRow]:
     rows = []
     for hit in one.result.gates_hit:
         g = gate_by_key[hit.rule.code]
-        rows.append(GateRow(
-            statement_id=statement_id, metric=g.metric, scope=g.scope, comparison=g.comparison,
-            threshold=g.value, value=rounded(hit.value, MOST_PLACES), effect=g.effect,
-            factor=g.factor, score_cap=g.score_cap,
-        ))  # fmt: skip
+        rows.append(
+            GateRow(
+                statement_id=statement_id,
+                metric=g.metric,
+                scope=g.scope,
+                comparison=g.comparison,
+                threshold=g.value,
+                value=rounded(hit.value, MOST_PLACES),
+                effect=g.effect,
+                factor=g.factor,
+                score_cap=g.score_cap,
+            )
+        )
     return rows
 
 
@@ -231,11 +265,14 @@ def statements_write(
     texts: dict[int, str] = {}  # the values' texts: ``scored`` keeps the values alive
     rows = [
         _statement_row(
-            run_id, one, sum((a.amount for a in adjustments.get(one.agent.id, [])), Decimal(0)),
-            keys, texts,
+            run_id,
+            one,
+            sum((a.amount for a in adjustments.get(one.agent.id, [])), Decimal(0)),
+            keys,
+            texts,
         )
         for one in scored
-    ]  # fmt: skip
+    ]
     ids = fastwrite.rows_insert(Statement, StatementRow._fields, rows)
     fastwrite.rows_insert(
         StatementLine, LineRow._fields, list(statement_lines(ids, scored)), ids=False
@@ -301,8 +338,13 @@ def chunk_statements_write(chunk: RunChunk) -> tuple[int, str]:
     written = 0
     for version_id, version_agents in by_version.items():
         scored = score_agents(
-            version=versions[version_id], agents=version_agents, team_of=team_of, year=year, month=month,
-            overrides=overrides, problems=problems,
-        )  # fmt: skip
+            version=versions[version_id],
+            agents=version_agents,
+            team_of=team_of,
+            year=year,
+            month=month,
+            overrides=overrides,
+            problems=problems,
+        )
         written += statements_write(run_id=chunk.run_id, scored=scored, adjustments=adjustments)
     return written, "\n".join(problems)

@@ -79,10 +79,18 @@ def target_override_set(
     if problem:
         raise TargetInvalid(problem)
     override, _created = TargetOverride.objects.update_or_create(
-        period=period, metric=metric_code, team=team, agent=agent,
-        defaults={"threshold": threshold, "target": target, "excellence": excellence, "note": note,
-                  "created_by": user},
-    )  # fmt: skip
+        period=period,
+        metric=metric_code,
+        team=team,
+        agent=agent,
+        defaults={
+            "threshold": threshold,
+            "target": target,
+            "excellence": excellence,
+            "note": note,
+            "created_by": user,
+        },
+    )
     override.full_clean()
     return override
 
@@ -161,8 +169,15 @@ def targets_propose(
     if excellence == target or (excellence < target if not down else excellence > target):
         excellence = target + step
     return TargetProposal(
-        team=team, metric=metric_code, start=start, end=end, agents=len(values), threshold=threshold,
-        target=target, excellence=excellence,
+        team=team,
+        metric=metric_code,
+        start=start,
+        end=end,
+        agents=len(values),
+        threshold=threshold,
+        target=target,
+        excellence=excellence,
         method="threshold P25, target median, excellence P90 of the agents' values"
-        if not down else "threshold P75, target median, excellence P10 of the agents' values",
-    )  # fmt: skip
+        if not down
+        else "threshold P75, target median, excellence P10 of the agents' values",
+    )

@@ -72,9 +72,14 @@ def month_so_far(agent: Agent, *, day: dt.date) -> MonthSoFar | None:
     problems: list[str] = []
     overrides = runs.period_overrides(period, team_id=placement.team_id) if period else {}
     scored = services.score_agents(
-        version=version, agents=[agent], team_of={agent.pk: placement.team_id}, year=day.year,
-        month=day.month, overrides=overrides, problems=problems,
-    )  # fmt: skip
+        version=version,
+        agents=[agent],
+        team_of={agent.pk: placement.team_id},
+        year=day.year,
+        month=day.month,
+        overrides=overrides,
+        problems=problems,
+    )
     if not scored:
         so_far.problem = " ".join(problems)
         return so_far
@@ -86,13 +91,18 @@ def month_so_far(agent: Agent, *, day: dt.date) -> MonthSoFar | None:
     so_far.amount = one.result.amount
     for line, pm, targets in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
         measured = one.measured.get(line.rule.code)
-        so_far.lines.append(SoFarLine(
-            name=metric(pm.metric).name,
-            value=None if line.value is None else rounded(line.value, MOST_PLACES),
-            numerator=measured.numerator if measured else Decimal(0),
-            denominator=measured.denominator if measured else Decimal(0),
-            direction=line.rule.direction, target=targets.target,
-            score=rounded(line.score, MOST_PLACES), weight=rounded(line.effective_weight, MOST_PLACES),
-            points=rounded(line.points, MOST_PLACES), no_data=line.no_data,
-        ))  # fmt: skip
+        so_far.lines.append(
+            SoFarLine(
+                name=metric(pm.metric).name,
+                value=None if line.value is None else rounded(line.value, MOST_PLACES),
+                numerator=measured.numerator if measured else Decimal(0),
+                denominator=measured.denominator if measured else Decimal(0),
+                direction=line.rule.direction,
+                target=targets.target,
+                score=rounded(line.score, MOST_PLACES),
+                weight=rounded(line.effective_weight, MOST_PLACES),
+                points=rounded(line.points, MOST_PLACES),
+                no_data=line.no_data,
+            )
+        )
     return so_far

@@ -73,8 +73,13 @@ def paying_run(period: Period) -> Run | None:
 
 # --- before approval: the review, the comparison of two runs, what-if ------------------------------
 
-SCORE_BANDS = ((Decimal(0), Decimal(60)), (Decimal(60), Decimal(85)), (Decimal(85), Decimal(100)),
-               (Decimal(100), Decimal(120)), (Decimal(120), None))  # fmt: skip
+SCORE_BANDS = (
+    (Decimal(0), Decimal(60)),
+    (Decimal(60), Decimal(85)),
+    (Decimal(85), Decimal(100)),
+    (Decimal(100), Decimal(120)),
+    (Decimal(120), None),
+)
 LARGEST_CHANGES = 10
 
 
@@ -188,17 +193,23 @@ def approval_review(*, period: Period, run: Run) -> Review:
     )[:LARGEST_CHANGES]
     paid = {s.agent_id for s in statements}
     return Review(
-        period=period, run=run, previous=previous, total=sum((s.amount for s in statements), Decimal(0)),
-        teams=list(teams.values()), bands=bands, changes=changes,
+        period=period,
+        run=run,
+        previous=previous,
+        total=sum((s.amount for s in statements), Decimal(0)),
+        teams=list(teams.values()),
+        bands=bands,
+        changes=changes,
         gated=[s for s in statements if s.gates_hit.all()],
         no_data=[s for s in statements if any(line.no_data for line in s.lines.all())],
         problems=run_problems([run]).get(run.pk, []),
         unpaid_adjustments=[
-            a for a in Adjustment.objects.filter(period=period).select_related("agent", "corrects")
+            a
+            for a in Adjustment.objects.filter(period=period).select_related("agent", "corrects")
             if a.agent_id not in paid
         ],
         currency=statements[0].currency if statements else settings.CURRENCY,
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -330,19 +341,27 @@ def whatif(*, version: PlanVersion, period: Period) -> WhatIf:
     in_scope = [agent for agents in roster.values() for agent in agents if agent.pk in team_of]
     rows = []
     for one in services.score_agents(
-        version=version, agents=in_scope, team_of=team_of, year=period.year, month=period.month,
-        overrides=overrides, problems=problems,
-    ):  # fmt: skip
+        version=version,
+        agents=in_scope,
+        team_of=team_of,
+        year=period.year,
+        month=period.month,
+        overrides=overrides,
+        problems=problems,
+    ):
         before = real.get(one.agent.pk)
         # The month's corrections of earlier months are paid whatever the plan: the real statement's
         # adjustments go on the simulated amount too, so only the plan makes the difference.
         corrections = before.adjustments if before is not None else Decimal(0)
         # The score as a statement would keep it (rounded from the exact one for display only).
         simulated = Statement(
-            agent=one.agent, team_id=one.team_id, plan_version=version, currency=version.currency,
+            agent=one.agent,
+            team_id=one.team_id,
+            plan_version=version,
+            currency=version.currency,
             weighted_score=rounded(one.result.weighted_score, MOST_PLACES),
             amount=one.result.amount + corrections,
-        )  # fmt: skip
+        )
         rows.append(Difference(one.agent, before, simulated))
     rows.sort(key=lambda r: (-abs(r.delta), r.agent.employee_id))
     return WhatIf(
@@ -407,14 +426,17 @@ def _medians(run: Run) -> dict[int, Fraction]:
     middle = (
         Statement.objects.filter(run=run)
         .annotate(
-            position=Window(RowNumber(), partition_by=[F("plan_version_id")],
-                            order_by=[F("weighted_score").asc(), F("id").asc()]),
+            position=Window(
+                RowNumber(),
+                partition_by=[F("plan_version_id")],
+                order_by=[F("weighted_score").asc(), F("id").asc()],
+            ),
             in_version=Window(Count("id"), partition_by=[F("plan_version_id")]),
         )
         .annotate(twice=F("position") * 2)
         .filter(twice__gte=F("in_version"), twice__lte=F("in_version") + 2)
         .values_list("plan_version_id", "weighted_score")
-    )  # fmt: skip
+    )
     scores: dict[int, list[Decimal]] = {}
     for version_id, score in middle:
         scores.setdefault(version_id, []).append(score)
@@ -438,10 +460,14 @@ def plan_comparison(*, period: Period) -> PlanComparison:
     totals = list(
         Statement.objects.filter(run=run)
         .values("plan_version_id", "currency")
-        .annotate(agents=Count("id"), teams=Count("team_id", distinct=True),
-                  score=Sum("weighted_score"), total=Sum("amount"))
+        .annotate(
+            agents=Count("id"),
+            teams=Count("team_id", distinct=True),
+            score=Sum("weighted_score"),
+            total=Sum("amount"),
+        )
         .order_by()
-    )  # fmt: skip
+    )
     versions = (
         PlanVersion.objects.select_related("plan")
         .prefetch_related("metrics")
@@ -457,26 +483,33 @@ def plan_comparison(*, period: Period) -> PlanComparison:
         (row["statement__plan_version_id"], row["metric"]): shown_ratio(
             row["metric"], row["numerator"], row["denominator"]
         )
-        for row in StatementLine.objects.filter(statement__run=run, scope="agent", metric__in=shared)
+        for row in StatementLine.objects.filter(
+            statement__run=run, scope="agent", metric__in=shared
+        )
         .values("statement__plan_version_id", "metric")
         .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
         .order_by()
-    }  # fmt: skip
+    }
     medians = _medians(run)
     rows = []
     for row in totals:
         version, n = versions[row["plan_version_id"]], row["agents"]
-        rows.append(PlanRow(
-            version=version, currency=row["currency"], agents=n, teams=row["teams"],
-            mean_score=Fraction(row["score"]) / n,
-            median_score=medians[version.pk],
-            mean_payout=round_money(row["total"] / n, row["currency"]),
-            total=round_money(row["total"], row["currency"]),
-            values=[
-                rollup(code, [sums[version.pk, code]]) if (version.pk, code) in sums else None
-                for code in shared
-            ],
-        ))  # fmt: skip
+        rows.append(
+            PlanRow(
+                version=version,
+                currency=row["currency"],
+                agents=n,
+                teams=row["teams"],
+                mean_score=Fraction(row["score"]) / n,
+                median_score=medians[version.pk],
+                mean_payout=round_money(row["total"] / n, row["currency"]),
+                total=round_money(row["total"], row["currency"]),
+                values=[
+                    rollup(code, [sums[version.pk, code]]) if (version.pk, code) in sums else None
+                    for code in shared
+                ],
+            )
+        )
     rows.sort(
         key=lambda r: (-r.agents, r.version.plan.code, r.version.number)
     )  # the main plan first

@@ -194,8 +194,12 @@ class _Rows:
 
     def __init__(self, plan: _TeamPlan, ratios: dict, heaviest, daily: dict, days: list[dt.date]):
         self.plan, self.ratios, self.heaviest, self.daily, self.days = (
-            plan, ratios, heaviest, daily, days,
-        )  # fmt: skip
+            plan,
+            ratios,
+            heaviest,
+            daily,
+            days,
+        )
         self.trend_index = plan.metrics.index(heaviest) if heaviest is not None else None
         self.own = _("own target %(target)s")
         # Each row's targets as exact numbers, for the marks (exact, as the values): converted once per
@@ -310,9 +314,14 @@ def _agent_rows(
                 runs.targets_for(pm, a, team.pk, plan.overrides).target for pm in plan.metrics
             ]
         agent_rows.append(
-            rows.row(f"{agent.name} ({agent.employee_id})", [a], targets=targets, agent=agent,
-                     group_id=placements[a].group_id)
-        )  # fmt: skip
+            rows.row(
+                f"{agent.name} ({agent.employee_id})",
+                [a],
+                targets=targets,
+                agent=agent,
+                group_id=placements[a].group_id,
+            )
+        )
     return agent_rows
 
 

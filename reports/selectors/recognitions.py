@@ -64,9 +64,9 @@ def quarter_top(year: int, quarter: int, *, top: int = 3) -> list[Ranked]:
         entry[2] += Fraction(r["score"])
         entry[3] += r["months"]
     # The mean of the stored scores, exact: ranked on it, rounded only where it is shown.
-    ranked = _ranked([
-        (agent, team, total / count, count) for agent, team, total, count in merged.values()
-    ])  # fmt: skip
+    ranked = _ranked(
+        [(agent, team, total / count, count) for agent, team, total, count in merged.values()]
+    )
     return [r for r in ranked if r.rank <= top]
 
 

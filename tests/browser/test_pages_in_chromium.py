@@ -133,8 +133,13 @@ def test_a_lead_drills_down_to_an_agents_calls_and_acknowledges_an_alert(page, p
     now = timezone.now()
     for i in range(20):  # 8 of 20 hung up by the customer within seconds: early hang-ups 40%
         started = now - dt.timedelta(seconds=i + 1)
-        CallFactory(agent=people.agent_a, started_at=started, answered_at=started + dt.timedelta(seconds=2),
-                    talk_seconds=10 if i < 8 else 200, ended_by="customer" if i < 8 else "agent")  # fmt: skip
+        CallFactory(
+            agent=people.agent_a,
+            started_at=started,
+            answered_at=started + dt.timedelta(seconds=2),
+            talk_seconds=10 if i < 8 else 200,
+            ended_by="customer" if i < 8 else "agent",
+        )
     alerts_evaluate(now=now)
     log_in(page, "lead_a", PASSWORD)
     page.goto("/team/team-a/dashboard/?window=today")

@@ -43,9 +43,13 @@ def two_approved_months(people, django_capture_on_commit_callbacks):
 @pytest.fixture
 def phone(chromium, live_server, request):
     context = chromium.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-        locale="en-US", base_url=live_server.url,
-    )  # fmt: skip
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="en-US",
+        base_url=live_server.url,
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -27,8 +27,10 @@ from calls.models import (
 from calls.privacy import customer_key
 from calls.services import ImportRefused, RollbackRefused, batch_rollback, facts_import
 
-HEADER = ("call_id,agent_id,queue,direction,customer_number,entered_at,answered_at,wait_seconds,"
-          "talk_seconds,hold_seconds,acw_seconds,transfers,outcome,complaint\n")  # fmt: skip
+HEADER = (
+    "call_id,agent_id,queue,direction,customer_number,entered_at,answered_at,wait_seconds,"
+    "talk_seconds,hold_seconds,acw_seconds,transfers,outcome,complaint\n"
+)
 GOOD = HEADER + (
     "c1,A1,general,inbound,138 0000 0001,2026-10-05 09:00:00,2026-10-05 09:00:12,12,200,0,30,0,resolved,0\n"
     "c2,A1,general,inbound,13800000002,2026-10-05 09:05:00,,40,0,0,0,0,abandoned,0\n"
@@ -131,8 +133,15 @@ def test_valid_rows_only_when_hr_chooses_it(people):
 
 
 def test_ten_thousand_rows_with_one_bad_row_import_nothing(people, tmp_path):
-    rows = list(generate_calls(employee_ids=["A1", "A2", "B1"], first_day=dt.date(2026, 10, 1), days=31,
-                               calls_per_agent_day=130, seed=3))[:10000]  # fmt: skip
+    rows = list(
+        generate_calls(
+            employee_ids=["A1", "A2", "B1"],
+            first_day=dt.date(2026, 10, 1),
+            days=31,
+            calls_per_agent_day=130,
+            seed=3,
+        )
+    )[:10000]
     rows[7345]["wait_seconds"] = "-1"
     path = tmp_path / "big.csv"
     path.write_text("".join(csv_lines(rows)))
@@ -169,8 +178,24 @@ def test_xlsx(people):
     book = Workbook()
     sheet = book.active
     sheet.append(HEADER.strip().split(","))
-    sheet.append(["x1", "A1", "general", "inbound", 13800000001, dt.datetime(2026, 10, 5, 9, 0),
-                  dt.datetime(2026, 10, 5, 9, 0, 12), 12, 200, 0, 30, 0, "resolved", 0])  # fmt: skip
+    sheet.append(
+        [
+            "x1",
+            "A1",
+            "general",
+            "inbound",
+            13800000001,
+            dt.datetime(2026, 10, 5, 9, 0),
+            dt.datetime(2026, 10, 5, 9, 0, 12),
+            12,
+            200,
+            0,
+            30,
+            0,
+            "resolved",
+            0,
+        ]
+    )
     stream = io.BytesIO()
     book.save(stream)
     batch = facts_import(stream=stream, filename="oct.xlsx", source="acd")
@@ -181,11 +206,19 @@ def test_xlsx(people):
 
 def test_a_saved_mapping_reads_a_vendors_columns(people):
     mapping = ColumnMapping.objects.create(
-        name="vendor-x", kind="calls", source="vendor-x",
-        columns={"call_id": "流水号", "agent_id": "工号", "direction": "呼叫类型", "entered_at": "进线时间",
-                 "answered_at": "接通时间", "wait_seconds": "排队时长"},
+        name="vendor-x",
+        kind="calls",
+        source="vendor-x",
+        columns={
+            "call_id": "流水号",
+            "agent_id": "工号",
+            "direction": "呼叫类型",
+            "entered_at": "进线时间",
+            "answered_at": "接通时间",
+            "wait_seconds": "排队时长",
+        },
         value_maps={"direction": {"来电": "inbound"}},
-    )  # fmt: skip
+    )
     text = "流水号,工号,呼叫类型,进线时间,接通时间,排队时长\nv1,A1,来电,2026-10-05 09:00:00,2026-10-05 09:00:07,7\n"
     batch = facts_import(stream=io.BytesIO(text.encode("gbk")), filename="x.csv", mapping=mapping)
     assert batch.status == ImportBatch.Status.APPLIED, batch.errors
@@ -205,11 +238,16 @@ def test_a_header_without_required_columns_is_refused(people):
 def test_other_kinds_of_facts(people):
     surveys = "survey_id,agent_id,kind,score,answered_at\ns1,A1,csat,5,2026-10-05 10:00\ns2,A1,nps,9,2026-10-05 10:00\n"
     assert _import(surveys, kind="surveys", source="survey-tool").rows_created == 2
-    bad = _import("survey_id,agent_id,kind,score,answered_at\ns3,A1,csat,7,2026-10-05 10:00\n", kind="surveys",
-                  source="survey-tool")  # fmt: skip
+    bad = _import(
+        "survey_id,agent_id,kind,score,answered_at\ns3,A1,csat,7,2026-10-05 10:00\n",
+        kind="surveys",
+        source="survey-tool",
+    )
     assert bad.errors[0]["reason"].startswith("out of the survey's scale")
-    conversions = ("conversion_id,agent_id,kind,occurred_at,accepted,amount\nv1,A1,sale,2026-10-06 10:00,,199.90\n"
-                   "v2,A1,invitation,2026-10-06 11:00,是,\n")  # fmt: skip
+    conversions = (
+        "conversion_id,agent_id,kind,occurred_at,accepted,amount\nv1,A1,sale,2026-10-06 10:00,,199.90\n"
+        "v2,A1,invitation,2026-10-06 11:00,是,\n"
+    )
     assert _import(conversions, kind="conversions", source="crm").rows_created == 2
     assert Conversion.objects.get(external_id="v1").amount == D("199.90")
     assert Conversion.objects.get(external_id="v2").accepted is True
@@ -237,8 +275,10 @@ def test_other_kinds_of_facts(people):
 
 def test_a_batch_can_be_rolled_back_while_its_month_is_open(people):
     first = _import(GOOD)
-    second = _import(GOOD.replace(",40,0,0,0,0,abandoned,0", ",40,0,0,0,0,no_answer,0") +
-                     "c4,A1,general,inbound,1,2026-10-06 09:00:00,,5,0,0,0,0,,0\n")  # fmt: skip
+    second = _import(
+        GOOD.replace(",40,0,0,0,0,abandoned,0", ",40,0,0,0,0,no_answer,0")
+        + "c4,A1,general,inbound,1,2026-10-06 09:00:00,,5,0,0,0,0,,0\n"
+    )
     assert (second.rows_created, second.rows_updated) == (1, 1)
     with pytest.raises(RollbackRefused, match="roll that import back first"):
         batch_rollback(batch=first)
@@ -269,8 +309,14 @@ def test_rows_outside_the_chosen_month_are_refused(people):
     batch = _import(
         GOOD + "c9,A1,q,inbound,1,2026-11-01 00:30:00,,5,0,0,0,0,,0\n", period=(2026, 10)
     )
-    assert batch.errors == [{"line": 5, "column": "entered_at", "value": "",
-                             "reason": "outside the month 2026-10 chosen for this import"}]  # fmt: skip
+    assert batch.errors == [
+        {
+            "line": 5,
+            "column": "entered_at",
+            "value": "",
+            "reason": "outside the month 2026-10 chosen for this import",
+        }
+    ]
 
 
 def test_the_management_command_reports_and_fails_on_errors(people, tmp_path, capsys):
@@ -290,8 +336,14 @@ def test_memory_stays_flat_whatever_the_file_size(people, tmp_path):
 
     def peak(rows: int) -> int:
         path = tmp_path / f"{rows}.csv"
-        calls = generate_calls(employee_ids=["A1", "A2", "B1"], first_day=dt.date(2026, 10, 1), days=31,
-                               calls_per_agent_day=rows // 90 + 1, seed=rows, prefix=f"M{rows}")  # fmt: skip
+        calls = generate_calls(
+            employee_ids=["A1", "A2", "B1"],
+            first_day=dt.date(2026, 10, 1),
+            days=31,
+            calls_per_agent_day=rows // 90 + 1,
+            seed=rows,
+            prefix=f"M{rows}",
+        )
         with path.open("w") as out:
             for line in csv_lines(calls):
                 out.write(line)
@@ -314,8 +366,14 @@ def test_an_unknown_queue_is_an_error_once_queues_are_set_up(people):
     Queue.objects.create(code="general")
     batch = _import(GOOD.replace("c1,", "c1b,").replace("c2,", "c2b,").replace("c3,", "c3b,"))
     assert batch.status == ImportBatch.Status.REJECTED
-    assert batch.errors == [{"line": 4, "column": "queue", "value": "billing",
-                             "reason": "unknown queue: not among the queues set up in the administration"}]  # fmt: skip
+    assert batch.errors == [
+        {
+            "line": 4,
+            "column": "queue",
+            "value": "billing",
+            "reason": "unknown queue: not among the queues set up in the administration",
+        }
+    ]
 
 
 def test_a_clean_new_file_is_written_by_one_statement_without_the_full_examination(people):
@@ -339,8 +397,11 @@ def test_a_file_whose_later_rows_exist_already_falls_back_to_the_full_examinatio
 
 def test_a_mapping_date_format_reads_day_first_and_chinese_dates(people):
     mapping = ColumnMapping.objects.create(
-        name="eu-acd", kind="calls", source="eu-acd", date_format="%d/%m/%Y %H:%M",
-    )  # fmt: skip
+        name="eu-acd",
+        kind="calls",
+        source="eu-acd",
+        date_format="%d/%m/%Y %H:%M",
+    )
     text = HEADER + (
         "e1,A1,general,inbound,,5/10/2026 9:00,05/10/2026 09:01,60,200,0,30,0,resolved,0\n"
         "e2,A1,general,inbound,,2026-10-05 09:10:00,,60,0,0,0,0,abandoned,0\n"
@@ -369,8 +430,14 @@ def test_a_date_not_in_the_mappings_format_is_named(people):
     text = HEADER + "e1,A1,general,inbound,,31/02/2026 9:00,,60,0,0,0,0,abandoned,0\n"
     batch = facts_import(stream=io.BytesIO(text.encode()), filename="eu.csv", mapping=mapping)
     assert batch.status == ImportBatch.Status.REJECTED
-    assert batch.errors == [{"line": 2, "column": "entered_at", "value": "2026-02-31 9:00:00",
-                             "reason": "not a date and time in the mapping's format %d/%m/%Y %H:%M"}]  # fmt: skip
+    assert batch.errors == [
+        {
+            "line": 2,
+            "column": "entered_at",
+            "value": "2026-02-31 9:00:00",
+            "reason": "not a date and time in the mapping's format %d/%m/%Y %H:%M",
+        }
+    ]
     assert not Call.objects.exists()
 
 

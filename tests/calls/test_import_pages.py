@@ -25,9 +25,13 @@ def _upload(name="oct.csv", text=GOOD):
 
 def test_the_page_previews_the_first_rows_under_the_mapping(hr):
     ColumnMapping.objects.create(
-        name="vendor", kind="calls", source="vendor", columns={"call_id": "流水号"},
-        value_maps={"direction": {"来电": "inbound"}}, date_format="%d/%m/%Y %H:%M:%S",
-    )  # fmt: skip
+        name="vendor",
+        kind="calls",
+        source="vendor",
+        columns={"call_id": "流水号"},
+        value_maps={"direction": {"来电": "inbound"}},
+        date_format="%d/%m/%Y %H:%M:%S",
+    )
     text = GOOD.replace("call_id", "流水号").replace(",inbound,", ",来电,", 1)
     text = text.replace("2026-10-05 09:00:00", "05/10/2026 09:00:00", 1)
     mapping = ColumnMapping.objects.get(name="vendor")
@@ -101,8 +105,16 @@ def test_a_queue_log_through_the_page(hr, people, django_capture_on_commit_callb
     AgentFactory(employee_id="1001")
     AgentFactory(employee_id="1002")
     with django_capture_on_commit_callbacks(execute=True):
-        hr.post("/imports/", {"file": _upload("queue_log", QUEUE_LOG), "kind": "calls", "source": "pbx",
-                              "queue_log": "on", "import": "1"})  # fmt: skip
+        hr.post(
+            "/imports/",
+            {
+                "file": _upload("queue_log", QUEUE_LOG),
+                "kind": "calls",
+                "source": "pbx",
+                "queue_log": "on",
+                "import": "1",
+            },
+        )
     # Three calls offered to the queue; the ring-no-answer is an attempt on 1002, not a call.
     assert Call.objects.filter(source="pbx").count() == 3
     assert RingAttempt.objects.get(source="pbx").agent.employee_id == "1002"
@@ -115,8 +127,15 @@ def test_a_queue_log_is_recognised_without_its_box(hr, people, django_capture_on
     AgentFactory(employee_id="1001")
     AgentFactory(employee_id="1002")
     with django_capture_on_commit_callbacks(execute=True):
-        hr.post("/imports/", {"file": _upload("queue_log", QUEUE_LOG), "kind": "calls", "source": "pbx",
-                              "import": "1"})  # fmt: skip
+        hr.post(
+            "/imports/",
+            {
+                "file": _upload("queue_log", QUEUE_LOG),
+                "kind": "calls",
+                "source": "pbx",
+                "import": "1",
+            },
+        )
     batch = ImportBatch.objects.filter(kind="calls").get()
     assert batch.status == ImportBatch.Status.APPLIED and batch.queue_log
     assert "still talking" in hr.get(f"/imports/{batch.pk}/").content.decode()
@@ -148,8 +167,13 @@ def test_imports_are_hr_only(client, people):
 @override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=10_000, DATA_UPLOAD_MAX_MEMORY_SIZE=10_000)
 def test_a_file_far_larger_than_the_memory_settings(hr, people, django_capture_on_commit_callbacks):
     """Django spools an upload over FILE_UPLOAD_MAX_MEMORY_SIZE to disk; the import streams it from there."""
-    rows = generate_calls(employee_ids=["A1", "A2", "B1"], first_day=dt.date(2026, 10, 1),
-                          days=10, calls_per_agent_day=40, seed=5)  # fmt: skip
+    rows = generate_calls(
+        employee_ids=["A1", "A2", "B1"],
+        first_day=dt.date(2026, 10, 1),
+        days=10,
+        calls_per_agent_day=40,
+        seed=5,
+    )
     data = "".join(csv_lines(rows)).encode()
     assert len(data) > 10 * 10_000
     upload = SimpleUploadedFile("big.csv", data, content_type="text/csv")

@@ -18,8 +18,10 @@ pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the parallel load is PostgreSQL's (COPY per session)"
 )
 
-HEADER = ("call_id,agent_id,queue,direction,customer_number,entered_at,answered_at,wait_seconds,"
-          "talk_seconds,hold_seconds,acw_seconds,transfers,outcome,complaint\n")  # fmt: skip
+HEADER = (
+    "call_id,agent_id,queue,direction,customer_number,entered_at,answered_at,wait_seconds,"
+    "talk_seconds,hold_seconds,acw_seconds,transfers,outcome,complaint\n"
+)
 
 
 def _rows(count, start=1, agent="A1"):
@@ -152,9 +154,12 @@ def test_an_import_sweeps_the_tables_of_imports_gone_and_leaves_a_running_ones(p
         other.execute("CREATE UNLOGGED TABLE imp_par_2_cafebabe_stage_0 (c text)")
         other.execute("SELECT pg_advisory_lock(hashtext('imp_par_2_cafebabe'))")  # this one runs
         assert _import(HEADER + _rows(40)).rows_created == 40
-        left = {name for (name,) in other.execute(
-            "SELECT relname FROM pg_class WHERE relname LIKE 'imp\\_par\\_%%\\_stage\\_0'"
-        )}  # fmt: skip
+        left = {
+            name
+            for (name,) in other.execute(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'imp\\_par\\_%%\\_stage\\_0'"
+            )
+        }
         assert "imp_par_1_deadbeef_stage_0" not in left and "imp_par_2_cafebabe_stage_0" in left
     finally:
         other.execute("DROP TABLE IF EXISTS imp_par_1_deadbeef_stage_0, imp_par_2_cafebabe_stage_0")

@@ -44,9 +44,17 @@ def test_an_approved_month_refuses_new_rows_changed_rows_and_the_rollback(people
     assert Call.objects.get(external_id="c2").outcome == "abandoned"
     # The valid rows only: November's call, and October untouched.
     partial = _import(text + NOVEMBER, filename="late.csv", allow_partial=True)
-    assert (partial.rows_created, partial.rows_updated, partial.rows_unchanged, partial.rows_rejected) == (
-        1, 0, 1, 2,
-    )  # fmt: skip
+    assert (
+        partial.rows_created,
+        partial.rows_updated,
+        partial.rows_unchanged,
+        partial.rows_rejected,
+    ) == (
+        1,
+        0,
+        1,
+        2,
+    )
     assert not Call.objects.filter(external_id="c7").exists()
     # The month's own file again: every row as stored, nothing changes, nothing refused.
     again = _import(GOOD, filename="oct-again.csv")
@@ -90,17 +98,23 @@ def test_reopening_lifts_an_approved_lock_and_never_a_closed_one(people):
 def test_a_row_may_not_move_a_stored_fact_out_of_a_locked_month(people, state):
     _import(GOOD)
     MonthLock.objects.create(year=2026, month=10, state=state)
-    moved = GOOD.replace("c2,A1,general,inbound,13800000002,2026-10-05 09:05:00",
-                         "c2,A1,general,inbound,13800000002,2026-11-05 09:05:00")  # fmt: skip
+    moved = GOOD.replace(
+        "c2,A1,general,inbound,13800000002,2026-10-05 09:05:00",
+        "c2,A1,general,inbound,13800000002,2026-11-05 09:05:00",
+    )
     batch = _import(
         moved.replace("c1,", "c11,").replace("c3,", "c13,").replace("2026-10-05", "2026-11-05")
     )
     assert batch.status == ImportBatch.Status.REJECTED
     lock = MonthLock.objects.get()
     assert batch.errors == [
-        {"line": 3, "column": "entered_at", "value": "",
-         "reason": f"already imported into the month 2026-10, which is {lock.said}"},
-    ]  # fmt: skip
+        {
+            "line": 3,
+            "column": "entered_at",
+            "value": "",
+            "reason": f"already imported into the month 2026-10, which is {lock.said}",
+        },
+    ]
     assert Call.objects.get(external_id="c2").started_at.month == 10
 
 
@@ -108,8 +122,10 @@ def test_a_rollback_that_would_put_a_fact_back_into_a_locked_month_is_refused(pe
     """A later import moved c2 from October to November; October is then approved. Rolling that
     import back would put c2 back into October: refused, though the import holds no October fact."""
     _import(GOOD)
-    moved = _import(HEADER + "c2,A1,general,inbound,13800000002,2026-11-05 09:05:00,,40,0,0,0,0,abandoned,0\n",
-                    filename="moved.csv")  # fmt: skip
+    moved = _import(
+        HEADER + "c2,A1,general,inbound,13800000002,2026-11-05 09:05:00,,40,0,0,0,0,abandoned,0\n",
+        filename="moved.csv",
+    )
     assert moved.rows_updated == 1
     month_lock(year=2026, month=10, state=MonthLock.State.APPROVED)
     with pytest.raises(RollbackRefused, match="approved month 2026-10"):
@@ -120,10 +136,11 @@ def test_a_rollback_that_would_put_a_fact_back_into_a_locked_month_is_refused(pe
 def test_the_rollback_preview_counts_what_it_deletes_by_month_and_what_it_restores(people):
     _import(GOOD)
     later = _import(
-        GOOD.replace(",,40,0,0,0,0,abandoned,", ",,40,0,0,0,0,no_answer,") + NOVEMBER
+        GOOD.replace(",,40,0,0,0,0,abandoned,", ",,40,0,0,0,0,no_answer,")
+        + NOVEMBER
         + "c10,A1,general,inbound,1,2026-10-31 23:30:00,,5,0,0,0,0,,0\n",  # October, center time
         filename="later.csv",
-    )  # fmt: skip
+    )
     preview = selectors.batch_rollback_preview(later)
     assert (preview.what, preview.deleted, preview.restored) == (
         "calls",

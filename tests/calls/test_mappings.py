@@ -76,8 +76,11 @@ def test_asterisk_master_csv_folds_a_calls_legs(extensions):
     assert rang_twice.customer_key == customer_key("13800000001")
     abandoned = Call.objects.get(external_id="1759626600.4")
     assert (abandoned.agent, abandoned.answered_at, abandoned.wait_seconds, abandoned.outcome) == (
-        None, None, 40, "no_answer",
-    )  # fmt: skip
+        None,
+        None,
+        40,
+        "no_answer",
+    )
     transferred = Call.objects.get(external_id="1759627200.5")
     # The first answered leg is kept (301); the talk of both legs, one transfer; line 7 repeated line 5.
     assert (transferred.agent, transferred.talk_seconds, transferred.transfers) == (
@@ -110,8 +113,9 @@ def test_asterisk_master_csv_folds_a_calls_legs(extensions):
 def test_a_leg_with_an_error_refuses_its_whole_call(extensions):
     text = (DATA / "asterisk-Master.csv").read_text().replace("212,200", "212,x")
     mapping = ColumnMapping.objects.get(name="asterisk-master-csv")
-    batch = facts_import(stream=io.BytesIO(text.encode()), filename="Master.csv", mapping=mapping,
-                         allow_partial=True)  # fmt: skip
+    batch = facts_import(
+        stream=io.BytesIO(text.encode()), filename="Master.csv", mapping=mapping, allow_partial=True
+    )
     found = {(e["line"], e["column"]): e["reason"] for e in batch.errors}
     assert found[(2, "talk_seconds")].startswith("not a duration")
     assert found[(1, "call_id")] == "another leg of this call has an error, on line 2"
@@ -128,8 +132,11 @@ def test_freeswitch_cdr_csv(extensions):
         source="freeswitch", external_id="a5c9f6c0-e752-11e3-8bfb-65b6c3cdac7d"
     )
     assert (answered.agent, answered.answered_at, answered.wait_seconds, answered.talk_seconds) == (
-        extensions["301"], at(9, 0, 8), 8, 120,
-    )  # fmt: skip
+        extensions["301"],
+        at(9, 0, 8),
+        8,
+        120,
+    )
     cancelled = Call.objects.get(external_id="e2fe712e-e752-11e3-8c03-65b6c3cdac7d")
     assert (cancelled.answered_at, cancelled.wait_seconds) == (None, 4)
     assert cancelled.customer_key == customer_key("8613800000003")
@@ -139,9 +146,13 @@ def test_an_acd_export_with_an_answered_flag_and_no_answer_time(extensions):
     mapping = ColumnMapping.objects.get(name="acd-answered-flag")
     batch = _import_file("acd-answered-flag.csv", mapping, allow_partial=True)
     assert batch.errors == [
-        {"line": 5, "column": "wait_seconds", "value": "",
-         "reason": "an answered call needs its wait: the answer is the entry plus the wait"},
-    ]  # fmt: skip
+        {
+            "line": 5,
+            "column": "wait_seconds",
+            "value": "",
+            "reason": "an answered call needs its wait: the answer is the entry plus the wait",
+        },
+    ]
     g1, g2, g3 = (Call.objects.get(source="acd", external_id=i) for i in ("g1", "g2", "g3"))
     assert (g1.started_at, g1.answered_at, g1.talk_seconds, g1.direction) == (
         at(9, 0),
@@ -173,10 +184,17 @@ def test_the_preview_reads_as_the_import_does(extensions):
 
 def test_a_constant_makes_every_row_a_csat_answer(people):
     mapping = ColumnMapping.objects.create(
-        name="csat-tool", kind="surveys", source="csat-tool",
-        columns={"survey_id": "id", "agent_id": "agent", "kind": {"constant": "CSAT"}, "score": "stars",
-                 "answered_at": "when"},
-    )  # fmt: skip
+        name="csat-tool",
+        kind="surveys",
+        source="csat-tool",
+        columns={
+            "survey_id": "id",
+            "agent_id": "agent",
+            "kind": {"constant": "CSAT"},
+            "score": "stars",
+            "answered_at": "when",
+        },
+    )
     text = "id,agent,stars,when\ns1,A1,5,2026-10-05 10:00\ns2,A1,4,2026-10-05 10:05\n"
     batch = facts_import(stream=io.BytesIO(text.encode()), filename="csat.csv", mapping=mapping)
     assert batch.rows_created == 2, batch.errors
@@ -186,11 +204,15 @@ def test_a_constant_makes_every_row_a_csat_answer(people):
 def test_a_value_map_that_puts_text_into_a_number_names_the_row(people):
     """On PostgreSQL this crashed with "invalid input syntax for type integer"."""
     mapping = ColumnMapping.objects.create(
-        name="survey-words", kind="surveys", source="survey-words",
+        name="survey-words",
+        kind="surveys",
+        source="survey-words",
         value_maps={"score": {"very satisfied": "five", "satisfied": "4"}},
-    )  # fmt: skip
-    text = "survey_id,agent_id,kind,score,answered_at\ns1,A1,csat,very satisfied,2026-10-05 10:00\n" \
-           "s2,A1,csat,satisfied,2026-10-05 10:00\n"  # fmt: skip
+    )
+    text = (
+        "survey_id,agent_id,kind,score,answered_at\ns1,A1,csat,very satisfied,2026-10-05 10:00\n"
+        "s2,A1,csat,satisfied,2026-10-05 10:00\n"
+    )
     batch = facts_import(stream=io.BytesIO(text.encode()), filename="s.csv", mapping=mapping)
     assert batch.status == ImportBatch.Status.REJECTED
     assert batch.errors == [
@@ -204,16 +226,22 @@ def test_a_pattern_that_does_not_match_is_named(extensions):
     batch = facts_import(stream=io.BytesIO(text.encode()), filename="Master.csv", mapping=mapping)
     assert batch.status == ImportBatch.Status.REJECTED
     assert batch.errors == [
-        {"line": 6, "column": "agent_id", "value": "",
-         "reason": "does not match the mapping's pattern ^[A-Za-z0-9]+/([^-@/;]+)"},
-    ]  # fmt: skip
+        {
+            "line": 6,
+            "column": "agent_id",
+            "value": "",
+            "reason": "does not match the mapping's pattern ^[A-Za-z0-9]+/([^-@/;]+)",
+        },
+    ]
 
 
 def test_a_column_the_mapping_names_must_be_in_the_file(people):
     mapping = ColumnMapping.objects.create(
-        name="talky", kind="calls", source="talky",
+        name="talky",
+        kind="calls",
+        source="talky",
         columns={"talk_seconds": "talk", "answered_at": "answered_at"},
-    )  # fmt: skip
+    )
     text = "call_id,direction,entered_at,answered_at\nt1,inbound,2026-10-05 09:00,\n"
     with pytest.raises(
         ImportRefused,
@@ -226,9 +254,17 @@ def test_a_column_the_mapping_names_must_be_in_the_file(people):
 
 def test_a_file_without_a_header_names_columns_by_position(people):
     mapping = ColumnMapping.objects.create(
-        name="no-header", kind="calls", source="nh", has_header=False,
-        columns={"call_id": "id", "direction": {"constant": "inbound"}, "entered_at": 2, "answered_at": 3},
-    )  # fmt: skip
+        name="no-header",
+        kind="calls",
+        source="nh",
+        has_header=False,
+        columns={
+            "call_id": "id",
+            "direction": {"constant": "inbound"},
+            "entered_at": 2,
+            "answered_at": 3,
+        },
+    )
     with pytest.raises(
         ImportRefused,
         match="no header line: the mapping must name call_id's column by its position",
@@ -297,11 +333,19 @@ def test_a_line_repeated_exactly_is_folded_and_a_different_one_refused(people):
 
 def test_computed_fields_minus_and_plus_seconds(people):
     mapping = ColumnMapping.objects.create(
-        name="durations", kind="calls", source="durations",
-        columns={"call_id": "id", "agent_id": "agent", "direction": {"constant": "inbound"},
-                 "entered_at": "start", "wait_seconds": {"minus": ["duration", "billsec"]}, "talk_seconds": "billsec",
-                 "answered_at": {"plus_seconds": [{"field": "entered_at"}, {"field": "wait_seconds"}]}},
-    )  # fmt: skip
+        name="durations",
+        kind="calls",
+        source="durations",
+        columns={
+            "call_id": "id",
+            "agent_id": "agent",
+            "direction": {"constant": "inbound"},
+            "entered_at": "start",
+            "wait_seconds": {"minus": ["duration", "billsec"]},
+            "talk_seconds": "billsec",
+            "answered_at": {"plus_seconds": [{"field": "entered_at"}, {"field": "wait_seconds"}]},
+        },
+    )
     text = "id,agent,start,duration,billsec\nm1,A1,2026-10-05 09:00:00,0:03:32,200\nm2,A1,2026-10-05 09:10:00,3,9\n"
     batch = facts_import(
         stream=io.BytesIO(text.encode()), filename="m.csv", mapping=mapping, allow_partial=True
@@ -323,10 +367,15 @@ def test_computed_fields_minus_and_plus_seconds(people):
         ({"agent_id": {"column": 7, "pattern": "(["}}, "is not a regular expression"),
         ({"call_id": 0}, "a column is its name or its position"),
         ({"wait_seconds": {"minus": ["a"]}}, "minus takes two operands"),
-        ({"wait_seconds": {"minus": [{"field": "talk_seconds"}, "b"]},
-          "talk_seconds": {"minus": [{"field": "wait_seconds"}, "b"]}}, "computed from each other"),
+        (
+            {
+                "wait_seconds": {"minus": [{"field": "talk_seconds"}, "b"]},
+                "talk_seconds": {"minus": [{"field": "wait_seconds"}, "b"]},
+            },
+            "computed from each other",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_mapping_that_cannot_be_read_is_refused_when_saved(db, columns, words):
     mapping = ColumnMapping(name="broken", kind="calls", source="x", columns=columns)
     with pytest.raises(ValidationError, match=words):

@@ -98,11 +98,15 @@ def month(people):
     silent = AgentFactory(employee_id="Z9", team=people.team_b)
     agents = [people.agent_a, people.agent_a2, people.agent_b]
     rows = generate_calls(
-        employee_ids=["A1", "A2", "B1"], first_day=FIRST_DAY, days=DAYS, calls_per_agent_day=9,
+        employee_ids=["A1", "A2", "B1"],
+        first_day=FIRST_DAY,
+        days=DAYS,
+        calls_per_agent_day=9,
         seed=7,
-    )  # fmt: skip
-    batch = facts_import(stream=io.BytesIO("".join(csv_lines(rows)).encode()),
-                         filename="october.csv", source="acd")  # fmt: skip
+    )
+    batch = facts_import(
+        stream=io.BytesIO("".join(csv_lines(rows)).encode()), filename="october.csv", source="acd"
+    )
     assert batch.status == ImportBatch.Status.APPLIED, batch.errors
 
     # What the generator never makes: outbound calls, a customer's hang-up the switch did not attribute,
@@ -135,41 +139,74 @@ def month(people):
     facts = BatchFactory()
     calls = list(Call.objects.filter(answered_at__isnull=False).order_by("pk"))
     conversions = [
-        _fact(Conversion, rng, call.agent, facts, call=call,
-              kind=rng.choice([Conversion.Kind.SALE, Conversion.Kind.APPOINTMENT, Conversion.Kind.INTENT]),
-              occurred_at=call.started_at + dt.timedelta(minutes=rng.randrange(5, 3000)))
+        _fact(
+            Conversion,
+            rng,
+            call.agent,
+            facts,
+            call=call,
+            kind=rng.choice(
+                [Conversion.Kind.SALE, Conversion.Kind.APPOINTMENT, Conversion.Kind.INTENT]
+            ),
+            occurred_at=call.started_at + dt.timedelta(minutes=rng.randrange(5, 3000)),
+        )
         for call in rng.sample(calls, 150)
-    ]  # fmt: skip
+    ]
     conversions += [
-        _fact(Conversion, rng, rng.choice(agents), facts, kind=Conversion.Kind.INVITATION,
-              accepted=rng.choice([True, False]),
-              occurred_at=dt.datetime(2026, 9, 29, tzinfo=tz) + dt.timedelta(hours=rng.randrange(900)))
+        _fact(
+            Conversion,
+            rng,
+            rng.choice(agents),
+            facts,
+            kind=Conversion.Kind.INVITATION,
+            accepted=rng.choice([True, False]),
+            occurred_at=dt.datetime(2026, 9, 29, tzinfo=tz)
+            + dt.timedelta(hours=rng.randrange(900)),
+        )
         for _ in range(80)
-    ]  # fmt: skip
+    ]
     Conversion.objects.bulk_create(conversions)
     surveys = []
     for _ in range(300):
         kind = rng.choice([Survey.Kind.CSAT, Survey.Kind.NPS, Survey.Kind.CES])
         low, high = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}[kind]
         surveys.append(
-            _fact(Survey, rng, rng.choice([*agents, outbound_only]), facts, kind=kind,
-                  score=rng.randint(low, high),
-                  answered_at=dt.datetime(2026, 9, 29, tzinfo=tz) + dt.timedelta(hours=rng.randrange(900)))
-        )  # fmt: skip
+            _fact(
+                Survey,
+                rng,
+                rng.choice([*agents, outbound_only]),
+                facts,
+                kind=kind,
+                score=rng.randint(low, high),
+                answered_at=dt.datetime(2026, 9, 29, tzinfo=tz)
+                + dt.timedelta(hours=rng.randrange(900)),
+            )
+        )
     Survey.objects.bulk_create(surveys)
     QaAssessment.objects.bulk_create(
-        _fact(QaAssessment, rng, rng.choice(agents), facts,
-              score=Decimal(rng.randrange(4000, 10001)) / 100,
-              assessed_at=dt.datetime(2026, 9, 29, tzinfo=tz) + dt.timedelta(hours=rng.randrange(900)))
+        _fact(
+            QaAssessment,
+            rng,
+            rng.choice(agents),
+            facts,
+            score=Decimal(rng.randrange(4000, 10001)) / 100,
+            assessed_at=dt.datetime(2026, 9, 29, tzinfo=tz)
+            + dt.timedelta(hours=rng.randrange(900)),
+        )
         for _ in range(40)
-    )  # fmt: skip
+    )
     WorkTime.objects.bulk_create(
-        WorkTime(batch=facts, source="test", agent=agent, day=FIRST_DAY + dt.timedelta(days=day),
-                 logged_in_seconds=rng.randrange(6, 9) * 3600)
+        WorkTime(
+            batch=facts,
+            source="test",
+            agent=agent,
+            day=FIRST_DAY + dt.timedelta(days=day),
+            logged_in_seconds=rng.randrange(6, 9) * 3600,
+        )
         for agent in [*agents, outbound_only]
         for day in range(DAYS)
         if rng.random() < 0.8
-    )  # fmt: skip
+    )
     return [*(agent.pk for agent in agents), outbound_only.pk, silent.pk]
 
 
@@ -214,9 +251,19 @@ def test_six_call_metrics_of_a_plan_are_one_query_over_the_calls(month):
 def test_one_query_per_table_for_every_aggregate_metric(month):
     requests = [(d.code, d.code, None) for d in CATALOGUE if d.aggregate is not None]
     assert {code for _, code, _ in requests} == {
-        "answer_rate", "asa", "service_level", "abandon_rate", "aht", "first_correct_transfer",
-        "complaint_rate", "early_hangup_rate", "csat", "nps", "invitation_success", "qa_score",
-    }  # fmt: skip
+        "answer_rate",
+        "asa",
+        "service_level",
+        "abandon_rate",
+        "aht",
+        "first_correct_transfer",
+        "complaint_rate",
+        "early_hangup_rate",
+        "csat",
+        "nps",
+        "invitation_success",
+        "qa_score",
+    }
     with CaptureQueriesContext(connection) as captured:
         metric_values_many(requests, agent_ids=month, start=OCT_START, end=OCT_END)
     tables = sorted(

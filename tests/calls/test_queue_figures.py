@@ -90,15 +90,21 @@ def test_queue_figures_are_the_queues_own_by_one_grouped_query_per_table(logged)
 def test_a_plan_pays_on_a_queues_service_level(logged, django_capture_on_commit_callbacks):
     people = logged
     on_support = Preset(
-        code="support-sl", name="Support service level", description="",
-        metrics=(MetricSpec("queue_service_level", D(100), D(40), D(80), D(50),
-                            params={"queue": "support"}),),
+        code="support-sl",
+        name="Support service level",
+        description="",
+        metrics=(
+            MetricSpec(
+                "queue_service_level", D(100), D(40), D(80), D(50), params={"queue": "support"}
+            ),
+        ),
         tiers=STANDARD_TIERS,
-    )  # fmt: skip
+    )
     # The teams' plan pays on the support queue's service level from October on.
     version_spec = on_support.spec(dt.date(2026, 10, 1))
-    version = services.plan_version_create(plan=people.plan.plan, spec=version_spec,
-                                           teams=[people.team_a, people.team_b])  # fmt: skip
+    version = services.plan_version_create(
+        plan=people.plan.plan, spec=version_spec, teams=[people.team_a, people.team_b]
+    )
     services.plan_version_activate(version=version)
     period = PeriodFactory(year=2026, month=10)
     with django_capture_on_commit_callbacks(execute=True):
@@ -126,12 +132,14 @@ def test_the_call_metrics_take_a_queue(logged):
     people = logged
     ids = [people.agent_a.pk, people.agent_b.pk]
     everywhere = metric_values("asa", agent_ids=ids, start=OCTOBER[0], end=OCTOBER[1])
-    support = metric_values("asa", agent_ids=ids, start=OCTOBER[0], end=OCTOBER[1],
-                            params={"queue": "support"})  # fmt: skip
+    support = metric_values(
+        "asa", agent_ids=ids, start=OCTOBER[0], end=OCTOBER[1], params={"queue": "support"}
+    )
     assert everywhere[people.agent_b.pk].value == D(50) and people.agent_b.pk not in support
     assert support[people.agent_a.pk].value == D("7.5000")  # (10 + 5) / 2
-    rings = metric_values("ring_no_answer_rate", agent_ids=[people.agent_a2.pk],
-                          start=OCTOBER[0], end=OCTOBER[1])  # fmt: skip
+    rings = metric_values(
+        "ring_no_answer_rate", agent_ids=[people.agent_a2.pk], start=OCTOBER[0], end=OCTOBER[1]
+    )
     assert (rings[people.agent_a2.pk].numerator, rings[people.agent_a2.pk].denominator) == (1, 2)
 
 

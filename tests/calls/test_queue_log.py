@@ -466,14 +466,21 @@ def test_errors_name_the_file_line_the_column_and_the_reason(agents):
 
 
 def test_an_agent_unknown_to_the_product_is_named(agents):
-    text = log((0, "x1|support|NONE|ENTERQUEUE||1|1"), (5, "x1|support|PJSIP/2999|CONNECT|5|x2|1"),
-               (65, "x1|support|PJSIP/2999|COMPLETEAGENT|5|60|1"))  # fmt: skip
+    text = log(
+        (0, "x1|support|NONE|ENTERQUEUE||1|1"),
+        (5, "x1|support|PJSIP/2999|CONNECT|5|x2|1"),
+        (65, "x1|support|PJSIP/2999|COMPLETEAGENT|5|60|1"),
+    )
     calls, *_ = load(text)
     assert calls.status == ImportBatch.Status.REJECTED
     assert calls.errors == [
-        {"line": 3, "column": "agent_id", "value": "2999",
-         "reason": "unknown agent: no agent has this employee id"}
-    ]  # fmt: skip
+        {
+            "line": 3,
+            "column": "agent_id",
+            "value": "2999",
+            "reason": "unknown agent: no agent has this employee id",
+        }
+    ]
 
 
 def test_the_database_table_variant(agents):
@@ -487,8 +494,9 @@ def test_the_database_table_variant(agents):
         "2026-10-05 09:00:17,t1,support,SIP/1002,CONNECT,7,t2,2,,\n"
         "2026-10-05 09:00:10,t1,support,NONE,ENTERQUEUE,,13800000001,1,,\n"
     )
-    (calls,) = queue_log_import(stream=io.BytesIO(table.encode()), filename="queue_log.csv",
-                                source="pbx-db")  # fmt: skip
+    (calls,) = queue_log_import(
+        stream=io.BytesIO(table.encode()), filename="queue_log.csv", source="pbx-db"
+    )
     assert calls.status == ImportBatch.Status.APPLIED, calls.errors
     call = Call.objects.get(external_id="t1")
     assert (call.agent, call.wait_seconds, call.talk_seconds, call.ended_by) == (

@@ -37,8 +37,16 @@ def _upload(hr, capture, name: str, data: bytes | str, **fields) -> tuple[Import
     while the import waited for a worker (which must not touch it)."""
     content = data.encode() if isinstance(data, str) else data
     with capture(execute=False) as callbacks:
-        hr.post("/imports/", {"file": SimpleUploadedFile(name, content), "kind": "calls",
-                              "source": "acd", "import": "1", **fields})  # fmt: skip
+        hr.post(
+            "/imports/",
+            {
+                "file": SimpleUploadedFile(name, content),
+                "kind": "calls",
+                "source": "acd",
+                "import": "1",
+                **fields,
+            },
+        )
     batch = ImportBatch.objects.order_by("-pk").first()
     path = Path(batch.file.path)
     assert batch.status == ImportBatch.Status.PENDING and path.read_bytes() == content
@@ -108,8 +116,13 @@ def test_the_mappings_customer_column_is_the_one_keyed(
         "k1;A1;general;inbound;+86 138-0000-0001;2026-10-05;09:00:00;1;12;200\n"
         "k2;A1;general;inbound;;2026-10-05;09:05:00;0;40;0\n"
     )
-    batch, _path = _upload(hr, django_capture_on_commit_callbacks, "acd.csv", text.encode("gb18030"),
-                           mapping=mapping.pk)  # fmt: skip
+    batch, _path = _upload(
+        hr,
+        django_capture_on_commit_callbacks,
+        "acd.csv",
+        text.encode("gb18030"),
+        mapping=mapping.pk,
+    )
     assert batch.status == ImportBatch.Status.APPLIED, batch.errors
     kept = Path(batch.file.path).read_bytes().decode("gb18030")
     stored = Call.objects.get(external_id="k1").customer_key  # the key the import stored, the same
@@ -239,8 +252,9 @@ def test_a_file_left_by_an_older_release_is_swept(people, tmp_path):
 def test_the_error_report_masks_the_customer_column(hr, people, django_capture_on_commit_callbacks):
     """A mapping off by a column reads the customers' numbers as agents: every row is refused as an
     unknown agent, and the report (kept, shown, exported) shows the numbers masked."""
-    ColumnMapping.objects.create(name="off-by-one", kind="calls", source="acd",
-                                 columns={"agent_id": "customer_number"})  # fmt: skip
+    ColumnMapping.objects.create(
+        name="off-by-one", kind="calls", source="acd", columns={"agent_id": "customer_number"}
+    )
     mapping = ColumnMapping.objects.get(name="off-by-one")
     batch, _path = _upload(
         hr, django_capture_on_commit_callbacks, "oct.csv", GOOD, mapping=mapping.pk

@@ -32,9 +32,12 @@ def test_an_adjustment_is_paid_after_the_cap_and_names_what_it_corrects(
 ):
     september = _closed(9)
     services.adjustment_create(
-        period=october, agent=people.agent_a, amount=Decimal("-120.50"), corrects=september,
+        period=october,
+        agent=people.agent_a,
+        amount=Decimal("-120.50"),
+        corrects=september,
         reason="September's complaint was imported late",
-    )  # fmt: skip
+    )
     run = _start(october, django_capture_on_commit_callbacks)
     a1 = Statement.objects.get(run=run, agent=people.agent_a)
     assert a1.adjustments == Decimal("-120.50") and a1.amount == Decimal("1579.50")
@@ -52,9 +55,12 @@ def test_a_reason_with_tabs_line_breaks_and_backslashes_is_kept_as_written(
     exactly, whatever COPY's format gives a meaning to."""
     reason = "Late complaint\tticket C:\\cases\\41\nsecond line\r\\N"
     services.adjustment_create(
-        period=october, agent=people.agent_a, amount=Decimal("10.00"), corrects=_closed(9),
+        period=october,
+        agent=people.agent_a,
+        amount=Decimal("10.00"),
+        corrects=_closed(9),
         reason=reason,
-    )  # fmt: skip
+    )
     run = _start(october, django_capture_on_commit_callbacks)
     line = Statement.objects.get(run=run, agent=people.agent_a).adjustment_lines.get()
     assert line.reason == reason

@@ -96,10 +96,16 @@ def test_a_draft_is_still_deleted_by_the_admins_confirmation(root, people):
 def test_a_plan_added_in_the_admin_is_made_by_the_service(root, people):
     response = root.post(
         "/admin/incentives/plan/add/",
-        {"code": "new", "name": "New plan", "description": "",
-         "versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0, "versions-MIN_NUM_FORMS": 0,
-         "versions-MAX_NUM_FORMS": 1000},
-    )  # fmt: skip
+        {
+            "code": "new",
+            "name": "New plan",
+            "description": "",
+            "versions-TOTAL_FORMS": 0,
+            "versions-INITIAL_FORMS": 0,
+            "versions-MIN_NUM_FORMS": 0,
+            "versions-MAX_NUM_FORMS": 1000,
+        },
+    )
     assert response.status_code == 302, _page(response)[-2000:]
     assert Plan.objects.get(code="new").name == "New plan"
 
@@ -113,12 +119,16 @@ def test_a_month_is_opened_by_the_service_and_not_changed_or_deleted_in_the_admi
     period = Period.objects.get(year=2027, month=2)
     assert period.status == Period.Status.OPEN
     # Its year, month or status are not edited here (the life cycle is the Overview's services').
-    assert root.post(
-        f"/admin/incentives/period/{period.pk}/change/", {"year": 2030, "month": 1}
-    ).status_code == 403  # fmt: skip
-    assert root.post(
-        f"/admin/incentives/period/{period.pk}/delete/", {"post": "yes"}
-    ).status_code == 403  # fmt: skip
+    assert (
+        root.post(
+            f"/admin/incentives/period/{period.pk}/change/", {"year": 2030, "month": 1}
+        ).status_code
+        == 403
+    )
+    assert (
+        root.post(f"/admin/incentives/period/{period.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
     period.refresh_from_db()
     assert (period.year, period.month) == (2027, 2)
 
@@ -128,11 +138,21 @@ def test_a_month_is_opened_by_the_service_and_not_changed_or_deleted_in_the_admi
 
 def _agent_post(**changes) -> dict:
     data = {
-        "employee_id": "N1", "name": "New Agent", "level": "junior", "channel": "inbound",
-        "base_pay": "", "hire_date": "", "user": "", "move_team": "", "move_group": "", "move_from": "",
-        "placements-TOTAL_FORMS": 0, "placements-INITIAL_FORMS": 0, "placements-MIN_NUM_FORMS": 0,
+        "employee_id": "N1",
+        "name": "New Agent",
+        "level": "junior",
+        "channel": "inbound",
+        "base_pay": "",
+        "hire_date": "",
+        "user": "",
+        "move_team": "",
+        "move_group": "",
+        "move_from": "",
+        "placements-TOTAL_FORMS": 0,
+        "placements-INITIAL_FORMS": 0,
+        "placements-MIN_NUM_FORMS": 0,
         "placements-MAX_NUM_FORMS": 1000,
-    }  # fmt: skip
+    }
     return data | changes
 
 
@@ -182,9 +202,12 @@ def test_the_admin_refuses_a_new_agent_in_a_group_of_another_team_in_the_service
     group_b = Group.objects.create(team=people.team_b, code="gb", name="Group B")
     with pytest.raises(DomainError) as refused:
         services.agent_create(
-            employee_id="N1", name="New Agent", team=people.team_a, group=group_b,
+            employee_id="N1",
+            name="New Agent",
+            team=people.team_a,
+            group=group_b,
             placed_from=dt.date(2026, 11, 1),
-        )  # fmt: skip
+        )
     page = root.post(
         "/admin/incentives/agent/add/",
         _agent_post(move_team=people.team_a.pk, move_group=group_b.pk, move_from="2026-11-01"),
@@ -196,9 +219,9 @@ def test_the_admin_refuses_a_new_agent_in_a_group_of_another_team_in_the_service
 def test_agents_are_not_deleted_in_the_admin_as_the_api_does_not_delete_them(root, hr_api, people):
     agent = people.agent_b
     assert hr_api.delete(f"/api/v1/agents/{agent.pk}/").status_code == 405
-    assert root.post(
-        f"/admin/incentives/agent/{agent.pk}/delete/", {"post": "yes"}
-    ).status_code == 403  # fmt: skip
+    assert (
+        root.post(f"/admin/incentives/agent/{agent.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert Agent.objects.filter(pk=agent.pk).exists()
 
 
@@ -206,8 +229,14 @@ def test_agents_are_not_deleted_in_the_admin_as_the_api_does_not_delete_them(roo
 
 
 def _target_post(**changes) -> dict:
-    return {"metric": "asa", "agent": "", "threshold": "40", "target": "20", "excellence": "",
-            "note": ""} | changes  # fmt: skip
+    return {
+        "metric": "asa",
+        "agent": "",
+        "threshold": "40",
+        "target": "20",
+        "excellence": "",
+        "note": "",
+    } | changes
 
 
 @pytest.mark.parametrize(
@@ -216,8 +245,13 @@ def _target_post(**changes) -> dict:
 )
 def test_the_admin_refuses_a_target_the_api_refuses_in_the_same_words(root, hr_api, people, case):
     period = _closed(9) if case == "closed month" else PeriodFactory(year=2026, month=11)
-    body = {"period": period.pk, "team": people.team_a.pk, "metric": "asa", "threshold": "40",
-            "target": "20"}  # fmt: skip
+    body = {
+        "period": period.pk,
+        "team": people.team_a.pk,
+        "metric": "asa",
+        "threshold": "40",
+        "target": "20",
+    }
     if case == "wrong direction":  # ASA is better down: the target must be below the threshold
         body |= {"threshold": "20", "target": "40"}
     if case == "team and agent":
@@ -268,8 +302,13 @@ def test_the_admin_refuses_an_adjustment_the_api_refuses_in_the_same_words(root,
 
     september, october = _closed(9), PeriodFactory(year=2026, month=10)
     _close(october, status="approved")
-    body = {"period": october.pk, "agent": people.agent_a.pk, "amount": "10.00",
-            "corrects": september.pk, "reason": "late complaint"}  # fmt: skip
+    body = {
+        "period": october.pk,
+        "agent": people.agent_a.pk,
+        "amount": "10.00",
+        "corrects": september.pk,
+        "reason": "late complaint",
+    }
     api = hr_api.post("/api/v1/adjustments/", body, content_type="application/json")
     assert api.status_code == 400, api.json()
     words = api.json()["detail"]

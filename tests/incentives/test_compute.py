@@ -195,8 +195,11 @@ def test_a_run_packs_whole_teams_into_chunks_and_pays_the_same_whatever_their_si
     paid = sorted(
         Statement.objects.filter(run=run).values_list("agent__employee_id", "team__code", "amount")
     )
-    assert paid == [("A1", "team-a", Decimal("1700.00")), ("A2", "team-a", Decimal("700.00")),
-                    ("B1", "team-b", Decimal("0.00"))]  # fmt: skip
+    assert paid == [
+        ("A1", "team-a", Decimal("1700.00")),
+        ("A2", "team-a", Decimal("700.00")),
+        ("B1", "team-b", Decimal("0.00")),
+    ]
 
 
 def test_the_facts_fingerprint_is_the_sha256_of_the_sums_as_compact_json():

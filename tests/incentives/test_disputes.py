@@ -21,15 +21,24 @@ def statement(people, django_capture_on_commit_callbacks):
 def test_an_agent_questions_a_line_and_reads_hrs_answer(client, people, statement):
     line = statement.lines.get()
     client.force_login(people.agent_a.user)
-    page = client.post(f"/statements/{statement.pk}/", {"line": line.pk, "question": "I answered 196 calls"},
-                       follow=True).content.decode()  # fmt: skip
+    page = client.post(
+        f"/statements/{statement.pk}/",
+        {"line": line.pk, "question": "I answered 196 calls"},
+        follow=True,
+    ).content.decode()
     assert "Your question is sent to HR" in page and "I answered 196 calls" in page
     dispute = Dispute.objects.get()
     assert (dispute.line, dispute.raised_by) == (line, people.agent_a.user)
     client.force_login(people.hr)
     assert "I answered 196 calls" in client.get("/questions/").content.decode()
-    client.post("/questions/", {"dispute": dispute.pk, "answer": "Three calls were transfers: see line.",
-                                "correction": ""})  # fmt: skip
+    client.post(
+        "/questions/",
+        {
+            "dispute": dispute.pk,
+            "answer": "Three calls were transfers: see line.",
+            "correction": "",
+        },
+    )
     client.force_login(people.agent_a.user)
     page = client.get(f"/statements/{statement.pk}/").content.decode()
     assert "HR answered on" in page and "Three calls were transfers" in page

@@ -47,8 +47,11 @@ def test_a_mid_month_move_counts_for_each_team_by_date(people, django_capture_on
     # A1 answers 10 of 10 calls in team A until the 15th, then 0 of 10 in team B.
     for day in range(1, 11):
         CallFactory(agent=people.agent_a, started_at=dt.datetime(2026, 10, day, 2, tzinfo=dt.UTC))
-        CallFactory(agent=people.agent_a, started_at=dt.datetime(2026, 10, 15 + day, 2, tzinfo=dt.UTC),
-                    answered_at=None)  # fmt: skip
+        CallFactory(
+            agent=people.agent_a,
+            started_at=dt.datetime(2026, 10, 15 + day, 2, tzinfo=dt.UTC),
+            answered_at=None,
+        )
     services.agent_place(agent=people.agent_a, team=people.team_b, valid_from=dt.date(2026, 10, 16))
     assert team_value(people.team_a.pk, "answer_rate", {}, 2026, 10).numerator == 10
     team_b = team_value(people.team_b.pk, "answer_rate", {}, 2026, 10)
@@ -65,8 +68,11 @@ def test_a_team_scope_metric_uses_the_teams_value(people, django_capture_on_comm
     PlanMetric.objects.filter(version=people.plan).update(scope="team")
     for n in range(10):
         CallFactory(agent=people.agent_a, started_at=dt.datetime(2026, 10, 3, 2, n, tzinfo=dt.UTC))
-        CallFactory(agent=people.agent_a2, started_at=dt.datetime(2026, 10, 3, 3, n, tzinfo=dt.UTC),
-                    answered_at=None if n < 2 else dt.datetime(2026, 10, 3, 3, n, 5, tzinfo=dt.UTC))  # fmt: skip
+        CallFactory(
+            agent=people.agent_a2,
+            started_at=dt.datetime(2026, 10, 3, 3, n, tzinfo=dt.UTC),
+            answered_at=None if n < 2 else dt.datetime(2026, 10, 3, 3, n, 5, tzinfo=dt.UTC),
+        )
     with django_capture_on_commit_callbacks(execute=True):
         run = services.run_start(period=PeriodFactory(year=2026, month=10))
     # Team A: 18 of 20 answered = 90%, the same line for both of its agents.

@@ -19,8 +19,12 @@ BASE = ANSWER_ONLY.spec(dt.date(2027, 1, 1))
 
 
 def _with(**changes):
-    spec = dataclasses.replace(BASE, metrics=[dataclasses.replace(m) for m in BASE.metrics],
-                               tiers=list(BASE.tiers), gates=list(BASE.gates))  # fmt: skip
+    spec = dataclasses.replace(
+        BASE,
+        metrics=[dataclasses.replace(m) for m in BASE.metrics],
+        tiers=list(BASE.tiers),
+        gates=list(BASE.gates),
+    )
     for key, value in changes.items():
         if key.startswith("metric_"):
             spec.metrics[0] = dataclasses.replace(spec.metrics[0], **{key[len("metric_") :]: value})
@@ -52,31 +56,51 @@ def _api_payload(spec, plan_code):
         }
 
     return {
-        **clean({"plan": plan_code, "effective_from": spec.effective_from, "effective_to": spec.effective_to,
-                 "target_bonus_kind": spec.target_bonus_kind, "target_bonus": spec.target_bonus,
-                 "target_bonus_percent": spec.target_bonus_percent, "payout_cap_kind": spec.payout_cap_kind,
-                 "payout_cap": spec.payout_cap}),
+        **clean(
+            {
+                "plan": plan_code,
+                "effective_from": spec.effective_from,
+                "effective_to": spec.effective_to,
+                "target_bonus_kind": spec.target_bonus_kind,
+                "target_bonus": spec.target_bonus,
+                "target_bonus_percent": spec.target_bonus_percent,
+                "payout_cap_kind": spec.payout_cap_kind,
+                "payout_cap": spec.payout_cap,
+            }
+        ),
         "metrics": [clean(vars(m)) for m in spec.metrics],
         "tiers": [clean(vars(t)) for t in spec.tiers],
         "gates": [clean(vars(g)) for g in spec.gates],
-    }  # fmt: skip
+    }
 
 
 def _admin_payload(spec, plan):
     data = {
-        "plan": plan.pk, "effective_from": spec.effective_from, "effective_to": spec.effective_to or "",
-        "target_bonus_kind": spec.target_bonus_kind, "target_bonus": spec.target_bonus or "",
-        "target_bonus_percent": spec.target_bonus_percent or "", "currency": "CNY",
-        "payout_cap_kind": spec.payout_cap_kind, "payout_cap": spec.payout_cap or "", "note": "",
-    }  # fmt: skip
+        "plan": plan.pk,
+        "effective_from": spec.effective_from,
+        "effective_to": spec.effective_to or "",
+        "target_bonus_kind": spec.target_bonus_kind,
+        "target_bonus": spec.target_bonus or "",
+        "target_bonus_percent": spec.target_bonus_percent or "",
+        "currency": "CNY",
+        "payout_cap_kind": spec.payout_cap_kind,
+        "payout_cap": spec.payout_cap or "",
+        "note": "",
+    }
     for prefix, rows in (
         ("metrics", spec.metrics),
         ("tiers", spec.tiers),
         ("gates", spec.gates),
         ("awards", []),
     ):
-        data.update({f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": 0,
-                     f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})  # fmt: skip
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": len(rows),
+                f"{prefix}-INITIAL_FORMS": 0,
+                f"{prefix}-MIN_NUM_FORMS": 0,
+                f"{prefix}-MAX_NUM_FORMS": 1000,
+            }
+        )
         for index, row in enumerate(rows):
             for key, value in vars(row).items():
                 if key == "params":
@@ -125,8 +149,11 @@ def test_a_used_version_is_read_only_in_the_admin_and_409_in_the_api(
     with django_capture_on_commit_callbacks(execute=True):
         services.run_start(period=PeriodFactory(year=2026, month=10))
     version = people.plan
-    api = hr_client.put(f"/api/v1/plan-versions/{version.pk}/", _api_payload(BASE, version.plan.code),
-                        content_type="application/json")  # fmt: skip
+    api = hr_client.put(
+        f"/api/v1/plan-versions/{version.pk}/",
+        _api_payload(BASE, version.plan.code),
+        content_type="application/json",
+    )
     assert api.status_code == 409 and "make a new version" in api.json()["detail"]
     page = hr_client.get(f"/admin/incentives/planversion/{version.pk}/change/").content.decode()
     assert 'name="effective_from"' not in page  # shown, not editable
@@ -181,11 +208,15 @@ def test_plans_and_targets_are_hr_only_in_the_api(client, people):
 
 
 def test_the_api_moves_an_agent_with_a_date(hr_client, people):
-    response = hr_client.post(f"/api/v1/agents/{people.agent_a.pk}/move/",
-                              {"team": people.team_b.pk, "valid_from": "2026-11-01"})  # fmt: skip
+    response = hr_client.post(
+        f"/api/v1/agents/{people.agent_a.pk}/move/",
+        {"team": people.team_b.pk, "valid_from": "2026-11-01"},
+    )
     assert response.status_code == 200
-    refused = hr_client.post(f"/api/v1/agents/{people.agent_a.pk}/move/",
-                             {"team": people.team_a.pk, "valid_from": "2026-10-01"})  # fmt: skip
+    refused = hr_client.post(
+        f"/api/v1/agents/{people.agent_a.pk}/move/",
+        {"team": people.team_a.pk, "valid_from": "2026-10-01"},
+    )
     assert refused.status_code == 400 and "must be dated after" in refused.json()["detail"]
 
 
@@ -202,20 +233,36 @@ def test_the_metric_catalogue_in_the_api(hr_client, people):
 
 
 def test_hr_changes_are_audited_with_who_and_before_and_after(hr_client, people):
-    response = hr_client.post("/api/v1/targets/", {
-        "period": PeriodFactory(year=2026, month=11).pk, "metric": "asa", "team": people.team_a.pk,
-        "threshold": "40", "target": "20"})  # fmt: skip
+    response = hr_client.post(
+        "/api/v1/targets/",
+        {
+            "period": PeriodFactory(year=2026, month=11).pk,
+            "metric": "asa",
+            "team": people.team_a.pk,
+            "threshold": "40",
+            "target": "20",
+        },
+    )
     assert response.status_code == 201, response.json()
     entry = LogEntry.objects.get(content_type__model="targetoverride")
     assert entry.actor == people.hr and entry.action == LogEntry.Action.CREATE
     before, after = entry.changes_dict["target"]
     assert before == "None" and D(after) == 20
-    hr_client.post(f"/admin/incentives/agent/{people.agent_a.pk}/change/", {
-        "employee_id": "A1", "name": "Agent A1 renamed", "level": "senior", "channel": "inbound",
-        "placements-TOTAL_FORMS": 1, "placements-INITIAL_FORMS": 1, "placements-MIN_NUM_FORMS": 0,
-        "placements-MAX_NUM_FORMS": 1000, "placements-0-id": people.agent_a.placements.get().pk,
-        "placements-0-agent": people.agent_a.pk,
-    })  # fmt: skip
+    hr_client.post(
+        f"/admin/incentives/agent/{people.agent_a.pk}/change/",
+        {
+            "employee_id": "A1",
+            "name": "Agent A1 renamed",
+            "level": "senior",
+            "channel": "inbound",
+            "placements-TOTAL_FORMS": 1,
+            "placements-INITIAL_FORMS": 1,
+            "placements-MIN_NUM_FORMS": 0,
+            "placements-MAX_NUM_FORMS": 1000,
+            "placements-0-id": people.agent_a.placements.get().pk,
+            "placements-0-agent": people.agent_a.pk,
+        },
+    )
     change = LogEntry.objects.filter(
         content_type__model="agent", object_id=people.agent_a.pk
     ).latest("timestamp")
@@ -254,8 +301,10 @@ def test_the_presets_load_with_one_command_and_validate(db, capsys):
 def test_the_agent_api_says_where_each_agent_sits_today(hr_client, people):
     rows = {row["employee_id"]: row for row in hr_client.get("/api/v1/agents/").json()["results"]}
     assert (rows["A1"]["team"], rows["B1"]["team"]) == (people.team_a.pk, people.team_b.pk)
-    moved = hr_client.post(f"/api/v1/agents/{people.agent_a.pk}/move/",
-                           {"team": people.team_b.pk, "valid_from": "2020-06-01"}).json()  # fmt: skip
+    moved = hr_client.post(
+        f"/api/v1/agents/{people.agent_a.pk}/move/",
+        {"team": people.team_b.pk, "valid_from": "2020-06-01"},
+    ).json()
     assert moved["team"] == people.team_b.pk
 
 

@@ -68,8 +68,9 @@ def test_a_new_version_must_start_after_the_one_it_replaces(people):
 
 
 def test_two_plans_for_the_same_agent_on_the_same_day_are_refused(people):
-    other = plan_from_preset(code="other", teams=[people.team_b], activate=False,
-                             effective_from=dt.date(2026, 1, 1))  # fmt: skip
+    other = plan_from_preset(
+        code="other", teams=[people.team_b], activate=False, effective_from=dt.date(2026, 1, 1)
+    )
     with pytest.raises(services.PlanInvalid, match=r"for 1 of the same agents \(B1\)"):
         services.plan_version_activate(version=other)
     assert PlanVersion.objects.get(pk=other.pk).status == PlanVersion.Status.DRAFT
@@ -171,8 +172,15 @@ def test_a_statement_keeps_a_negative_nps_and_fractional_sums(
     )
     batch = BatchFactory()
     for n, score in enumerate((0, 3, 6, 9)):  # 1 promoter, 3 detractors: NPS = (1 - 3) / 4 = -50
-        Survey.objects.create(batch=batch, source="s", external_id=f"s{n}", agent=people.agent_a, kind="nps",
-                              score=score, answered_at=dt.datetime(2026, 10, 5, 2, tzinfo=dt.UTC))  # fmt: skip
+        Survey.objects.create(
+            batch=batch,
+            source="s",
+            external_id=f"s{n}",
+            agent=people.agent_a,
+            kind="nps",
+            score=score,
+            answered_at=dt.datetime(2026, 10, 5, 2, tzinfo=dt.UTC),
+        )
     run = _compute(PeriodFactory(year=2026, month=10), django_capture_on_commit_callbacks)
     nps = Statement.objects.get(run=run, agent=people.agent_a).lines.get(metric="nps")
     assert (nps.numerator, nps.denominator, nps.value, nps.score) == (D(-2), D(4), D(-50), D(0))

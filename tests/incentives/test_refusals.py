@@ -83,13 +83,25 @@ def test_a_group_still_referred_to_is_not_deleted_from_its_teams_page(hr_client,
     group = Group.objects.create(team=people.team_a, code="g1", name="Group 1")
     AgentFactory(employee_id="A3", team=people.team_a, group=group)
     team = people.team_a
-    response = hr_client.post(f"/admin/incentives/team/{team.pk}/change/", {
-        "code": team.code, "name": team.name, "region": "", "monthly_budget": "",
-        "leads": [people.lead_a.pk],
-        "groups-TOTAL_FORMS": 1, "groups-INITIAL_FORMS": 1, "groups-MIN_NUM_FORMS": 0,
-        "groups-MAX_NUM_FORMS": 1000, "groups-0-id": group.pk, "groups-0-team": team.pk,
-        "groups-0-code": "g1", "groups-0-name": "Group 1", "groups-0-DELETE": "on",
-    })  # fmt: skip
+    response = hr_client.post(
+        f"/admin/incentives/team/{team.pk}/change/",
+        {
+            "code": team.code,
+            "name": team.name,
+            "region": "",
+            "monthly_budget": "",
+            "leads": [people.lead_a.pk],
+            "groups-TOTAL_FORMS": 1,
+            "groups-INITIAL_FORMS": 1,
+            "groups-MIN_NUM_FORMS": 0,
+            "groups-MAX_NUM_FORMS": 1000,
+            "groups-0-id": group.pk,
+            "groups-0-team": team.pk,
+            "groups-0-code": "g1",
+            "groups-0-name": "Group 1",
+            "groups-0-DELETE": "on",
+        },
+    )
     assert response.status_code == 200  # the form again, saying why (Django's own inline check)
     assert "would require deleting the following protected related objects" in _page(response)
     assert Group.objects.filter(pk=group.pk).exists()

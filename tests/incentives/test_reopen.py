@@ -22,9 +22,13 @@ APPROVED = "the month 2026-10 is approved: HR must reopen it first"
 def _calls_in(batch, agent, answered: int, offered: int) -> None:
     for number in range(offered):
         CallFactory(
-            batch=batch, agent=agent, started_at=OCT + dt.timedelta(minutes=number),
-            answered_at=OCT + dt.timedelta(minutes=number, seconds=10) if number < answered else None,
-        )  # fmt: skip
+            batch=batch,
+            agent=agent,
+            started_at=OCT + dt.timedelta(minutes=number),
+            answered_at=OCT + dt.timedelta(minutes=number, seconds=10)
+            if number < answered
+            else None,
+        )
 
 
 @pytest.fixture
@@ -44,9 +48,13 @@ def approved(people, django_capture_on_commit_callbacks):
 def test_approval_locks_the_months_facts_until_hr_reopens_it_with_a_reason(people, approved):
     october, v1, wrong = approved
     assert MonthLock.objects.get(year=2026, month=10).state == MonthLock.State.APPROVED
-    late = facts_import(stream=io.BytesIO(b"call_id,direction,entered_at,answered_at\n"
-                                          b"z1,inbound,2026-10-05 09:00,\n"),
-                        filename="late.csv", source="acd")  # fmt: skip
+    late = facts_import(
+        stream=io.BytesIO(
+            b"call_id,direction,entered_at,answered_at\nz1,inbound,2026-10-05 09:00,\n"
+        ),
+        filename="late.csv",
+        source="acd",
+    )
     assert late.status == ImportBatch.Status.REJECTED
     assert late.errors == [{"line": 2, "column": "entered_at", "value": "", "reason": APPROVED}]
 
@@ -56,8 +64,9 @@ def test_approval_locks_the_months_facts_until_hr_reopens_it_with_a_reason(peopl
         services.period_reopen(period=october, reason="wrong file", by=people.lead_a)
     assert MonthLock.objects.filter(year=2026, month=10).exists()
 
-    reopening = services.period_reopen(period=october, reason="import a2.csv held September's calls",
-                                       by=people.hr)  # fmt: skip
+    reopening = services.period_reopen(
+        period=october, reason="import a2.csv held September's calls", by=people.hr
+    )
     october.refresh_from_db()
     assert (october.status, october.approved_run, october.reopened) == (
         Period.Status.COMPUTED,
@@ -65,8 +74,10 @@ def test_approval_locks_the_months_facts_until_hr_reopens_it_with_a_reason(peopl
         True,
     )
     assert (reopening.reason, reopening.reopened_by, reopening.approved_run) == (
-        "import a2.csv held September's calls", people.hr, v1,
-    )  # fmt: skip
+        "import a2.csv held September's calls",
+        people.hr,
+        v1,
+    )
     assert PeriodReopening.objects.get(period=october) == reopening
     assert not MonthLock.objects.exists()
 
@@ -201,9 +212,13 @@ def test_only_hr_opens_the_months_confirmations(client, people, approved):
     october, v1, wrong = approved
     for persona in (people.lead_a, people.agent_a.user):
         client.force_login(persona)
-        for url in (f"/periods/{october.pk}/reopen/", f"/periods/{october.pk}/close/",
-                    f"/periods/{october.pk}/compute/", f"/periods/{october.pk}/runs/{v1.pk}/approve/",
-                    f"/imports/{wrong.pk}/rollback/"):  # fmt: skip
+        for url in (
+            f"/periods/{october.pk}/reopen/",
+            f"/periods/{october.pk}/close/",
+            f"/periods/{october.pk}/compute/",
+            f"/periods/{october.pk}/runs/{v1.pk}/approve/",
+            f"/imports/{wrong.pk}/rollback/",
+        ):
             assert client.get(url).status_code == 403
             assert client.post(url, {"confirm": "yes", "reason": "x"}).status_code == 403
     october.refresh_from_db()

@@ -41,8 +41,15 @@ def _walk(people, review, *, target=None):
     )
     services.review_sign(review=review, user=lead)
     services.review_acknowledge(review=review, user=agent_user)
-    services.action_item_add(review=review, user=lead, what="Shadow a senior agent", owner=agent_user, due=SOON,
-                             kind="coaching", metric="answer_rate")  # fmt: skip
+    services.action_item_add(
+        review=review,
+        user=lead,
+        what="Shadow a senior agent",
+        owner=agent_user,
+        due=SOON,
+        kind="coaching",
+        metric="answer_rate",
+    )
     services.skill_mark_add(review=review, user=lead, skill="Product knowledge", side="strength")
     services.skill_mark_add(review=review, user=lead, skill="Pace at peak hours", side="weakness")
     services.review_sign(review=review, user=lead)
@@ -88,15 +95,27 @@ def test_the_proposal_keeps_the_plan_target_or_the_agents_better_record(people, 
     )
     services.review_sign(review=review, user=people.lead_a)
     services.review_acknowledge(review=review, user=people.agent_a.user)
-    services.action_item_add(review=review, user=people.lead_a, what="Keep it up", owner=people.agent_a.user,
-                             due=SOON, kind="coaching")  # fmt: skip
+    services.action_item_add(
+        review=review,
+        user=people.lead_a,
+        what="Keep it up",
+        owner=people.agent_a.user,
+        due=SOON,
+        kind="coaching",
+    )
     services.review_sign(review=review, user=people.lead_a)
     services.review_acknowledge(review=review, user=people.agent_a.user)
     proposed = review.agreed_targets.get()
     # A1 answered 96.5%, better than the 95% target and short of 98% excellence: the bar rises to 96.5.
-    assert (proposed.proposed_threshold, proposed.proposed_target, proposed.proposed_excellence) == (
-        D(90), D("96.50"), D(98),
-    )  # fmt: skip
+    assert (
+        proposed.proposed_threshold,
+        proposed.proposed_target,
+        proposed.proposed_excellence,
+    ) == (
+        D(90),
+        D("96.50"),
+        D(98),
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,8 +169,14 @@ def test_every_illegal_step_is_refused_with_the_reason(people, october, step, me
                     review=review, user=lead, metric="answer_rate", category="skill"
                 )
             if step == "due date in the past":
-                services.action_item_add(review=review, user=lead, what="x", owner=agent,
-                                         due=dt.date(2020, 1, 1), kind="training")  # fmt: skip
+                services.action_item_add(
+                    review=review,
+                    user=lead,
+                    what="x",
+                    owner=agent,
+                    due=dt.date(2020, 1, 1),
+                    kind="training",
+                )
             services.action_item_add(
                 review=review, user=lead, what="x", owner=agent, due=SOON, kind="training"
             )
@@ -202,10 +227,17 @@ def test_hr_sees_progress_and_leads_see_due_and_overdue_actions(people, october)
     services.root_cause_add(review=a2, user=people.lead_a, metric="answer_rate", category="skill")
     services.review_sign(review=a2, user=people.lead_a)
     services.review_acknowledge(review=a2, user=people.agent_a2.user)
-    services.action_item_add(review=a2, user=people.lead_a, what="Script drill", owner=people.agent_a2.user,
-                             due=timezone.localdate() + dt.timedelta(days=3), kind="script")  # fmt: skip
-    ActionItem.objects.create(review=a2, what="Overdue one", owner=people.lead_a, due=dt.date(2026, 1, 5),
-                              kind="training")  # fmt: skip
+    services.action_item_add(
+        review=a2,
+        user=people.lead_a,
+        what="Script drill",
+        owner=people.agent_a2.user,
+        due=timezone.localdate() + dt.timedelta(days=3),
+        kind="script",
+    )
+    ActionItem.objects.create(
+        review=a2, what="Overdue one", owner=people.lead_a, due=dt.date(2026, 1, 5), kind="training"
+    )
     progress = {p.team.code: p for p in selectors.reviews_progress(october)}
     assert progress["team-a"].stages == {"review": 1, "consensus": 1, "forward": 0, "done": 0}
     assert progress["team-a"].overdue == 1 and progress["team-b"].stages["review"] == 1
@@ -246,8 +278,15 @@ def test_a_lead_and_an_agent_walk_the_three_stages_through_the_page(client, peop
     post(lead, step="sign")
     assert "Unknown step" in post(agent, step="noop")
     post(agent, step="acknowledge")
-    post(lead, step="action", what="Scenario drill", owner=agent.pk, due=SOON.isoformat(), kind="simulation",
-         metric="answer_rate")  # fmt: skip
+    post(
+        lead,
+        step="action",
+        what="Scenario drill",
+        owner=agent.pk,
+        due=SOON.isoformat(),
+        kind="simulation",
+        metric="answer_rate",
+    )
     post(lead, step="skill", skill="Empathy", side="strength")
     post(lead, step="skill", skill="Speed", side="weakness")
     post(lead, step="sign")

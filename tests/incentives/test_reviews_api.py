@@ -70,8 +70,14 @@ def _walk(people, review: Review) -> Review:
     """Through the three stages with the services, keeping this month's ladder (A2: not flagged)."""
     lead, agent_user = people.lead_a, review.agent.user
     _to_consensus(people, review)
-    services.action_item_add(review=review, user=lead, what="Shadow a senior agent", owner=agent_user,
-                             due=_in_days(14), kind="coaching")  # fmt: skip
+    services.action_item_add(
+        review=review,
+        user=lead,
+        what="Shadow a senior agent",
+        owner=agent_user,
+        due=_in_days(14),
+        kind="coaching",
+    )
     services.review_sign(review=review, user=lead)
     services.review_acknowledge(review=review, user=agent_user)
     services.review_sign(review=review, user=lead)
@@ -133,8 +139,11 @@ def test_the_list_is_newest_month_first_and_flagged_first_within_a_month(
     )
     rows = _as(client, people.lead_a).get("/api/v1/reviews/").json()["results"]
     assert [(r["period_label"], r["employee_id"]) for r in rows] == [
-        ("2026-10", "A1"), ("2026-10", "A2"), ("2026-09", "A1"), ("2026-09", "A2"),
-    ]  # fmt: skip
+        ("2026-10", "A1"),
+        ("2026-10", "A2"),
+        ("2026-09", "A1"),
+        ("2026-09", "A2"),
+    ]
     rows = client.get(f"/api/v1/reviews/?period={september.pk}&limit=1").json()
     assert rows["count"] == 2 and [r["employee_id"] for r in rows["results"]] == ["A1"]
 
@@ -150,8 +159,11 @@ def test_the_three_stages_walked_through_the_api_become_next_months_targets(
 
     # Review (复盘): a root cause, the lead's sign-off, the agent's acknowledgement.
     _as(client, lead)
-    cause = _post(client, _url(review, "root-causes/"),
-                  {"metric": "answer_rate", "category": "staffing", "note": "flu week"})  # fmt: skip
+    cause = _post(
+        client,
+        _url(review, "root-causes/"),
+        {"metric": "answer_rate", "category": "staffing", "note": "flu week"},
+    )
     assert cause.status_code == 201 and cause.json()["category"] == "staffing"
     signed = _post(client, _url(review, "sign/")).json()
     assert signed["stage"] == "review" and signed["review_signed_at"] is not None
@@ -160,10 +172,17 @@ def test_the_three_stages_walked_through_the_api_become_next_months_targets(
 
     # Consensus (共识): an action with an owner and a date; A1 is below a threshold, so the skills map.
     _as(client, lead)
-    action = _post(client, _url(review, "actions/"), {
-        "what": "Script practice for the opening", "owner": agent.pk, "due": str(_in_days(14)),
-        "kind": "script", "metric": "answer_rate",
-    })  # fmt: skip
+    action = _post(
+        client,
+        _url(review, "actions/"),
+        {
+            "what": "Script practice for the opening",
+            "owner": agent.pk,
+            "due": str(_in_days(14)),
+            "kind": "script",
+            "metric": "answer_rate",
+        },
+    )
     assert action.status_code == 201, action.json()
     assert (action.json()["owner_name"], action.json()["employee_id"]) == ("a1", "A1")
     _refused(_post(client, _url(review, "sign/")), "map at least one strength and one weakness")
@@ -174,14 +193,19 @@ def test_the_three_stages_walked_through_the_api_become_next_months_targets(
     forward = _post(_as(client, agent), _url(review, "acknowledge/")).json()
     assert forward["stage"] == "forward"
     # The proposal to start from: this month's ladder (A1's 85% is no better than the 95% target).
-    proposed = [(t["metric"], t["proposed_threshold"], t["proposed_target"], t["proposed_excellence"])
-                for t in forward["agreed_targets"]]  # fmt: skip
+    proposed = [
+        (t["metric"], t["proposed_threshold"], t["proposed_target"], t["proposed_excellence"])
+        for t in forward["agreed_targets"]
+    ]
     assert proposed == [("answer_rate", "90.0000", "95.0000", "98.0000")]
 
     # Forward (前瞻): agree next month's ladder, a skill worth sharing.
     _as(client, lead)
-    agreed = _post(client, _url(review, "targets/"),
-                   {"metric": "answer_rate", "threshold": "86", "target": "91", "excellence": "96"})  # fmt: skip
+    agreed = _post(
+        client,
+        _url(review, "targets/"),
+        {"metric": "answer_rate", "threshold": "86", "target": "91", "excellence": "96"},
+    )
     assert agreed.status_code == 200 and agreed.json()["target"] == "91.0000"
     shared = _post(client, _url(review, "shared-skills/"), {"skill": "Elderly customers"})
     assert shared.status_code == 201 and shared.json()["agent"] == people.agent_a.pk
@@ -202,8 +226,9 @@ def test_the_three_stages_walked_through_the_api_become_next_months_targets(
     assert [c["note"] for c in detail["root_causes"]] == ["flu week"]
     assert [a["what"] for a in detail["actions"]] == ["Script practice for the opening"]
     assert {(s["skill"], s["side"]) for s in detail["skills"]} == {
-        ("Product knowledge", "strength"), ("Pace at peak hours", "weakness"),
-    }  # fmt: skip
+        ("Product knowledge", "strength"),
+        ("Pace at peak hours", "weakness"),
+    }
     assert [(t["threshold"], t["target"], t["excellence"]) for t in detail["agreed_targets"]] == [
         ("86.0000", "91.0000", "96.0000")
     ]
@@ -226,69 +251,107 @@ def test_steps_out_of_turn_are_refused_with_the_reason(client, people, october):
     _post(_as(client, people.agent_a2.user), _url(review, "acknowledge/"))
 
     _as(client, people.lead_a)  # now at consensus
-    _refused(_post(client, _url(review, "root-causes/"), cause),
-             "belongs to the Review (复盘) stage; the review is at Consensus (共识)")  # fmt: skip
+    _refused(
+        _post(client, _url(review, "root-causes/"), cause),
+        "belongs to the Review (复盘) stage; the review is at Consensus (共识)",
+    )
     action = {"what": "Coaching", "owner": people.agent_a2.user.pk, "kind": "coaching"}
-    _refused(_post(client, _url(review, "actions/"), {**action, "due": str(_in_days(-1))}),
-             "is in the past")  # fmt: skip
+    _refused(
+        _post(client, _url(review, "actions/"), {**action, "due": str(_in_days(-1))}),
+        "is in the past",
+    )
     stranger = {**action, "owner": people.agent_b.user.pk, "due": str(_in_days(7))}
     _refused(_post(client, _url(review, "actions/"), stranger), "The owner of an action is")
     target = {"metric": "answer_rate", "threshold": "86", "target": "91", "excellence": None}
     _refused(_post(client, _url(review, "targets/"), target), "belongs to the Forward")
-    _refused(_post(client, _url(review, "reopen/"), {"stage": "review", "reason": "x"}),
-             "Only HR can reopen")  # fmt: skip
+    _refused(
+        _post(client, _url(review, "reopen/"), {"stage": "review", "reason": "x"}),
+        "Only HR can reopen",
+    )
     bad = _post(client, _url(review, "skills/"), {"skill": "Tone", "side": "sideways"})
     assert bad.status_code == 400 and "side" in bad.json()
 
     _as(client, people.hr)  # HR reads every review but conducts none
     _refused(_post(client, _url(review, "sign/")), "Only a lead of Team A conducts")
-    _refused(_post(client, _url(review, "reopen/"), {"stage": "review", "reason": "x"}),
-             "still in progress")  # fmt: skip
+    _refused(
+        _post(client, _url(review, "reopen/"), {"stage": "review", "reason": "x"}),
+        "still in progress",
+    )
     assert _review(people.agent_a2, october).stage == Review.Stage.CONSENSUS
 
 
 def test_a_target_out_of_order_is_refused_and_excellence_must_be_said(client, people, october):
     review = _review(people.agent_a2, october)
     _to_consensus(people, review)
-    services.action_item_add(review=review, user=people.lead_a, what="Coaching",
-                             owner=people.lead_a, due=_in_days(7), kind="coaching")  # fmt: skip
+    services.action_item_add(
+        review=review,
+        user=people.lead_a,
+        what="Coaching",
+        owner=people.lead_a,
+        due=_in_days(7),
+        kind="coaching",
+    )
     services.review_sign(review=review, user=people.lead_a)
     services.review_acknowledge(review=review, user=people.agent_a2.user)
     _as(client, people.lead_a)
     url = _url(review, "targets/")
-    _refused(_post(client, url, {"metric": "answer_rate", "threshold": "95", "target": "90",
-                                 "excellence": None}), "must be above the threshold")  # fmt: skip
-    _refused(_post(client, url, {"metric": "asa", "threshold": "40", "target": "20",
-                                 "excellence": None}), "is not measured on Agent A2")  # fmt: skip
+    _refused(
+        _post(
+            client,
+            url,
+            {"metric": "answer_rate", "threshold": "95", "target": "90", "excellence": None},
+        ),
+        "must be above the threshold",
+    )
+    _refused(
+        _post(
+            client, url, {"metric": "asa", "threshold": "40", "target": "20", "excellence": None}
+        ),
+        "is not measured on Agent A2",
+    )
     forgot = _post(client, url, {"metric": "answer_rate", "threshold": "88", "target": "93"})
     assert forgot.status_code == 400 and "excellence" in forgot.json()
-    flat = _post(client, url, {"metric": "answer_rate", "threshold": "88", "target": "93",
-                               "excellence": None})  # fmt: skip
+    flat = _post(
+        client,
+        url,
+        {"metric": "answer_rate", "threshold": "88", "target": "93", "excellence": None},
+    )
     assert flat.status_code == 200 and flat.json()["excellence"] is None
 
 
 def test_a_completed_review_is_read_only_and_hr_reopens_it_on_the_record(client, people, october):
     review = _walk(people, _review(people.agent_a2, october))
     _as(client, people.lead_a)
-    for step, body in (("root-causes/", {"metric": "answer_rate", "category": "skill"}),
-                       ("shared-skills/", {"skill": "Calm"}), ("sign/", None)):  # fmt: skip
+    for step, body in (
+        ("root-causes/", {"metric": "answer_rate", "category": "skill"}),
+        ("shared-skills/", {"skill": "Calm"}),
+        ("sign/", None),
+    ):
         _refused(_post(client, _url(review, step), body), "completed and read-only")
-    _refused(_post(client, _url(review, "reopen/"), {"stage": "forward", "reason": "typo"}),
-             "Only HR can reopen")  # fmt: skip
+    _refused(
+        _post(client, _url(review, "reopen/"), {"stage": "forward", "reason": "typo"}),
+        "Only HR can reopen",
+    )
     _as(client, people.agent_a2.user)
     _refused(_post(client, _url(review, "acknowledge/")), "completed and read-only")
-    _refused(_post(client, _url(review, "reopen/"), {"stage": "forward", "reason": "typo"}),
-             "Only HR can reopen")  # fmt: skip
+    _refused(
+        _post(client, _url(review, "reopen/"), {"stage": "forward", "reason": "typo"}),
+        "Only HR can reopen",
+    )
 
     _as(client, people.hr)
-    _refused(_post(client, _url(review, "reopen/"), {"stage": "forward", "reason": "  "}),
-             "Say why")  # fmt: skip
-    _refused(_post(client, _url(review, "reopen/"), {"stage": "done", "reason": "why not"}),
-             "not a stage of the review")  # fmt: skip
+    _refused(
+        _post(client, _url(review, "reopen/"), {"stage": "forward", "reason": "  "}), "Say why"
+    )
+    _refused(
+        _post(client, _url(review, "reopen/"), {"stage": "done", "reason": "why not"}),
+        "not a stage of the review",
+    )
     too_long = _post(client, _url(review, "reopen/"), {"stage": "forward", "reason": "x" * 301})
     assert too_long.status_code == 400 and "reason" in too_long.json()
-    reopened = _post(client, _url(review, "reopen/"),
-                     {"stage": "forward", "reason": "target set too low"})  # fmt: skip
+    reopened = _post(
+        client, _url(review, "reopen/"), {"stage": "forward", "reason": "target set too low"}
+    )
     assert reopened.status_code == 200
     body = reopened.json()
     assert body["stage"] == "forward" and body["reopen_reason"] == "target set too low"
@@ -314,10 +377,22 @@ def test_a_completed_review_is_read_only_and_hr_reopens_it_on_the_record(client,
 def test_a_lead_follows_up_the_actions_due_and_the_owner_marks_them_done(client, people, october):
     review = _review(people.agent_a, october)
     _to_consensus(people, review)
-    soon = services.action_item_add(review=review, user=people.lead_a, what="Script practice",
-                                    owner=people.agent_a.user, due=_in_days(3), kind="script")  # fmt: skip
-    later = services.action_item_add(review=review, user=people.lead_a, what="Listen to calls",
-                                     owner=people.lead_a, due=_in_days(30), kind="coaching")  # fmt: skip
+    soon = services.action_item_add(
+        review=review,
+        user=people.lead_a,
+        what="Script practice",
+        owner=people.agent_a.user,
+        due=_in_days(3),
+        kind="script",
+    )
+    later = services.action_item_add(
+        review=review,
+        user=people.lead_a,
+        what="Listen to calls",
+        owner=people.lead_a,
+        due=_in_days(30),
+        kind="coaching",
+    )
 
     def due(user, query=""):
         response = _as(client, user).get(f"/api/v1/review-actions/due/{query}")
@@ -348,8 +423,14 @@ def test_a_lead_follows_up_the_actions_due_and_the_owner_marks_them_done(client,
 def test_hr_sees_how_far_each_teams_reviews_are_and_the_overdue_actions(client, people, october):
     a1 = _review(people.agent_a, october)
     _to_consensus(people, a1)
-    item = services.action_item_add(review=a1, user=people.lead_a, what="Script practice",
-                                    owner=people.agent_a.user, due=_in_days(1), kind="script")  # fmt: skip
+    item = services.action_item_add(
+        review=a1,
+        user=people.lead_a,
+        what="Script practice",
+        owner=people.agent_a.user,
+        due=_in_days(1),
+        kind="script",
+    )
     ActionItem.objects.filter(pk=item.pk).update(due=_in_days(-2))  # two days later, still open
     _walk(people, _review(people.agent_a2, october))
 
@@ -385,8 +466,14 @@ def test_a_review_and_the_list_cost_the_same_queries_however_much_they_hold(
         return len(captured)
 
     def add_action():
-        services.action_item_add(review=review, user=people.lead_a, what="Coaching",
-                                 owner=people.agent_a.user, due=_in_days(7), kind="coaching")  # fmt: skip
+        services.action_item_add(
+            review=review,
+            user=people.lead_a,
+            what="Coaching",
+            owner=people.agent_a.user,
+            due=_in_days(7),
+            kind="coaching",
+        )
 
     add_action()
     one = (queries(_url(review)), queries("/api/v1/reviews/"))

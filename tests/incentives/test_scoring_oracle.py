@@ -446,14 +446,18 @@ def test_a_run_pays_what_the_oracle_pays_where_rounding_used_to_move_it(
     # Answer rate on a steep curve (95 → 50%, 95.01 → 100%, 95.02 → 150%), complaints against a gate
     # "complaint rate > 2.94 ⇒ void"; 10,000.00 paid at the rate 1 from a score of 0.
     preset = Preset(
-        code="exact", name="Exact", description="",
+        code="exact",
+        name="Exact",
+        description="",
         metrics=(
             MetricSpec("answer_rate", D(60), D(95), D("95.01"), D(50), D("95.02"), D(150)),
             MetricSpec("complaint_rate", D(40), D(5), D(1), D(50)),
         ),
-        tiers=(TierSpec(D(0), D(1)),), gates=(GateSpec("complaint_rate", "gt", D("2.94"), "void"),),
-        target_bonus=D("10000.00"), payout_cap_percent=D(300),
-    )  # fmt: skip
+        tiers=(TierSpec(D(0), D(1)),),
+        gates=(GateSpec("complaint_rate", "gt", D("2.94"), "void"),),
+        target_bonus=D("10000.00"),
+        payout_cap_percent=D(300),
+    )
     plan_from_preset(code="exact", teams=[team], preset=preset)
     batch = BatchFactory()
     start = dt.datetime(2026, 10, 10, 2, 0, tzinfo=dt.UTC)

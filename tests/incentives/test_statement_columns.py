@@ -36,27 +36,40 @@ def test_each_line_column_holds_the_scored_value_of_its_name(
     agents = [people.agent_a, people.agent_a2]
     team_of = {agent.pk: statements[agent.pk].team_id for agent in agents}
     scored = score_agents(
-        version=statements[people.agent_a.pk].plan_version, agents=agents, team_of=team_of,
-        year=2026, month=10, overrides=period_overrides(period), problems=[],
-    )  # fmt: skip
+        version=statements[people.agent_a.pk].plan_version,
+        agents=agents,
+        team_of=team_of,
+        year=2026,
+        month=10,
+        overrides=period_overrides(period),
+        problems=[],
+    )
     checked = 0
     for one in scored:
         kept = {line.metric: line for line in statements[one.agent.pk].lines.all()}
         for line, pm, targets in zip(one.result.lines, one.plan_metrics, one.targets, strict=True):
             measured = one.measured[LineKey.of(pm)]
             expected = {
-                "metric": pm.metric, "scope": pm.scope, "measure": pm.measure,
-                "direction": line.rule.direction, "target_source": targets.source,
-                "threshold": targets.threshold, "threshold_payout": pm.threshold_payout,
-                "target": targets.target, "excellence": targets.excellence,
-                "excellence_payout": line.rule.excellence_payout, "weight": pm.weight,
+                "metric": pm.metric,
+                "scope": pm.scope,
+                "measure": pm.measure,
+                "direction": line.rule.direction,
+                "target_source": targets.source,
+                "threshold": targets.threshold,
+                "threshold_payout": pm.threshold_payout,
+                "target": targets.target,
+                "excellence": targets.excellence,
+                "excellence_payout": line.rule.excellence_payout,
+                "weight": pm.weight,
                 "statement_id": statements[one.agent.pk].pk,
-                "value": rounded(line.value, MOST_PLACES), "numerator": measured.numerator,
+                "value": rounded(line.value, MOST_PLACES),
+                "numerator": measured.numerator,
                 "denominator": measured.denominator,
                 "effective_weight": rounded(line.effective_weight, MOST_PLACES),
                 "score": rounded(line.score, MOST_PLACES),
-                "points": rounded(line.points, MOST_PLACES), "no_data": line.no_data,
-            }  # fmt: skip
+                "points": rounded(line.points, MOST_PLACES),
+                "no_data": line.no_data,
+            }
             assert set(expected) == set(LineRow._fields)
             row = kept[pm.metric]
             for name, value in expected.items():

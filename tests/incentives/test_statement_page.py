@@ -10,11 +10,22 @@ from incentives.models import StatementLine
 
 def _line(metric="answer_rate", direction="up", value="96.2", **kwargs):
     fields = dict(
-        metric=metric, direction=direction, value=D(value), numerator=D(1204), denominator=D(1251),
-        threshold=D(90), threshold_payout=D(50), target=D(95), excellence=D(98),
-        excellence_payout=D(150), weight=D(30), effective_weight=D(30), score=D("113.33"),
-        points=D("34.00"), no_data=False,
-    )  # fmt: skip
+        metric=metric,
+        direction=direction,
+        value=D(value),
+        numerator=D(1204),
+        denominator=D(1251),
+        threshold=D(90),
+        threshold_payout=D(50),
+        target=D(95),
+        excellence=D(98),
+        excellence_payout=D(150),
+        weight=D(30),
+        effective_weight=D(30),
+        score=D("113.33"),
+        points=D("34.00"),
+        no_data=False,
+    )
     fields.update(kwargs)
     return StatementLine(**fields)
 
@@ -36,8 +47,9 @@ def test_a_line_says_where_its_value_stands(value, where):
 
 
 def test_lower_is_better_reads_the_other_way():
-    line = _line(metric="asa", direction="down", value="18", threshold=D(40), target=D(20),
-                 excellence=D(10))  # fmt: skip
+    line = _line(
+        metric="asa", direction="down", value="18", threshold=D(40), target=D(20), excellence=D(10)
+    )
     with translation.override("en"):
         assert "at or beyond the target 20" in line.in_words()
         line.value = D(25)
@@ -70,8 +82,14 @@ def test_a_line_rounds_half_up_in_words_as_in_the_table():
 
 def test_a_level_is_said_with_all_its_places():
     """A threshold of 0.125 is 0.125, never 0.13 (nor 0.12)."""
-    line = _line(metric="complaint_rate", direction="down", value="0.2", threshold=D("0.125"),
-                 target=D("0.1"), excellence=None)  # fmt: skip
+    line = _line(
+        metric="complaint_rate",
+        direction="down",
+        value="0.2",
+        threshold=D("0.125"),
+        target=D("0.1"),
+        excellence=None,
+    )
     with translation.override("en"):
         assert "short of the threshold 0.125" in line.in_words()
 

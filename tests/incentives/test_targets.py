@@ -12,8 +12,11 @@ from tests.factories import AgentFactory, CallFactory, PeriodFactory
 
 def _calls(agent, answered, offered, day=dt.datetime(2026, 10, 5, 2, tzinfo=dt.UTC)):
     for n in range(offered):
-        CallFactory(agent=agent, started_at=day + dt.timedelta(minutes=n),
-                    answered_at=None if n >= answered else day + dt.timedelta(minutes=n, seconds=5))  # fmt: skip
+        CallFactory(
+            agent=agent,
+            started_at=day + dt.timedelta(minutes=n),
+            answered_at=None if n >= answered else day + dt.timedelta(minutes=n, seconds=5),
+        )
 
 
 def test_overrides_replace_the_plans_targets_agent_first(
@@ -22,10 +25,21 @@ def test_overrides_replace_the_plans_targets_agent_first(
     october = PeriodFactory(year=2026, month=10)
     for agent in (people.agent_a, people.agent_a2, people.agent_b):
         _calls(agent, 93, 100)  # 93%: between the plan's threshold 90 and target 95
-    services.target_override_set(period=october, metric_code="answer_rate", team=people.team_a,
-                                 threshold=D(85), target=D(93), excellence=D(97))  # fmt: skip
-    services.target_override_set(period=october, metric_code="answer_rate", agent=people.agent_a,
-                                 threshold=D(92), target=D(99))  # fmt: skip
+    services.target_override_set(
+        period=october,
+        metric_code="answer_rate",
+        team=people.team_a,
+        threshold=D(85),
+        target=D(93),
+        excellence=D(97),
+    )
+    services.target_override_set(
+        period=october,
+        metric_code="answer_rate",
+        agent=people.agent_a,
+        threshold=D(92),
+        target=D(99),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         run = services.run_start(period=october)
     lines = {s.agent.employee_id: s.lines.get() for s in Statement.objects.filter(run=run)}
@@ -50,11 +64,17 @@ def test_overrides_replace_the_plans_targets_agent_first(
 def test_override_rules(people, django_capture_on_commit_callbacks):
     october = PeriodFactory(year=2026, month=10)
     with pytest.raises(services.TargetInvalid, match="target must be above the threshold"):
-        services.target_override_set(period=october, metric_code="answer_rate", team=people.team_a,
-                                     threshold=D(95), target=D(90))  # fmt: skip
+        services.target_override_set(
+            period=october,
+            metric_code="answer_rate",
+            team=people.team_a,
+            threshold=D(95),
+            target=D(90),
+        )
     with pytest.raises(services.TargetInvalid, match="target must be below the threshold"):
-        services.target_override_set(period=october, metric_code="asa", team=people.team_a,
-                                     threshold=D(20), target=D(30))  # fmt: skip
+        services.target_override_set(
+            period=october, metric_code="asa", team=people.team_a, threshold=D(20), target=D(30)
+        )
     with pytest.raises(services.TargetInvalid, match="exactly one"):
         services.target_override_set(
             period=october, metric_code="asa", threshold=D(40), target=D(20)
@@ -65,16 +85,19 @@ def test_override_rules(people, django_capture_on_commit_callbacks):
     Period.objects.filter(pk=october.pk).update(status=Period.Status.CLOSED)
     october.refresh_from_db()
     with pytest.raises(services.TargetInvalid, match="closed"):
-        services.target_override_set(period=october, metric_code="asa", team=people.team_a,
-                                     threshold=D(40), target=D(20))  # fmt: skip
+        services.target_override_set(
+            period=october, metric_code="asa", team=people.team_a, threshold=D(40), target=D(20)
+        )
 
 
 def test_setting_an_override_twice_replaces_it(people):
     october = PeriodFactory(year=2026, month=10)
-    first = services.target_override_set(period=october, metric_code="asa", agent=people.agent_a,
-                                         threshold=D(40), target=D(20))  # fmt: skip
-    second = services.target_override_set(period=october, metric_code="asa", agent=people.agent_a,
-                                          threshold=D(35), target=D(18))  # fmt: skip
+    first = services.target_override_set(
+        period=october, metric_code="asa", agent=people.agent_a, threshold=D(40), target=D(20)
+    )
+    second = services.target_override_set(
+        period=october, metric_code="asa", agent=people.agent_a, threshold=D(35), target=D(18)
+    )
     assert first.pk == second.pk and second.target == D(18)
 
 
@@ -130,14 +153,26 @@ def test_hr_proposes_and_saves_targets_in_the_admin(client, people):
         _calls(agent, answered, 100, day=dt.datetime(2026, 9, 1, 2, tzinfo=dt.UTC))
     october = PeriodFactory(year=2026, month=10)
     client.force_login(people.hr)
-    page = client.post("/admin/incentives/targetoverride/propose/", {
-        "team": people.team_a.pk, "metric": "answer_rate", "end": "2026-10-01", "weeks": 12,
-        "period": october.pk, "save": "1"})  # fmt: skip
+    page = client.post(
+        "/admin/incentives/targetoverride/propose/",
+        {
+            "team": people.team_a.pk,
+            "metric": "answer_rate",
+            "end": "2026-10-01",
+            "weeks": 12,
+            "period": october.pk,
+            "save": "1",
+        },
+    )
     assert page.status_code == 200
     assert "Saved as the team" in page.content.decode()
     override = october.target_overrides.get()
     assert (override.team, override.threshold, override.target, override.excellence) == (
-        people.team_a, D(85), D(90), D(98))  # fmt: skip
+        people.team_a,
+        D(85),
+        D(90),
+        D(98),
+    )
     client.force_login(people.lead_a)
     assert (
         client.get("/admin/incentives/targetoverride/propose/").status_code == 302

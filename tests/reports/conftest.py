@@ -55,6 +55,11 @@ def pilot(people, django_capture_on_commit_callbacks):
     run = _start(october, django_capture_on_commit_callbacks)
     october.refresh_from_db()
     return SimpleNamespace(
-        september=september, october=october, run=run, team_p=team_p, p1=p1, p2=p2,
+        september=september,
+        october=october,
+        run=run,
+        team_p=team_p,
+        p1=p1,
+        p2=p2,
         plan=pilot_plan,
-    )  # fmt: skip
+    )

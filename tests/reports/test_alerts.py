@@ -26,9 +26,13 @@ NOW = dt.datetime(2026, 10, 15, 6, 0, tzinfo=dt.UTC)  # 14:00 in Shanghai
 def _today_calls(agent, n, *, early=0):
     """``n`` answered calls this morning, the first ``early`` hung up by the customer within 30 s."""
     for i in range(n):
-        CallFactory(agent=agent, started_at=NOW - dt.timedelta(hours=3, minutes=i),
-                    answered_at=NOW - dt.timedelta(hours=3, minutes=i) + dt.timedelta(seconds=5),
-                    talk_seconds=10 if i < early else 200, ended_by="customer" if i < early else "agent")  # fmt: skip
+        CallFactory(
+            agent=agent,
+            started_at=NOW - dt.timedelta(hours=3, minutes=i),
+            answered_at=NOW - dt.timedelta(hours=3, minutes=i) + dt.timedelta(seconds=5),
+            talk_seconds=10 if i < early else 200,
+            ended_by="customer" if i < early else "agent",
+        )
 
 
 def test_the_fields_default_rules_are_installed(db):
@@ -72,8 +76,15 @@ def test_a_rule_hit_raises_one_alert_per_window_for_the_agents_team(people):
 
 def test_a_team_level_rule_adds_the_agents_counts(people):
     AlertRule.objects.update(active=False)
-    AlertRule.objects.create(name="Team early hang-ups", metric="early_hangup_rate", comparison="gt",
-                             threshold=D(20), level="team", window="today", min_volume=10)  # fmt: skip
+    AlertRule.objects.create(
+        name="Team early hang-ups",
+        metric="early_hangup_rate",
+        comparison="gt",
+        threshold=D(20),
+        level="team",
+        window="today",
+        min_volume=10,
+    )
     _today_calls(people.agent_a, 10, early=4)
     _today_calls(people.agent_a2, 10, early=1)  # team A: 5 of 20 = 25%
     services.alerts_evaluate(now=NOW)
@@ -113,8 +124,11 @@ def test_an_import_through_the_page_evaluates_the_alerts(
 
     today = timezone.localdate().isoformat()
     lines = ["call_id,agent_id,queue,direction,entered_at,answered_at,talk_seconds,ended_by"]
-    lines += [f"c{i},A1,general,inbound,{today} 00:{i:02d}:00,{today} 00:{i:02d}:05,{10 if i < 8 else 200},"
-              f"{'customer' if i < 8 else 'agent'}" for i in range(20)]  # fmt: skip
+    lines += [
+        f"c{i},A1,general,inbound,{today} 00:{i:02d}:00,{today} 00:{i:02d}:05,{10 if i < 8 else 200},"
+        f"{'customer' if i < 8 else 'agent'}"
+        for i in range(20)
+    ]
     client.force_login(people.hr)
     upload = SimpleUploadedFile("today.csv", "\n".join(lines).encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
@@ -150,11 +164,17 @@ def _calls(agent, moments, *, talk=10, ended_by="customer", complaint=False):
     """Answered calls of ``agent`` that started at ``moments`` (answered 5 s later), in one statement."""
     batch = BatchFactory()
     Call.objects.bulk_create(
-        CallFactory.build(agent=agent, batch=batch, started_at=moment,
-                          answered_at=moment + dt.timedelta(seconds=5), talk_seconds=talk,
-                          ended_by=ended_by, complaint=complaint)
+        CallFactory.build(
+            agent=agent,
+            batch=batch,
+            started_at=moment,
+            answered_at=moment + dt.timedelta(seconds=5),
+            talk_seconds=talk,
+            ended_by=ended_by,
+            complaint=complaint,
+        )
         for moment in moments
-    )  # fmt: skip
+    )
 
 
 def _minutes_ago(*minutes, now=NOW):
@@ -170,10 +190,24 @@ def test_a_group_level_rule_adds_the_counts_of_the_groups_agents(people):
     agent_place(
         agent=people.agent_a, team=people.team_a, group=group, valid_from=dt.date(2026, 10, 1)
     )
-    _only(name="Group above 25%", metric="early_hangup_rate", comparison="gt", threshold=D(25),
-          level="group", window="today", min_volume=10)  # fmt: skip
-    AlertRule.objects.create(name="Group above 15%", metric="early_hangup_rate", comparison="gt",
-                             threshold=D(15), level="group", window="today", min_volume=10)  # fmt: skip
+    _only(
+        name="Group above 25%",
+        metric="early_hangup_rate",
+        comparison="gt",
+        threshold=D(25),
+        level="group",
+        window="today",
+        min_volume=10,
+    )
+    AlertRule.objects.create(
+        name="Group above 15%",
+        metric="early_hangup_rate",
+        comparison="gt",
+        threshold=D(15),
+        level="group",
+        window="today",
+        min_volume=10,
+    )
     _calls(people.agent_a, _minutes_ago(*range(60, 65)))  # 5 of 10 early: 50%
     _calls(people.agent_a, _minutes_ago(*range(70, 75)), talk=200, ended_by="agent")
     _calls(in_group, _minutes_ago(*range(60, 63)))  # 3 of 30 early: 10%
@@ -184,16 +218,29 @@ def test_a_group_level_rule_adds_the_counts_of_the_groups_agents(people):
     # 8 of 40 = 20%: a ratio of the counts, above 15% and below 25% (the mean of the rates, 30%, is not
     # what the group did).
     assert (alert.rule.name, alert.level, alert.subject_id, alert.subject) == (
-        "Group above 15%", "group", group.pk, "Team A · Group 1",
-    )  # fmt: skip
+        "Group above 15%",
+        "group",
+        group.pk,
+        "Team A · Group 1",
+    )
     assert (alert.value, alert.numerator, alert.denominator, alert.team) == (
-        D(20), 8, 40, people.team_a,
-    )  # fmt: skip
+        D(20),
+        8,
+        40,
+        people.team_a,
+    )
 
 
 def test_a_team_level_rule_is_one_alert_per_team_above_its_minimum_volume(people):
-    _only(name="Team early hang-ups", metric="early_hangup_rate", comparison="gt", threshold=D(20),
-          level="team", window="today", min_volume=10)  # fmt: skip
+    _only(
+        name="Team early hang-ups",
+        metric="early_hangup_rate",
+        comparison="gt",
+        threshold=D(20),
+        level="team",
+        window="today",
+        min_volume=10,
+    )
     _calls(people.agent_a, _minutes_ago(*range(60, 64)))
     _calls(people.agent_a, _minutes_ago(*range(70, 76)), talk=200, ended_by="agent")
     _calls(people.agent_a2, _minutes_ago(*range(60, 61)))  # team A: 5 of 20 = 25%
@@ -202,8 +249,11 @@ def test_a_team_level_rule_is_one_alert_per_team_above_its_minimum_volume(people
     assert services.alerts_evaluate(now=NOW) == 1
     alert = Alert.objects.get()
     assert (alert.level, alert.subject_id, alert.team, alert.value) == (
-        "team", people.team_a.pk, people.team_a, D(25),
-    )  # fmt: skip
+        "team",
+        people.team_a.pk,
+        people.team_a,
+        D(25),
+    )
 
 
 # --- windows --------------------------------------------------------------------------------------
@@ -212,9 +262,15 @@ def test_a_team_level_rule_is_one_alert_per_team_above_its_minimum_volume(people
 # before), the month on 1 October 00:00 (30 September 16:00 UTC).
 WINDOW_EDGES = {
     "hour": (NOW - dt.timedelta(minutes=61), NOW - dt.timedelta(minutes=59)),
-    "today": (dt.datetime(2026, 10, 14, 15, 59, tzinfo=dt.UTC), dt.datetime(2026, 10, 14, 16, 1, tzinfo=dt.UTC)),
-    "month": (dt.datetime(2026, 9, 30, 15, 59, tzinfo=dt.UTC), dt.datetime(2026, 9, 30, 16, 1, tzinfo=dt.UTC)),
-}  # fmt: skip
+    "today": (
+        dt.datetime(2026, 10, 14, 15, 59, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 14, 16, 1, tzinfo=dt.UTC),
+    ),
+    "month": (
+        dt.datetime(2026, 9, 30, 15, 59, tzinfo=dt.UTC),
+        dt.datetime(2026, 9, 30, 16, 1, tzinfo=dt.UTC),
+    ),
+}
 
 
 @pytest.mark.parametrize("window", ["hour", "today", "month"])
@@ -246,8 +302,9 @@ def test_the_rolling_hour_is_keyed_by_the_clock_hour_also_when_the_clocks_go_bac
     assert services.alerts_evaluate(now=first + dt.timedelta(minutes=20)) == 0  # 02:50 summer time
     assert services.alerts_evaluate(now=second) == 1  # 02:30 winter time: the next hour
     assert sorted(Alert.objects.values_list("window_start", flat=True)) == [
-        dt.datetime(2026, 10, 25, 0, 0, tzinfo=dt.UTC), dt.datetime(2026, 10, 25, 1, 0, tzinfo=dt.UTC),
-    ]  # fmt: skip
+        dt.datetime(2026, 10, 25, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 1, 0, tzinfo=dt.UTC),
+    ]
 
 
 @pytest.mark.parametrize(("calls", "raised"), [(9, 0), (10, 1)])
@@ -261,9 +318,17 @@ def test_no_alert_below_the_minimum_volume(people, calls, raised):
 
 @pytest.mark.parametrize(
     ("comparison", "threshold", "raised"),
-    [("gt", 25, 0), ("gt", 20, 1), ("ge", 25, 1), ("ge", 30, 0),
-     ("lt", 25, 0), ("lt", 30, 1), ("le", 25, 1), ("le", 20, 0)],
-)  # fmt: skip
+    [
+        ("gt", 25, 0),
+        ("gt", 20, 1),
+        ("ge", 25, 1),
+        ("ge", 30, 0),
+        ("lt", 25, 0),
+        ("lt", 30, 1),
+        ("le", 25, 1),
+        ("le", 20, 0),
+    ],
+)
 def test_each_comparison_against_a_value_of_exactly_25_percent(
     people, comparison, threshold, raised
 ):
@@ -323,8 +388,10 @@ def test_an_agent_on_the_floor_without_an_effective_call_for_30_minutes_is_alert
     assert tasks.evaluate_alerts() == 1
     alert = lead_sees.get()
     assert (alert.rule.name, alert.subject_id, alert.team) == (
-        "No effective call in 30 minutes", people.agent_a.pk, people.team_a,
-    )  # fmt: skip
+        "No effective call in 30 minutes",
+        people.agent_a.pk,
+        people.team_a,
+    )
     assert (alert.value, alert.numerator, alert.denominator) == (0, 0, 3)  # 0 effective of 3 calls
     client.force_login(people.lead_a)
     page = client.get("/team/").content.decode()  # a rule without a threshold: shown as it is
@@ -381,13 +448,20 @@ def test_an_agent_who_lets_every_call_ring_is_on_the_floor_and_alerted(people):
     AlertRule.objects.exclude(kind="idle").update(active=False)
     batch = BatchFactory()
     RingAttempt.objects.bulk_create(
-        RingAttempt(source="pbx", external_id=f"r{n}", agent=agent, queue="support", rang_at=moment,
-                    ring_ms=15000, batch=batch)
+        RingAttempt(
+            source="pbx",
+            external_id=f"r{n}",
+            agent=agent,
+            queue="support",
+            rang_at=moment,
+            ring_ms=15000,
+            batch=batch,
+        )
         for n, (agent, moment) in enumerate(
             [(people.agent_a, m) for m in _minutes_ago(45, 20, 10)]
             + [(people.agent_b, m) for m in _minutes_ago(45)]
         )
-    )  # fmt: skip
+    )
     assert not Call.objects.exists()
     assert services.alerts_evaluate(now=NOW) == 1
     alert = Alert.objects.get()
@@ -442,11 +516,28 @@ def test_evaluation_takes_as_many_queries_for_30_agents_as_for_3(db, n):
 
 # --- the admin ------------------------------------------------------------------------------------
 
-RULE = {"name": "Rule", "kind": "metric", "active": "on", "metric": "complaint_rate", "params": "{}",
-        "comparison": "gt", "threshold": "1", "minutes": "", "level": "agent", "window": "today",
-        "min_volume": "10"}  # fmt: skip
-IDLE = {"kind": "idle", "metric": "effective_talk_ratio", "comparison": "", "threshold": "",
-        "minutes": "30", "window": "minutes", "min_volume": "1"}  # fmt: skip
+RULE = {
+    "name": "Rule",
+    "kind": "metric",
+    "active": "on",
+    "metric": "complaint_rate",
+    "params": "{}",
+    "comparison": "gt",
+    "threshold": "1",
+    "minutes": "",
+    "level": "agent",
+    "window": "today",
+    "min_volume": "10",
+}
+IDLE = {
+    "kind": "idle",
+    "metric": "effective_talk_ratio",
+    "comparison": "",
+    "threshold": "",
+    "minutes": "30",
+    "window": "minutes",
+    "min_volume": "1",
+}
 
 
 @pytest.fixture
@@ -463,25 +554,42 @@ def hr_client(client, people):
         ({"threshold": ""}, "threshold", "a metric rule needs a threshold"),
         ({"comparison": ""}, "comparison", "a metric rule needs a comparison"),
         ({"metric": "speed"}, "metric", "Select a valid choice. speed is not one of the available"),
-        ({"params": '{"early_hangup_seconds": 30}'}, "params", "complaint_rate has no parameter early_hangup_seconds"),
+        (
+            {"params": '{"early_hangup_seconds": 30}'},
+            "params",
+            "complaint_rate has no parameter early_hangup_seconds",
+        ),
         ({"window": "week"}, "window", "Select a valid choice. week is not one of the available"),
-        ({"window": "minutes"}, "window",
-         "“the last N minutes” is not a window for this kind of rule (metric against a threshold): use "
-         "today, rolling hour, this month"),
+        (
+            {"window": "minutes"},
+            "window",
+            "“the last N minutes” is not a window for this kind of rule (metric against a threshold): use "
+            "today, rolling hour, this month",
+        ),
         ({"minutes": "30"}, "minutes", "only a no-effective-call rule has minutes"),
-        ({**IDLE, "window": "today"}, "window",
-         "“today” is not a window for this kind of rule (no effective call for N minutes): use the last "
-         "N minutes"),
-        ({**IDLE, "metric": "complaint_rate"}, "metric", "counts the effective calls of Effective talk ratio"),
-        ({**IDLE, "params": '{"effective_call_minutes": 99}'}, "params",
-         "effective_call_minutes must be a whole number from 0 to 60"),
+        (
+            {**IDLE, "window": "today"},
+            "window",
+            "“today” is not a window for this kind of rule (no effective call for N minutes): use the last "
+            "N minutes",
+        ),
+        (
+            {**IDLE, "metric": "complaint_rate"},
+            "metric",
+            "counts the effective calls of Effective talk ratio",
+        ),
+        (
+            {**IDLE, "params": '{"effective_call_minutes": 99}'},
+            "params",
+            "effective_call_minutes must be a whole number from 0 to 60",
+        ),
         ({**IDLE, "level": "team"}, "level", "a no-effective-call rule is per agent"),
         ({**IDLE, "minutes": "2"}, "minutes", "needs minutes from 5 to 480"),
         ({**IDLE, "minutes": ""}, "minutes", "needs minutes from 5 to 480"),
         ({**IDLE, "min_volume": "0"}, "min_volume", "at least 1"),
         ({**IDLE, "threshold": "1"}, "threshold", "only a metric rule has a threshold"),
     ],
-)  # fmt: skip
+)
 def test_the_admin_names_the_field_of_each_problem(hr_client, change, field, words):
     response = hr_client.post("/admin/reports/alertrule/add/", {**RULE, **change})
     assert response.status_code == 200  # the form again, with the errors
@@ -502,8 +610,9 @@ def test_hr_adds_a_rule_of_either_kind_in_the_admin(hr_client, rule):
 
 def test_the_database_refuses_a_rule_that_does_not_fit_its_kind(db):
     with pytest.raises(IntegrityError), transaction.atomic():
-        AlertRule.objects.create(name="x", kind="idle", metric="effective_talk_ratio", window="today",
-                                 minutes=30)  # fmt: skip
+        AlertRule.objects.create(
+            name="x", kind="idle", metric="effective_talk_ratio", window="today", minutes=30
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         AlertRule.objects.create(name="y", metric="complaint_rate", comparison="gt", window="today")
 

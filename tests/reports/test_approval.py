@@ -102,8 +102,11 @@ def test_only_hr_sees_the_review_compare_and_whatif_pages(client, people, months
     _september, october, run = months
     user = people.lead_a if persona == "lead_a" else people.agent_a.user
     client.force_login(user)
-    for url in (f"/hr/periods/{october.pk}/runs/{run.pk}/review/", f"/hr/periods/{october.pk}/compare/",
-                "/hr/what-if/"):  # fmt: skip
+    for url in (
+        f"/hr/periods/{october.pk}/runs/{run.pk}/review/",
+        f"/hr/periods/{october.pk}/compare/",
+        "/hr/what-if/",
+    ):
         assert client.get(url).status_code == 403
 
 
@@ -112,8 +115,14 @@ def test_two_runs_compared_say_what_changed_and_why(
 ):
     _september, october, first = months
     _calls(people.agent_a, 0, 10, when=OCT + dt.timedelta(days=2))  # data: 193 of 210 → 91.9%
-    TargetOverride.objects.create(period=october, metric="answer_rate", agent=people.agent_a2,
-                                  threshold=D(85), target=D(92), excellence=D(98))  # fmt: skip
+    TargetOverride.objects.create(
+        period=october,
+        metric="answer_rate",
+        agent=people.agent_a2,
+        threshold=D(85),
+        target=D(92),
+        excellence=D(98),
+    )
     second = _start(october, django_capture_on_commit_callbacks)
     differences = {
         d.agent.employee_id: d for d in selectors.runs_compare(before=first, after=second)
@@ -139,9 +148,10 @@ def test_the_compare_page_lists_the_differences(
 def test_whatif_runs_a_draft_over_a_past_month_and_writes_nothing(people, months):
     _september, october, run = months
     easier = dataclasses.replace(
-        ANSWER_ONLY, code="pilot",
+        ANSWER_ONLY,
+        code="pilot",
         metrics=(dataclasses.replace(ANSWER_ONLY.metrics[0], target=D(92)),),
-    )  # fmt: skip
+    )
     draft = plan_from_preset(code="pilot", teams=[people.team_a], preset=easier, activate=False)
     before = Statement.objects.count()
     result = selectors.whatif(version=draft, period=october)
@@ -197,8 +207,13 @@ def test_the_api_gives_the_review_the_comparison_and_whatif_to_hr_only(
 def test_hr_records_an_adjustment_through_the_api_and_a_refusal_says_why(client, people):
     september, october = _closed(9), PeriodFactory(year=2026, month=10)
     client.force_login(people.hr)
-    body = {"period": october.pk, "agent": people.agent_a.pk, "amount": "-35.20", "corrects": september.pk,
-            "reason": "a complaint withdrawn after close"}  # fmt: skip
+    body = {
+        "period": october.pk,
+        "agent": people.agent_a.pk,
+        "amount": "-35.20",
+        "corrects": september.pk,
+        "reason": "a complaint withdrawn after close",
+    }
     created = client.post("/api/v1/adjustments/", body)
     assert created.status_code == 201 and created.json()["amount"] == "-35.20"
     refused = client.post(
@@ -213,9 +228,10 @@ def test_whatif_pays_the_months_corrections_on_both_sides(people, months):
     """A correction of an earlier month is paid whatever the plan: it must not count as a plan's win."""
     _september, october, run = months
     easier = dataclasses.replace(
-        ANSWER_ONLY, code="pilot",
+        ANSWER_ONLY,
+        code="pilot",
         metrics=(dataclasses.replace(ANSWER_ONLY.metrics[0], target=D(92)),),
-    )  # fmt: skip
+    )
     draft = plan_from_preset(code="pilot", teams=[people.team_a], preset=easier, activate=False)
     Statement.objects.filter(run=run, agent=people.agent_a2).update(
         adjustments=D("50.00"), amount=F("amount") + D("50.00")

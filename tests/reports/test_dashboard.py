@@ -143,8 +143,9 @@ def test_each_cell_is_marked_against_its_target_in_the_metrics_direction(db):
     _calls_at(slow, _local(15, 8), answered=10, offered=10, wait=30)  # 100% ✓, ASA 30 s ✗
     d = selectors.team_dashboard(team, window="today", now=NOW)
     assert [(code, target, direction) for code, _, target, direction in d.metrics] == [
-        ("answer_rate", D(95), "up"), ("asa", D(20), "down"),
-    ]  # fmt: skip
+        ("answer_rate", D(95), "up"),
+        ("asa", D(20), "down"),
+    ]
     assert [(a.agent.employee_id, a.marks) for a in d.agents] == [
         ("C1", ["below", "ok"]),
         ("C2", ["ok", "below"]),
@@ -153,8 +154,13 @@ def test_each_cell_is_marked_against_its_target_in_the_metrics_direction(db):
     assert d.team_row.marks == ["ok", "below"]
     assert d.team_row.cells == [("ok", "✓ 95.00 (19/20)"), ("below", "✗ 20.53 (390/19)")]
     # An agent's own target for the month (agreed in their review) is the one the cell is read against.
-    services.target_override_set(period=PeriodFactory(year=2026, month=10), metric_code="answer_rate",
-                                 threshold=D(80), target=D(88), agent=fast)  # fmt: skip
+    services.target_override_set(
+        period=PeriodFactory(year=2026, month=10),
+        metric_code="answer_rate",
+        threshold=D(80),
+        target=D(88),
+        agent=fast,
+    )
     d = selectors.team_dashboard(team, window="today", now=NOW)
     c1 = d.agents[0]
     assert c1.marks == ["ok", "ok"] and c1.targets == [D(88), D(20)]
@@ -230,8 +236,14 @@ def test_the_dashboard_shows_where_the_teams_reviews_stand(
     review_sign(review=a2, user=people.lead_a)
     review_acknowledge(review=a2, user=people.agent_a2.user)  # now in consensus
     today = timezone.localdate()
-    action_item_add(review=a2, user=people.lead_a, what="Script drill", owner=people.agent_a2.user,
-                    due=today + dt.timedelta(days=3), kind="script")  # fmt: skip
+    action_item_add(
+        review=a2,
+        user=people.lead_a,
+        what="Script drill",
+        owner=people.agent_a2.user,
+        due=today + dt.timedelta(days=3),
+        kind="script",
+    )
     for what, due, done in (
         ("Overdue", dt.date(2026, 1, 5), None),
         ("Later", today + dt.timedelta(days=10), None),  # beyond the 7 days
@@ -299,9 +311,17 @@ def test_another_teams_lead_an_agent_and_a_login_without_a_role_cannot_look(clie
 
 
 def _alert(agent, team) -> Alert:
-    return Alert.objects.create(rule=AlertRule.objects.get(metric="early_hangup_rate"), level="agent",
-                                subject_id=agent.pk, subject=str(agent), team=team,
-                                window_start=timezone.now(), value=D(40), numerator=8, denominator=20)  # fmt: skip
+    return Alert.objects.create(
+        rule=AlertRule.objects.get(metric="early_hangup_rate"),
+        level="agent",
+        subject_id=agent.pk,
+        subject=str(agent),
+        team=team,
+        window_start=timezone.now(),
+        value=D(40),
+        numerator=8,
+        denominator=20,
+    )
 
 
 def _acknowledge_form(html: str, alert: Alert) -> dict:

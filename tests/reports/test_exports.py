@@ -36,8 +36,18 @@ def hr(client, people):
 
 def test_the_overview_exports_the_teams_totals_and_the_scores_by_month(hr, people, pilot):
     teams = _csv(hr.get("/hr/?export=csv"))  # the first table by default
-    assert teams[0] == ["period", "period_status", "run", "run_status", "team_code", "team", "agents",
-                        "mean_score", "total", "currency"]  # fmt: skip
+    assert teams[0] == [
+        "period",
+        "period_status",
+        "run",
+        "run_status",
+        "team_code",
+        "team",
+        "agents",
+        "mean_score",
+        "total",
+        "currency",
+    ]
     assert teams[1][:7] == ["2026-10", "computed", "1", "done", "team-a", "Team A", "2"]
     assert teams[1][8:] == ["2400.00", "CNY"]
     assert len(teams) == 1 + 3 + 3  # two months, three teams each
@@ -175,8 +185,12 @@ def test_the_review_list_exports_only_the_readers_reviews(client, people, pilot)
 
 def test_hrs_list_of_questions_exports_and_is_hr_only(client, people, pilot):
     statement = Statement.objects.get(run=pilot.september.approved_run, agent=people.agent_a)
-    Dispute.objects.create(statement=statement, line=statement.lines.first(), raised_by=people.agent_a.user,
-                           question="=1+1 calls are missing")  # fmt: skip
+    Dispute.objects.create(
+        statement=statement,
+        line=statement.lines.first(),
+        raised_by=people.agent_a.user,
+        question="=1+1 calls are missing",
+    )
     client.force_login(people.hr)
     rows = _xlsx(client.get("/questions/?export=xlsx"))
     assert rows[1][:5] == ["A1", "Agent A1", "2026-09", "answer_rate", rows[1][4]]

@@ -49,8 +49,12 @@ def test_the_overview_shows_the_distribution_as_a_table_and_a_chart(client, peop
     )
     assert chart["months"] == ["2026-09", "2026-10"]
     assert [(b["label"], b["counts"]) for b in chart["bands"]] == [
-        ("0–60", [3, 1]), ("60–85", [0, 2]), ("85–100", [0, 0]), ("100–120", [2, 1]), ("≥ 120", [0, 1]),
-    ]  # fmt: skip
+        ("0–60", [3, 1]),
+        ("60–85", [0, 2]),
+        ("85–100", [0, 0]),
+        ("100–120", [2, 1]),
+        ("≥ 120", [0, 1]),
+    ]
     assert (
         'href="/hr/plans/?period=' in html
     )  # each computed month links to its comparison of plans
@@ -76,8 +80,10 @@ def test_the_plans_compared_for_a_month(people, pilot):
         Fraction(2940, 31),
     )
     assert (answer_pilot.numerator, answer_pilot.denominator, answer_pilot.value) == (
-        185, 200, D("92.5000"),
-    )  # fmt: skip
+        185,
+        200,
+        D("92.5000"),
+    )
 
 
 def test_the_plans_compared_in_a_month_without_a_finished_run_are_none(people, pilot):

@@ -36,16 +36,19 @@ def test_the_best_of_the_month_names_every_agent_tied_first(people, quarter):
     july, august = quarter
     assert [(r.rank, r.agent.employee_id) for r in selectors.best_of_month(july)] == [(1, "A1")]
     assert [(r.rank, r.agent.employee_id, r.score) for r in selectors.best_of_month(august)] == [
-        (1, "A1", D(125)), (1, "A2", D(125)),
-    ]  # fmt: skip
+        (1, "A1", D(125)),
+        (1, "A2", D(125)),
+    ]
 
 
 def test_the_quarters_top_3_averages_the_approved_months_and_keeps_ties(people, quarter):
     top = selectors.quarter_top(2026, 3)
     # A1 (150 + 125) / 2 = 137.5; A2 (100 + 125) / 2 = 112.5; B1 (50 + 0) / 2 = 25.
     assert [(r.rank, r.agent.employee_id, r.score, r.months) for r in top] == [
-        (1, "A1", D("137.5000"), 2), (2, "A2", D("112.5000"), 2), (3, "B1", D("25.0000"), 2),
-    ]  # fmt: skip
+        (1, "A1", D("137.5000"), 2),
+        (2, "A2", D("112.5000"), 2),
+        (3, "B1", D("25.0000"), 2),
+    ]
     AgentFactory(employee_id="A3", name="Agent A3", team=people.team_a)
     assert len(selectors.quarter_top(2026, 3, top=2)) == 2
 
@@ -92,11 +95,14 @@ def test_the_agents_page_lists_their_recognitions(client, people, quarter):
         for a in (people.agent_a, people.agent_a2, people.agent_b)
     }
     assert [(r.kind, r.period, r.rank) for r in found["A1"]] == [
-        ("quarter", "2026 Q3", 1), ("month", "2026-08", 1), ("month", "2026-07", 1),
-    ]  # fmt: skip
+        ("quarter", "2026 Q3", 1),
+        ("month", "2026-08", 1),
+        ("month", "2026-07", 1),
+    ]
     assert [(r.kind, r.period, r.rank) for r in found["A2"]] == [
-        ("quarter", "2026 Q3", 2), ("month", "2026-08", 1),
-    ]  # fmt: skip
+        ("quarter", "2026 Q3", 2),
+        ("month", "2026-08", 1),
+    ]
     assert [(r.kind, r.rank) for r in found["B1"]] == [("quarter", 3)]
     client.force_login(people.agent_a2.user)
     client.post("/i18n/setlang/", {"language": "en", "next": "/me/"})

@@ -43,10 +43,19 @@ def _floor(agents, *, group, lead, calls_today: int = 6):
             started = now - dt.timedelta(seconds=i + 1)
             CallFactory(agent=agent, started_at=started, answered_at=started if i % 3 else None)
         _calls(agent, 90 + n % 10, 100)  # October
-        Alert.objects.create(rule=rule, level="agent", subject_id=agent.pk, subject=str(agent),
-                             team=group.team, window_start=now, value=40, numerator=4, denominator=10,
-                             acknowledged_at=now if n % 3 == 0 else None,
-                             acknowledged_by=lead if n % 3 == 0 else None)  # fmt: skip
+        Alert.objects.create(
+            rule=rule,
+            level="agent",
+            subject_id=agent.pk,
+            subject=str(agent),
+            team=group.team,
+            window_start=now,
+            value=40,
+            numerator=4,
+            denominator=10,
+            acknowledged_at=now if n % 3 == 0 else None,
+            acknowledged_by=lead if n % 3 == 0 else None,
+        )
 
 
 def _approve(period, capture, *, owner):

@@ -132,13 +132,24 @@ def run(
     finished it).
     """
     reading = mapping.read(
-        kind, source.header, columns=columns, value_maps=value_maps, has_header=source.has_header,
+        kind,
+        source.header,
+        columns=columns,
+        value_maps=value_maps,
+        has_header=source.has_header,
         date_format=date_format,
-    )  # fmt: skip
+    )
     imp = Import(
-        kind=kind, source=source, source_name=source_name, batch_id=batch_id, reading=reading,
-        dialect=dialect(), tz=time_zone or settings.TIME_ZONE, period=period, fold_legs=fold_legs,
-    )  # fmt: skip
+        kind=kind,
+        source=source,
+        source_name=source_name,
+        batch_id=batch_id,
+        reading=reading,
+        dialect=dialect(),
+        tz=time_zone or settings.TIME_ZONE,
+        period=period,
+        fold_legs=fold_legs,
+    )
     notify = progress or (lambda phase, rows: None)
     file_parts = staging.parts(imp.dialect, source)
     sessions = None
@@ -264,9 +275,14 @@ def _errors_of(imp: Import, found) -> list[dict]:
         if ref is not None:
             reason = f"{reason} {source.file_line(ref)}"
         said = mapping.echo(value or "", length or 0)
-        errors.append({"line": source.file_line(line), "column": column,
-                       "value": customer_mask(said) if column in private else said,
-                       "reason": reason})  # fmt: skip
+        errors.append(
+            {
+                "line": source.file_line(line),
+                "column": column,
+                "value": customer_mask(said) if column in private else said,
+                "reason": reason,
+            }
+        )
     return sorted(errors, key=lambda e: (e["line"], e["column"]))
 
 
@@ -309,11 +325,13 @@ def _clean_parts(cursor, imp, sessions, count: int, *, fast: bool) -> str:
     # listed) is read by the import's transaction, not by a thread's connection of its own.
     statements = [
         writing.final_rows(
-            imp, writing.clean_rows(imp, sessions.table("map", i), fast=fast),
-            sessions.table("ag", i), sessions.table("queue", i),
+            imp,
+            writing.clean_rows(imp, sessions.table("map", i), fast=fast),
+            sessions.table("ag", i),
+            sessions.table("queue", i),
         )
         for i in range(count)
-    ]  # fmt: skip
+    ]
 
     def work(i, side):
         mapped, agent_copy, queue_copy = (sessions.table(n, i) for n in ("map", "ag", "queue"))

@@ -258,6 +258,13 @@ def stored_in_locked_months(cursor, imp, typed: str, errs: str) -> None:
             f"INSERT INTO {errs} (line, col, val, reason) SELECT t.line, %s, '', %s FROM {typed} t "
             f"JOIN {table} f ON f.source = %s AND {join} "
             f"WHERE f.{column} >= %s AND f.{column} < %s AND NOT (t.{column} >= %s AND t.{column} < %s)",
-            [field.name, f"already imported into the month {lock}, which is {lock.said}", imp.source_name, start, end,
-             start, end],
-        )  # fmt: skip
+            [
+                field.name,
+                f"already imported into the month {lock}, which is {lock.said}",
+                imp.source_name,
+                start,
+                end,
+                start,
+                end,
+            ],
+        )

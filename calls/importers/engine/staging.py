@@ -21,8 +21,17 @@ from calls.importers.mapping import echo
 from calls.importers.sources import CsvSource, FileError, Source
 
 ROW_BATCH = 1000  # rows per INSERT on SQLite: memory is bounded by this, not by the file
-PG_ENCODINGS = {"utf-8": "UTF8", "gb18030": "GB18030", "gbk": "GBK", "big5": "BIG5", "cp1252": "WIN1252",
-                "iso8859-1": "LATIN1", "latin-1": "LATIN1", "shift_jis": "SJIS", "ascii": "UTF8"}  # fmt: skip
+PG_ENCODINGS = {
+    "utf-8": "UTF8",
+    "gb18030": "GB18030",
+    "gbk": "GBK",
+    "big5": "BIG5",
+    "cp1252": "WIN1252",
+    "iso8859-1": "LATIN1",
+    "latin-1": "LATIN1",
+    "shift_jis": "SJIS",
+    "ascii": "UTF8",
+}
 
 
 def columns(source: Source) -> list[str]:
@@ -152,8 +161,10 @@ def fit(cells: list[str], source: Source, line: int) -> list[str]:
         return cells + [""] * (width - len(cells))
     if len(cells) < width:
         missing = source.column_name(len(cells) + 1)
-        raise FileError(f"{source.filename}: line {line} has {len(cells)} cells, the file {width} columns: "
-                        f"missing data for column {missing} (is the line cut short?).")  # fmt: skip
+        raise FileError(
+            f"{source.filename}: line {line} has {len(cells)} cells, the file {width} columns: "
+            f"missing data for column {missing} (is the line cut short?)."
+        )
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         raise FileError(
             f"{source.filename}: line {line} has {len(cells)} cells, the file {width} columns."

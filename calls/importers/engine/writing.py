@@ -155,8 +155,10 @@ def create_folded_view(cursor, imp, typed: str, folded: str) -> None:
     first, beside the legs' own; a complaint on any leg is the call's."""
     d = imp.dialect
     key = imp.kind.field(imp.kind.key[0]).target
-    pick = f"ROW_NUMBER() OVER (PARTITION BY t.{key} ORDER BY CASE WHEN t.answered_at IS NULL THEN 1 ELSE 0 END, " \
-           "CASE WHEN t.answered_at IS NULL THEN -t.line ELSE t.line END)"  # fmt: skip
+    pick = (
+        f"ROW_NUMBER() OVER (PARTITION BY t.{key} ORDER BY CASE WHEN t.answered_at IS NULL THEN 1 ELSE 0 END, "
+        "CASE WHEN t.answered_at IS NULL THEN -t.line ELSE t.line END)"
+    )
     window = f"OVER (PARTITION BY t.{key})"
     extra = [
         f"{pick} AS pick",

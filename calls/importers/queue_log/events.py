@@ -102,9 +102,15 @@ def _file_events(lines: Iterable[str], errors: list[LineError], skipped: list[in
             skipped.append(number)  # another system's line in the same log
             continue
         if len(parts) < len(HEADER):
-            errors.append(LineError(number, HEADER[len(parts)], echo(text),
-                                    f"cut short: a queue event has at least {len(HEADER)} fields "
-                                    f"(time|callid|queue|agent|event), this line {len(parts)}"))  # fmt: skip
+            errors.append(
+                LineError(
+                    number,
+                    HEADER[len(parts)],
+                    echo(text),
+                    f"cut short: a queue event has at least {len(HEADER)} fields "
+                    f"(time|callid|queue|agent|event), this line {len(parts)}",
+                )
+            )
             continue
         try:
             moment = dt.datetime.fromtimestamp(int(parts[0]), tz=dt.UTC)
@@ -122,8 +128,15 @@ def _event(moment, fields: list[str], number: int, errors: list[LineError]) -> E
     if not _EVENT_NAME.match(name):
         errors.append(LineError(number, "event", echo(name), "not an event name"))
         return None
-    return Event(moment, callid.strip(), queue.strip(), agent_name(agent), name,
-                 tuple(d.strip() for d in data), number)  # fmt: skip
+    return Event(
+        moment,
+        callid.strip(),
+        queue.strip(),
+        agent_name(agent),
+        name,
+        tuple(d.strip() for d in data),
+        number,
+    )
 
 
 def _table_events(text: io.TextIOBase, tz, errors: list[LineError], skipped: list[int]):

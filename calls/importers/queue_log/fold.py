@@ -107,9 +107,12 @@ class _Folder:
 
     def mid_call(self, event: Event, entered: dt.datetime, **values) -> Leg:
         leg = self.open_leg(event, entered, mid_call=True, **values)
-        self.p.note(self.where(event), f"{event.name} of call {event.callid} in {event.queue} without "
-                    "its ENTERQUEUE (the call began before this file): imported from this line, which "
-                    "gives its wait; entered taken as this time less the wait")  # fmt: skip
+        self.p.note(
+            self.where(event),
+            f"{event.name} of call {event.callid} in {event.queue} without "
+            "its ENTERQUEUE (the call began before this file): imported from this line, which "
+            "gives its wait; entered taken as this time less the wait",
+        )
         return leg
 
     # -- the events --
@@ -117,14 +120,15 @@ class _Folder:
     def fold(self) -> None:
         errors = self.read.errors
         handlers = {
-            "ENTERQUEUE": self.on_enterqueue, "CONNECT": self.on_connect,
+            "ENTERQUEUE": self.on_enterqueue,
+            "CONNECT": self.on_connect,
             "RINGNOANSWER": self.on_ringnoanswer,
             **dict.fromkeys(COMPLETE_EVENTS, self.on_complete),
             **dict.fromkeys(TRANSFER_EVENTS, self.on_transfer),
             **dict.fromkeys(EXIT_EVENTS, self.on_exit),
             **dict.fromkeys(REFUSED_EVENTS, self.on_refused),
             **dict.fromkeys(MEMBER_EVENTS, self.on_member),
-        }  # fmt: skip
+        }
         for event in self.read.events:
             if self.p.first_event is None:
                 self.p.first_event = event.at
@@ -154,9 +158,12 @@ class _Folder:
                 earlier.wait = max(0, int((event.at - earlier.entered).total_seconds()))
                 self.end(earlier, event, outcome="no_answer")
                 how = "taken as left unanswered at this time"
-            self.p.note(self.where(event), f"call {event.callid} enters {event.queue} while its leg in "
-                        f"{earlier.queue} ({earlier.opened.said(self.p.filename)}) had no end event: "
-                        f"that leg is {how}")  # fmt: skip
+            self.p.note(
+                self.where(event),
+                f"call {event.callid} enters {event.queue} while its leg in "
+                f"{earlier.queue} ({earlier.opened.said(self.p.filename)}) had no end event: "
+                f"that leg is {how}",
+            )
         self.open_leg(event, event.at, customer=customer_key(caller))
 
     def on_connect(self, event: Event, errors) -> None:
@@ -167,8 +174,10 @@ class _Folder:
         if leg is None:
             leg = self.mid_call(event, event.at - dt.timedelta(seconds=hold))
         elif leg.answered is not None and leg.answered != event.at:
-            self.p.note(self.where(event), f"a second CONNECT of call {event.callid} in {event.queue}: "
-                        "the first one is kept")  # fmt: skip
+            self.p.note(
+                self.where(event),
+                f"a second CONNECT of call {event.callid} in {event.queue}: the first one is kept",
+            )
             return
         leg.agent, leg.answered, leg.wait, leg.touched = event.member, event.at, hold, True
 
@@ -178,8 +187,11 @@ class _Folder:
         leg = self.moved_on.pop((event.callid, event.queue), None)
         if leg is None or self.leg(event.callid, event.queue) is not None:
             return False
-        self.p.note(self.where(event), f"{event.name} of call {event.callid} in {event.queue}, after the "
-                    "call had entered another queue: that leg ended when it did")  # fmt: skip
+        self.p.note(
+            self.where(event),
+            f"{event.name} of call {event.callid} in {event.queue}, after the "
+            "call had entered another queue: that leg ended when it did",
+        )
         return True
 
     def _answered_leg(self, event: Event, hold: int, talk: int) -> Leg:
@@ -221,17 +233,24 @@ class _Folder:
         consultation's place in another queue is the transferred caller's from now on. False when
         the line is rather the end of a call this file never saw begin (nothing else to take it for)."""
         answering = [
-            leg for legs in self.calls.values() if (leg := legs.get(event.queue)) is not None
-            and leg.callid != event.callid and leg.answered is not None and leg.agent == event.member
-        ]  # fmt: skip
+            leg
+            for legs in self.calls.values()
+            if (leg := legs.get(event.queue)) is not None
+            and leg.callid != event.callid
+            and leg.answered is not None
+            and leg.agent == event.member
+        ]
         if len(answering) > 1:
             answering = [leg for leg in answering if leg.wait == hold] or answering
         if not answering and event.callid not in self.calls:
             return False
         if len(answering) != 1:
-            self.p.note(self.where(event), f"ATTENDEDTRANSFER under call {event.callid}, which is not in "
-                        f"{event.queue}, and no single call answered there by {event.member or 'NONE'} "
-                        "to take it for: not counted")  # fmt: skip
+            self.p.note(
+                self.where(event),
+                f"ATTENDEDTRANSFER under call {event.callid}, which is not in "
+                f"{event.queue}, and no single call answered there by {event.member or 'NONE'} "
+                "to take it for: not counted",
+            )
             return True
         transferred = answering[0]
         transferred.talk, transferred.transfers = talk, transferred.transfers + 1
@@ -242,15 +261,25 @@ class _Folder:
             if queue in self.calls.get(transferred.callid, {}):
                 continue
             self._forget(waiting, event)
-            leg = replace(waiting, callid=transferred.callid, customer=transferred.customer,
-                          stored=None, touched=True)  # fmt: skip
+            leg = replace(
+                waiting,
+                callid=transferred.callid,
+                customer=transferred.customer,
+                stored=None,
+                touched=True,
+            )
             self.calls.setdefault(leg.callid, {})[queue] = leg
-            moved.append(f"; its place in {queue} ({waiting.opened.said(self.p.filename)}) is the "
-                         f"caller's of {transferred.callid} from here")  # fmt: skip
-        self.p.note(self.where(event), f"ATTENDEDTRANSFER logged under call {event.callid} (the "
-                    f"consultation call, as FreePBX logs it): taken as the transfer of call "
-                    f"{transferred.callid}, answered in {event.queue} by {event.member} "
-                    f"({transferred.opened.said(self.p.filename)}){''.join(moved)}")  # fmt: skip
+            moved.append(
+                f"; its place in {queue} ({waiting.opened.said(self.p.filename)}) is the "
+                f"caller's of {transferred.callid} from here"
+            )
+        self.p.note(
+            self.where(event),
+            f"ATTENDEDTRANSFER logged under call {event.callid} (the "
+            f"consultation call, as FreePBX logs it): taken as the transfer of call "
+            f"{transferred.callid}, answered in {event.queue} by {event.member} "
+            f"({transferred.opened.said(self.p.filename)}){''.join(moved)}",
+        )
         return True
 
     def on_exit(self, event: Event, errors) -> None:
@@ -266,8 +295,15 @@ class _Folder:
 
     def on_refused(self, event: Event, errors) -> None:
         """The call could not join the queue: a leg that was never offered, refused at once."""
-        leg = Leg(event.callid, event.queue, event.at, self.where(event), outcome="refused",
-                  ended_by="system", touched=True)  # fmt: skip
+        leg = Leg(
+            event.callid,
+            event.queue,
+            event.at,
+            self.where(event),
+            outcome="refused",
+            ended_by="system",
+            touched=True,
+        )
         self.p.finished.append((leg, event.line))
 
     def on_ringnoanswer(self, event: Event, errors) -> None:
@@ -281,10 +317,19 @@ class _Folder:
             attempt = f"{base}#{n}"
         self.ring_ids.add(attempt)
         rang_at = event.at - dt.timedelta(milliseconds=ring_ms)
-        self.p.rings.append((event.line, {
-            "attempt_id": attempt, "agent_id": event.member, "queue": event.queue,
-            "call_id": event.callid, "rang_at": rang_at.isoformat(sep=" "), "ring_ms": str(ring_ms),
-        }))  # fmt: skip
+        self.p.rings.append(
+            (
+                event.line,
+                {
+                    "attempt_id": attempt,
+                    "agent_id": event.member,
+                    "queue": event.queue,
+                    "call_id": event.callid,
+                    "rang_at": rang_at.isoformat(sep=" "),
+                    "ring_ms": str(ring_ms),
+                },
+            )
+        )
 
     # -- agents' time --
 
@@ -331,13 +376,23 @@ class _Folder:
                 if not leg.touched:
                     continue
                 doing = f"talking with {leg.agent}" if leg.answered else "waiting"
-                self.p.note(leg.opened, f"call {leg.callid} was still {doing} in {leg.queue} at the end "
-                            "of the file: kept, the next file of the log finishes it")  # fmt: skip
+                self.p.note(
+                    leg.opened,
+                    f"call {leg.callid} was still {doing} in {leg.queue} at the end "
+                    "of the file: kept, the next file of the log finishes it",
+                )
         self.p.worktime = [
-            (line, {"agent_id": agent, "day": day.isoformat(), "logged_in_seconds": str(int(total)),
-                    "available_seconds": str(int(max(0.0, total - pause)))})
+            (
+                line,
+                {
+                    "agent_id": agent,
+                    "day": day.isoformat(),
+                    "logged_in_seconds": str(int(total)),
+                    "available_seconds": str(int(max(0.0, total - pause))),
+                },
+            )
             for (agent, day), (total, pause, line) in sorted(self.work.items())
-        ]  # fmt: skip
+        ]
 
 
 def parse(

@@ -52,21 +52,35 @@ class Leg:
 
     def state(self) -> dict:
         return {
-            "customer": self.customer, "agent": self.agent,
-            "answered": self.answered.isoformat() if self.answered else None, "wait": self.wait,
-            "talk": self.talk, "transfers": self.transfers, "mid_call": self.mid_call,
+            "customer": self.customer,
+            "agent": self.agent,
+            "answered": self.answered.isoformat() if self.answered else None,
+            "wait": self.wait,
+            "talk": self.talk,
+            "transfers": self.transfers,
+            "mid_call": self.mid_call,
             "opened": [self.opened.file, self.opened.line],
-        }  # fmt: skip
+        }
 
     @classmethod
     def restored(cls, snapshot: Snapshot) -> Leg:
         s = snapshot.state
         answered = dt.datetime.fromisoformat(s["answered"]) if s.get("answered") else None
         opened = Where(*s["opened"]) if s.get("opened") else snapshot.where
-        return cls(snapshot.callid, snapshot.queue, snapshot.entered, opened,
-                   customer=s.get("customer"), agent=s.get("agent", ""), answered=answered,
-                   wait=s.get("wait", 0), talk=s.get("talk", 0), transfers=s.get("transfers", 0),
-                   mid_call=s.get("mid_call", False), stored=dict(s))  # fmt: skip
+        return cls(
+            snapshot.callid,
+            snapshot.queue,
+            snapshot.entered,
+            opened,
+            customer=s.get("customer"),
+            agent=s.get("agent", ""),
+            answered=answered,
+            wait=s.get("wait", 0),
+            talk=s.get("talk", 0),
+            transfers=s.get("transfers", 0),
+            mid_call=s.get("mid_call", False),
+            stored=dict(s),
+        )
 
 
 class Closed(NamedTuple):

@@ -38,10 +38,14 @@ def leg_names(
         n = len(candidates)
         while True:
             name = next(
-                (c for c in candidates if c not in used
-                 and taken.get(c, (leg.queue, leg.entered)) == (leg.queue, leg.entered)),
+                (
+                    c
+                    for c in candidates
+                    if c not in used
+                    and taken.get(c, (leg.queue, leg.entered)) == (leg.queue, leg.entered)
+                ),
                 None,
-            )  # fmt: skip
+            )
             if name is not None:
                 break
             n += 1
@@ -83,8 +87,13 @@ def sources(
     rings = [(line, _cells(RING_COLUMNS, values)) for line, values in parsed.rings]
     work = [(line, _cells(WORKTIME_COLUMNS, values)) for line, values in parsed.worktime]
     return (
-        RowSource(CALL_COLUMNS, calls, filename=parsed.filename, encoding="queue_log", numbered=True),
-        RowSource(RING_COLUMNS, rings, filename=parsed.filename, encoding="queue_log", numbered=True),
-        RowSource(WORKTIME_COLUMNS, work, filename=parsed.filename, encoding="queue_log",
-                  numbered=True),
-    )  # fmt: skip
+        RowSource(
+            CALL_COLUMNS, calls, filename=parsed.filename, encoding="queue_log", numbered=True
+        ),
+        RowSource(
+            RING_COLUMNS, rings, filename=parsed.filename, encoding="queue_log", numbered=True
+        ),
+        RowSource(
+            WORKTIME_COLUMNS, work, filename=parsed.filename, encoding="queue_log", numbered=True
+        ),
+    )

@@ -78,17 +78,26 @@ class Command(BaseCommand):
             try:
                 if queue_log:
                     batches = queue_log_import(
-                        stream=stream, filename=path.name, source=source, mapping=saved,
-                        allow_partial=valid_rows_only, created_by=user,
-                    )  # fmt: skip
+                        stream=stream,
+                        filename=path.name,
+                        source=source,
+                        mapping=saved,
+                        allow_partial=valid_rows_only,
+                        created_by=user,
+                    )
                 else:
                     batches = [
                         facts_import(
-                            stream=stream, filename=path.name, kind=kind, source=source,
-                            mapping=saved, allow_partial=valid_rows_only, period=month,
+                            stream=stream,
+                            filename=path.name,
+                            kind=kind,
+                            source=source,
+                            mapping=saved,
+                            allow_partial=valid_rows_only,
+                            period=month,
                             created_by=user,
                         )
-                    ]  # fmt: skip
+                    ]
             except ImportRefused as exc:
                 raise CommandError(str(exc)) from exc
         rejected = []

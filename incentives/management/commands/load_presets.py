@@ -12,9 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--effective-from", type=dt.date.fromisoformat, default=dt.date.today().replace(day=1),
+            "--effective-from",
+            type=dt.date.fromisoformat,
+            default=dt.date.today().replace(day=1),
             help="effective date of the drafts (YYYY-MM-DD; default: the 1st of this month)",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, effective_from, **options):
         loaded = presets_load(effective_from=effective_from)
