@@ -9,7 +9,6 @@ from calls.models import (
     QueueLogLeg,
     RingAttempt,
 )
-from calls.selectors import locked_month_of
 
 
 @admin.register(ImportBatch)
@@ -37,24 +36,23 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return False
 
 
-class _LockedMonthReadOnly:
-    """A fact dated in an approved or closed month is not changed or deleted here either."""
+class _FactsReadOnly:
+    """Facts are shown here, never written: they change only by an import (which records what it
+    changed, ``FactChange``, and holds the month locks) or by rolling back their batch. A call typed in
+    by hand would have no batch, no record of the change and no check against an approval under way."""
 
-    period_field = ""
-
-    def _locked(self, obj) -> bool:
-        return obj is not None and locked_month_of(getattr(obj, self.period_field)) is not None
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return not self._locked(obj) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return not self._locked(obj) and super().has_delete_permission(request, obj)
+        return False
 
 
 @admin.register(Call)
-class CallAdmin(_LockedMonthReadOnly, admin.ModelAdmin):
-    period_field = "started_at"
+class CallAdmin(_FactsReadOnly, admin.ModelAdmin):
     list_display = [
         "external_id",
         "source",
@@ -104,10 +102,9 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(RingAttempt)
-class RingAttemptAdmin(_LockedMonthReadOnly, admin.ModelAdmin):
+class RingAttemptAdmin(_FactsReadOnly, admin.ModelAdmin):
     """Rings without answer, as imported (queue_log RINGNOANSWER); a rollback of their batch undoes them."""
 
-    period_field = "rang_at"
     list_display = ["external_id", "source", "agent", "queue", "rang_at", "ring_ms"]
     list_filter = ["source", "queue"]
     search_fields = ["external_id", "call_ref", "agent__employee_id"]

@@ -15,7 +15,9 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from calls.errors import Conflict
 from calls.months import center_tz, shift_month
 from calls.rational import Rational
 from calls.roles import AGENT, HR, LEAD, user_roles
@@ -342,14 +344,16 @@ def plan_problems(day: dt.date) -> list[PlanProblem]:
 PAYROLL_COLUMNS = ("employee_id", "name", "period", "amount", "currency", "plan_version")
 
 
-class PayrollNotReady(Exception):
+class PayrollNotReady(Conflict):
     """Only an approved or closed month goes to payroll: before that its amounts may still change."""
 
     def __init__(self, period: Period):
         self.period = period
         super().__init__(
-            f"{period} is {period.get_status_display()}: only an approved or closed month can be "
-            "exported to payroll."
+            _(
+                "%(period)s is %(status)s: only an approved or closed month can be exported to payroll."
+            )
+            % {"period": period, "status": period.get_status_display()}
         )
 
 

@@ -146,7 +146,7 @@ def period_compute(request, pk: int):
         lines=lines,
         button=_("Compute run v%(n)s") % {"n": action.next_number},
         action=reverse("incentives:period_compute", args=[period.pk]),
-        refusal=_closed_refusal(period),
+        refusal=services.run_start_refusal(period),
     )
 
 
@@ -159,14 +159,6 @@ def _compute(request, period: Period):
             % {"number": run.number, "period": period, "status": run.get_status_display()},
         )
     return redirect("reports:hr_overview")
-
-
-def _closed_refusal(period: Period) -> str:
-    if period.status == Period.Status.CLOSED:
-        return _(
-            "%(period)s is closed: its corrections go into the next open month as adjustments."
-        ) % {"period": period}
-    return ""
 
 
 def _confirmation(
@@ -234,12 +226,7 @@ def period_approve(request, pk: int, run_pk: int):
         _("Its payroll export is run v%(n)s's, and the performance reviews open for every agent.")
         % {"n": run.number},
     ]
-    refusal = _closed_refusal(period)
-    if not refusal and run.status != Run.Status.DONE:
-        refusal = _("Run v%(n)s is %(status)s: only a finished run can be approved.") % {
-            "n": run.number,
-            "status": run.get_status_display(),
-        }
+    refusal = services.period_approve_refusal(period, run)
     return _confirmation(
         request,
         period,
@@ -278,12 +265,7 @@ def period_close(request, pk: int):
         ),
         _("This cannot be undone."),
     ]
-    refusal = ""
-    if period.status != Period.Status.APPROVED:
-        refusal = _("%(period)s is %(status)s: only an approved month can be closed.") % {
-            "period": period,
-            "status": period.get_status_display(),
-        }
+    refusal = services.period_close_refusal(period)
     return _confirmation(
         request,
         period,
@@ -334,17 +316,7 @@ def period_reopen(request, pk: int):
         )
     )
     lines.append(_("Your reason is kept with your name and the time."))
-    refusal = ""
-    if period.status == Period.Status.CLOSED:
-        refusal = _(
-            "%(period)s is closed: corrections go into the next open month as adjustments; a "
-            "closed month is never reopened."
-        ) % {"period": period}
-    elif period.status != Period.Status.APPROVED:
-        refusal = _("%(period)s is %(status)s: only an approved month is reopened.") % {
-            "period": period,
-            "status": period.get_status_display(),
-        }
+    refusal = services.period_reopen_refusal(period)
     return _confirmation(
         request,
         period,
@@ -373,14 +345,8 @@ def _payroll_export(request, pk: int, fmt: str):
     period = get_object_or_404(Period, pk=pk)
     try:
         rows = selectors.payroll_rows(period)
-    except selectors.PayrollNotReady:
-        messages.error(
-            request,
-            _(
-                "%(period)s is %(status)s: only an approved or closed month can be exported to payroll."
-            )
-            % {"period": period, "status": period.get_status_display()},
-        )
+    except selectors.PayrollNotReady as refused:
+        messages.error(request, str(refused))
         return redirect("reports:hr_overview")
     # The column names stay English whatever the page's language: the payroll system maps them.
     filename = f"payroll-{period}.{fmt}"

@@ -34,8 +34,9 @@ STATUSES = {
     "ReviewRefused": 400,
     "DisputeRefused": 400,
     "AlertRefused": 400,
+    "PayrollNotReady": 409,
 }
-MODULES = [calls.services, incentives.services, reports.services]
+MODULES = [calls.services, incentives.services, incentives.selectors, reports.services]
 
 
 def _error_class(name: str) -> type[errors.DomainError]:

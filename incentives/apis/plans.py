@@ -1,7 +1,6 @@
 """The API of plans: the metric catalogue, plans and their versions, target overrides and proposals,
 adjustments."""
 
-from django.db import IntegrityError
 from django.utils.dateparse import parse_date
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -140,12 +139,7 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
         code, name = request.data.get("code"), request.data.get("name")
         if not code or not name:
             raise ValidationError({"detail": "A code and a name for the new plan are required."})
-        try:
-            plan = services.plan_copy(version=self.get_object(), code=code, name=name)
-        except IntegrityError as exc:
-            raise ValidationError(
-                {"code": f"A plan with the code {code!r} exists already."}
-            ) from exc
+        plan = services.plan_copy(version=self.get_object(), code=code, name=name)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: dict})

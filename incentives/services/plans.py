@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -72,9 +73,15 @@ class PlanInUse(Conflict):
 
 @transaction.atomic
 def plan_create(*, code: str, name: str, description: str = "") -> Plan:
+    """A plan, with no version yet. A code taken already is refused on its field (a 400), whether
+    ``full_clean`` sees it or another request takes it between that check and the save."""
     plan = Plan(code=code, name=name, description=description)
     plan.full_clean()
-    plan.save()
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError:
+        raise ValidationError({"code": [plan.unique_error_message(Plan, ("code",))]}) from None
     return plan
 
 
@@ -428,6 +435,7 @@ def plan_version_new(
     )
 
 
+@transaction.atomic
 @transaction.atomic
 def plan_copy(
     *, version: PlanVersion, code: str, name: str, effective_from: dt.date | None = None

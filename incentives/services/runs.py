@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calls import leases
 from calls.errors import Conflict
@@ -64,6 +65,63 @@ def period_get_or_create(*, year: int, month: int) -> Period:
     return period
 
 
+# --- what refuses each step of the month (the service raises it; the page says it before its button) --
+
+
+def _closed_refusal(period: Period) -> str:
+    return _(
+        "%(period)s is closed: its corrections go into the next open month as adjustments."
+    ) % {"period": period}
+
+
+def run_start_refusal(period: Period) -> str:
+    """Why ``period`` cannot be computed now, or "" (a run under way is ``RunAlreadyActive``)."""
+    return _closed_refusal(period) if period.status == Period.Status.CLOSED else ""
+
+
+def period_approve_refusal(period: Period, run: Run) -> str:
+    """Why ``run`` cannot be approved for ``period`` now, or ""."""
+    if period.status == Period.Status.CLOSED:
+        return _closed_refusal(period)
+    if run.period_id != period.pk:
+        return _("Run v%(n)s belongs to %(other)s, not to %(period)s.") % {
+            "n": run.number,
+            "other": run.period,
+            "period": period,
+        }
+    if run.status != Run.Status.DONE:
+        return _("Run v%(n)s is %(status)s: only a finished run can be approved.") % {
+            "n": run.number,
+            "status": run.get_status_display(),
+        }
+    return ""
+
+
+def period_close_refusal(period: Period) -> str:
+    """Why ``period`` cannot be closed now, or ""."""
+    if period.status != Period.Status.APPROVED:
+        return _("%(period)s is %(status)s: only an approved month can be closed.") % {
+            "period": period,
+            "status": period.get_status_display(),
+        }
+    return ""
+
+
+def period_reopen_refusal(period: Period) -> str:
+    """Why ``period`` cannot be reopened now, or ""."""
+    if period.status == Period.Status.CLOSED:
+        return _(
+            "%(period)s is closed: corrections go into the next open month as adjustments; a "
+            "closed month is never reopened."
+        ) % {"period": period}
+    if period.status != Period.Status.APPROVED:
+        return _("%(period)s is %(status)s: only an approved month is reopened.") % {
+            "period": period,
+            "status": period.get_status_display(),
+        }
+    return ""
+
+
 def run_start(*, period: Period, requested_by=None) -> Run:
     """Start a new computation of ``period``: a new run version in chunks of whole teams, enqueued at commit.
 
@@ -73,8 +131,8 @@ def run_start(*, period: Period, requested_by=None) -> Run:
     try:
         with transaction.atomic():
             period = Period.objects.select_for_update().get(pk=period.pk)
-            if period.status == Period.Status.CLOSED:
-                raise PeriodStateError(f"{period} is closed; corrections go into the next period.")
+            if refusal := run_start_refusal(period):
+                raise PeriodStateError(refusal)
             active = period.runs.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING]).first()
             if active is not None:
                 raise RunAlreadyActive(active)
@@ -284,15 +342,9 @@ def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
 
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
-        if period.status == Period.Status.CLOSED:
-            raise PeriodStateError(f"{period} is closed.")
-        if run.period_id != period.pk:
-            raise PeriodStateError(f"Run v{run.number} belongs to {run.period}, not to {period}.")
         run.refresh_from_db()
-        if run.status != Run.Status.DONE:
-            raise PeriodStateError(
-                f"Run v{run.number} is {run.get_status_display()}; only a finished run can be approved."
-            )
+        if refusal := period_approve_refusal(period, run):
+            raise PeriodStateError(refusal)
         period.status = Period.Status.APPROVED
         period.approved_run = run
         period.approved_at = timezone.now()
@@ -302,7 +354,9 @@ def period_approve(*, period: Period, run: Run, approved_by=None) -> Period:
         try:
             month_lock(year=period.year, month=period.month, state="approved")
         except MonthBusy as exc:
-            raise PeriodStateError(f"{period} is not approved: {exc}") from None
+            raise PeriodStateError(
+                _("%(period)s is not approved: %(why)s") % {"period": period, "why": exc}
+            ) from None
         # The interview follows the approved month: a review for every agent, flagged ones first.
         from incentives.services.reviews import reviews_open
 
@@ -317,16 +371,16 @@ def period_close(*, period: Period) -> Period:
 
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
-        if period.status != Period.Status.APPROVED:
-            raise PeriodStateError(
-                f"{period} is {period.get_status_display()}: only an approved month can be closed."
-            )
+        if refusal := period_close_refusal(period):
+            raise PeriodStateError(refusal)
         period.status = Period.Status.CLOSED
         period.save(update_fields=["status"])
         try:
             month_lock(year=period.year, month=period.month, state="closed")
         except MonthBusy as exc:
-            raise PeriodStateError(f"{period} is not closed: {exc}") from None
+            raise PeriodStateError(
+                _("%(period)s is not closed: %(why)s") % {"period": period, "why": exc}
+            ) from None
     return period
 
 
@@ -341,21 +395,14 @@ def period_reopen(*, period: Period, reason: str, by) -> PeriodReopening:
     from calls.services import MonthBusy, month_unlock
 
     if HR not in user_roles(by):
-        raise PeriodStateError("Only HR reopens a month.")
+        raise PeriodStateError(_("Only HR reopens a month."))
     reason = (reason or "").strip()
     if not reason:
-        raise PeriodStateError("Say why the month is reopened: the reason is kept with it.")
+        raise PeriodStateError(_("Say why the month is reopened: the reason is kept with it."))
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
-        if period.status == Period.Status.CLOSED:
-            raise PeriodStateError(
-                f"{period} is closed: corrections go into the next open month as "
-                "adjustments; a closed month is never reopened."
-            )
-        if period.status != Period.Status.APPROVED:
-            raise PeriodStateError(
-                f"{period} is {period.get_status_display()}: only an approved month is reopened."
-            )
+        if refusal := period_reopen_refusal(period):
+            raise PeriodStateError(refusal)
         reopening = PeriodReopening(
             period=period, approved_run=period.approved_run, reason=reason, reopened_by=by
         )
@@ -367,7 +414,9 @@ def period_reopen(*, period: Period, reason: str, by) -> PeriodReopening:
         try:
             month_unlock(year=period.year, month=period.month)
         except MonthBusy as exc:
-            raise PeriodStateError(f"{period} is not reopened: {exc}") from None
+            raise PeriodStateError(
+                _("%(period)s is not reopened: %(why)s") % {"period": period, "why": exc}
+            ) from None
     return reopening
 
 

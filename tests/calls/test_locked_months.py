@@ -156,16 +156,22 @@ def test_a_rejected_batch_is_not_rolled_back(people):
         batch_rollback_check(batch=rejected)
 
 
-def test_the_admin_keeps_locked_months_facts_and_batches(client, people):
+def test_the_admin_shows_facts_and_batches_but_never_writes_them(client, people):
+    """Facts change by an import or a rollback only (recorded, under the month locks): in the admin a
+    call of a locked month and one of an open month alike are read-only, and no call is added there."""
     batch = _import(GOOD + NOVEMBER)
     month_lock(year=2026, month=10, state=MonthLock.State.APPROVED)
     client.force_login(people.hr)
     october, november = Call.objects.get(external_id="c1"), Call.objects.get(external_id="c9")
-    assert client.get(f"/admin/calls/call/{october.pk}/delete/").status_code == 403
-    assert client.get(f"/admin/calls/call/{november.pk}/delete/").status_code == 200
-    page = client.get(f"/admin/calls/call/{october.pk}/change/").content.decode()
-    assert 'name="_save"' not in page  # read-only: no save button
-    assert 'name="_save"' in client.get(f"/admin/calls/call/{november.pk}/change/").content.decode()
+    for call in (october, november):
+        assert client.get(f"/admin/calls/call/{call.pk}/delete/").status_code == 403
+        page = client.get(f"/admin/calls/call/{call.pk}/change/")
+        assert page.status_code == 200 and call.external_id in page.content.decode()
+        assert 'name="_save"' not in page.content.decode()  # read-only: no save button
+        posted = client.post(f"/admin/calls/call/{call.pk}/change/", {"talk_seconds": "1"})
+        assert posted.status_code == 403
+    assert client.get("/admin/calls/call/add/").status_code == 403
+    assert client.get("/admin/calls/ringattempt/add/").status_code == 403
     lock = MonthLock.objects.get()
     assert client.get(f"/admin/calls/monthlock/{lock.pk}/delete/").status_code == 403
     assert client.get(f"/admin/calls/importbatch/{batch.pk}/delete/").status_code == 403

@@ -127,6 +127,40 @@ def test_copy_makes_an_independent_draft(people):
     )
 
 
+def test_a_copy_under_a_code_taken_already_is_refused_on_its_field_and_leaves_nothing(
+    client, people, monkeypatch
+):
+    from incentives.models import Plan
+
+    client.force_login(people.hr)
+    taken = people.plan.plan.code
+    before = Plan.objects.count()
+    answer = client.post(
+        f"/api/v1/plan-versions/{people.plan.pk}/copy/",
+        {"code": taken, "name": "Again"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 400, answer.content
+    assert "already exists" in answer.json()["fields"]["code"][0]
+    assert Plan.objects.count() == before
+    # The race the check cannot see (another request saved the code after full_clean): the same answer.
+    from django.core.exceptions import ValidationError
+
+    from incentives.services import plans as plan_services
+
+    clean = Plan.full_clean
+    try:
+        Plan.full_clean = lambda self, *a, **k: (
+            None
+        )  # as if the other request saved after the check
+        with pytest.raises(ValidationError) as refused:
+            plan_services.plan_create(code=taken, name="Raced")
+    finally:
+        Plan.full_clean = clean
+    assert "already exists" in refused.value.message_dict["code"][0]
+    assert Plan.objects.count() == before
+
+
 def test_gates_cut_the_bonus(people, django_capture_on_commit_callbacks):
     from tests.factories import CallFactory
 
