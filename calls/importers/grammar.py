@@ -214,7 +214,7 @@ def canonical_datetime(moment: dt.datetime) -> str:
 # --- PostgreSQL: the same forms in SQL -----------------------------------------------------------------
 
 
-def _quote(value: str) -> str:
+def quote(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -235,20 +235,20 @@ def pg_valid(kind: str, v: str, *, digits: int = 12, places: int = 6) -> str | N
     # CASE, not AND: the day's check casts parts of the value, so it must never see another form (a
     # planner may evaluate the terms of an AND in any order).
     if kind == "datetime":
-        return f"CASE WHEN {v} ~ {_quote('^(' + DATETIME_FORM + ')$')} THEN {_pg_day_ok(v)} ELSE false END"
+        return f"CASE WHEN {v} ~ {quote('^(' + DATETIME_FORM + ')$')} THEN {_pg_day_ok(v)} ELSE false END"
     if kind == "date":
         return (
-            f"CASE WHEN {v} ~ {_quote('^(' + DATE_FORM + ')$')} THEN {_pg_day_ok(v)} ELSE false END"
+            f"CASE WHEN {v} ~ {quote('^(' + DATE_FORM + ')$')} THEN {_pg_day_ok(v)} ELSE false END"
         )
     if kind == "int":
-        return f"({v} ~ {_quote('^(' + INT_FORM + ')$')})"
+        return f"({v} ~ {quote('^(' + INT_FORM + ')$')})"
     if kind == "key":  # 19 digits may still overflow: the range is checked on the numeric
         within = f"CAST({v} AS numeric) BETWEEN {-(2**63)} AND {2**63 - 1}"
-        return f"CASE WHEN {v} ~ {_quote('^(' + KEY_FORM + ')$')} THEN {within} ELSE false END"
+        return f"CASE WHEN {v} ~ {quote('^(' + KEY_FORM + ')$')} THEN {within} ELSE false END"
     if kind == "duration":
-        return f"({v} ~ {_quote('^(' + DURATION_FORM + ')$')})"
+        return f"({v} ~ {quote('^(' + DURATION_FORM + ')$')})"
     if kind == "decimal":
-        return f"({v} ~ {_quote('^(' + decimal_form(digits, places) + ')$')})"
+        return f"({v} ~ {quote('^(' + decimal_form(digits, places) + ')$')})"
     if kind == "bool":
         return f"({v} IN ('1', '0'))"
     return None
@@ -260,8 +260,8 @@ def pg_value(kind: str, v: str, tz: str) -> str:
     if kind == "datetime":
         iso = f"translate({v}, '/', '-')"
         return (
-            f"CASE WHEN {iso} ~ {_quote(OFFSET_AT_END)} THEN CAST({iso} AS timestamptz) "
-            f"ELSE CAST({iso} AS timestamp) AT TIME ZONE {_quote(tz)} END"
+            f"CASE WHEN {iso} ~ {quote(OFFSET_AT_END)} THEN CAST({iso} AS timestamptz) "
+            f"ELSE CAST({iso} AS timestamp) AT TIME ZONE {quote(tz)} END"
         )
     if kind == "date":
         return f"CAST(translate({v}, '/', '-') AS date)"

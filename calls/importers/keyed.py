@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 from calls.importers.facts import KINDS
 from calls.importers.mapping import MappingError, rules_of
-from calls.importers.sources import CsvSource, FileError, XlsxSource, _cell, open_source
+from calls.importers.sources import CsvSource, FileError, XlsxSource, cell_text, open_source
 from calls.privacy import customer_key
 
 CUSTOMER_FIELD = "customer_number"
@@ -145,7 +145,8 @@ def _csv_copy(source: CsvSource, positions: list[int]) -> BinaryIO:
 
 def _xlsx_copy(source: XlsxSource, positions: list[int]) -> BinaryIO:
     cells = (
-        [_cell(value) for value in values] for values in source.sheet.iter_rows(values_only=True)
+        [cell_text(value) for value in values]
+        for values in source.sheet.iter_rows(values_only=True)
     )
     try:
         return _rows_out(

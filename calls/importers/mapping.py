@@ -427,7 +427,7 @@ class SqlText:
         if rule.constant is not None:
             # As a subquery: PostgreSQL folds a CASE over a literal at planning time, casting branches
             # a row would never take (and failing on them).
-            return f"(SELECT {grammar._quote(rule.constant)})"
+            return f"(SELECT {grammar.quote(rule.constant)})"
         if rule.date is not None:
             time = f" || ' ' || {self._cell(rule.time)}" if rule.time else ""
             return f"TRIM({self._cell(rule.date)}{time})"
@@ -451,9 +451,9 @@ class SqlText:
         pairs = _lower_map(f, rule, self.reading.value_maps)
         if pairs:
             cases = " ".join(
-                f"WHEN {grammar._quote(k)} THEN {grammar._quote(v)}" for k, v in pairs.items()
+                f"WHEN {grammar.quote(k)} THEN {grammar.quote(v)}" for k, v in pairs.items()
             )
-            canonical = ", ".join(grammar._quote(c) for c in _canonical_values(f))
+            canonical = ", ".join(grammar.quote(c) for c in _canonical_values(f))
             # Most exports already hold the canonical values: those skip the lookup.
             return f"CASE WHEN {raw} IN ({canonical}) THEN {raw} ELSE CASE LOWER({raw}) {cases} ELSE {raw} END END"
         if f.kind == "choice":

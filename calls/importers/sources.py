@@ -153,7 +153,7 @@ class XlsxSource(Source):
             said = "should hold the column names" if has_header else "holds no row"
             raise FileError(f"{filename}: row 1 of the first sheet {said} and is empty.")
         header = (
-            [_cell(c).strip() for c in first]
+            [cell_text(c).strip() for c in first]
             if has_header
             else [str(i) for i in range(1, len(first) + 1)]
         )
@@ -164,13 +164,13 @@ class XlsxSource(Source):
         for line, values in enumerate(
             self.sheet.iter_rows(min_row=start, values_only=True), start=start
         ):
-            cells = [_cell(value) for value in values]
+            cells = [cell_text(value) for value in values]
             if any(cells):
                 yield line, cells
         self.workbook.close()
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
     """A spreadsheet cell as the text a CSV export would hold; dates as ISO, whole floats without .0."""
     import datetime as dt
 

@@ -14,7 +14,7 @@ from calls.errors import Conflict
 from calls.importers.facts import KINDS, FactKind
 from calls.models import FactChange, ImportBatch, MonthLock
 from calls.months import center_tz
-from calls.services.month_locks import _month_locks_hold
+from calls.services.month_locks import month_locks_hold
 
 
 class RollbackRefused(Conflict):
@@ -117,7 +117,7 @@ def batch_rollback(*, batch: ImportBatch) -> ImportBatch:
     was changed again by a later import (roll that one back first): a rollback never rewrites an approved
     or paid month or loses a later correction (``batch_rollback_check``).
     """
-    _month_locks_hold()
+    month_locks_hold()
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     batch_rollback_check(batch=batch)
     kind = KINDS[batch.kind]

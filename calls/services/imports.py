@@ -19,7 +19,7 @@ from calls.importers.facts import KINDS, FactKind
 from calls.importers.mapping import echo
 from calls.importers.sources import FileError, Source, open_source
 from calls.models import ColumnMapping, ImportBatch, MonthLock
-from calls.services.month_locks import _month_locks_hold
+from calls.services.month_locks import month_locks_hold
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def facts_import(
     batch.sha256 = _digest(stream) if source_reader is None else ""
     lock = MonthLock.objects.filter(year=period[0], month=period[1]).first() if period else None
     if lock is not None:
-        _refuse(batch, f"The month {lock} is {lock.said}; nothing can be imported into it.")
+        batch_refuse(batch, f"The month {lock} is {lock.said}; nothing can be imported into it.")
     line_errors = line_errors or []
     try:
         reader = source_reader or open_source(
@@ -135,7 +135,7 @@ def facts_import(
         )
         # The batch's row is written only at the end: its lease is renewed meanwhile, never waiting.
         with leases.kept(ImportBatch, batch.pk), transaction.atomic():
-            _month_locks_hold()
+            month_locks_hold()
             outcome = engine.run(
                 kind=layout or KINDS[kind],
                 source=reader,
@@ -160,15 +160,15 @@ def facts_import(
             batch.errors = sorted(line_errors + outcome.errors, key=lambda e: e["line"])[
                 : engine.MAX_STORED_ERRORS
             ]
-            _settle(batch, allow_partial)
+            batch_settle(batch, allow_partial)
             batch.save()
     except FileError as exc:
-        _refuse(batch, str(exc))
+        batch_refuse(batch, str(exc))
     except (
         DatabaseError
     ) as exc:  # not the file's fault: said on the batch, never a bare server error
         logger.exception("Import of batch %s failed", batch.pk)
-        _refuse(
+        batch_refuse(
             batch,
             f"{filename}: the import failed in the database: {echo(str(exc).splitlines()[0])}",
             status=ImportBatch.Status.FAILED,
@@ -176,7 +176,7 @@ def facts_import(
     return batch
 
 
-def _settle(batch: ImportBatch, allow_partial: bool) -> None:
+def batch_settle(batch: ImportBatch, allow_partial: bool) -> None:
     """Applied, or rejected with nothing imported when rows had errors and HR did not choose to import
     the valid ones."""
     applied = not batch.rows_rejected or allow_partial
@@ -203,7 +203,9 @@ def with_attempt_note(batch: ImportBatch, message: str) -> str:
     return "\n".join(part for part in (message, note) if part)
 
 
-def _refuse(batch: ImportBatch, message: str, status: str = ImportBatch.Status.REJECTED) -> None:
+def batch_refuse(
+    batch: ImportBatch, message: str, status: str = ImportBatch.Status.REJECTED
+) -> None:
     line = 1
     match = re.search(r"line (\d+)", message, re.IGNORECASE)
     if match:

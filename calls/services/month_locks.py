@@ -21,7 +21,7 @@ class MonthClosed(Exception):
 MONTH_LOCK_WAIT_SECONDS = 5
 
 
-def _month_locks_hold() -> None:
+def month_locks_hold() -> None:
     """Inside an import's or a rollback's transaction: keep the month locks as they are until it ends.
 
     Without it, a month approved while a long import runs would receive that import's rows at its
@@ -35,7 +35,7 @@ def _month_locks_hold() -> None:
 
 def _month_locks_change() -> None:
     """Inside the transaction that approves, closes or reopens a month: wait at most
-    ``MONTH_LOCK_WAIT_SECONDS`` for the imports and rollbacks under way (``_month_locks_hold``), then
+    ``MONTH_LOCK_WAIT_SECONDS`` for the imports and rollbacks under way (``month_locks_hold``), then
     refuse with ``MonthBusy`` rather than keep a page waiting for minutes."""
     if connection.vendor != "postgresql":
         return

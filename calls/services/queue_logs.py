@@ -14,7 +14,13 @@ from calls.importers.facts import QUEUE_LOG_CALLS
 from calls.importers.mapping import echo
 from calls.importers.sources import FileError
 from calls.models import Call, ColumnMapping, ImportBatch, QueueLogLeg
-from calls.services.imports import ImportRefused, _refuse, _settle, batch_create, facts_import
+from calls.services.imports import (
+    ImportRefused,
+    batch_create,
+    batch_refuse,
+    batch_settle,
+    facts_import,
+)
 
 
 def queue_log_import(
@@ -52,11 +58,11 @@ def queue_log_import(
             stream, filename, tz_name=tz, restore=lambda first: legs_restored(source_name, first)
         )
     except FileError as exc:
-        _refuse(first_batch(), str(exc))
+        batch_refuse(first_batch(), str(exc))
     left_open = any(leg.touched for leg in parsed.open_legs)
     has_calls = bool(parsed.finished or left_open or parsed.closed_stored or parsed.errors)
     if not (has_calls or parsed.rings or parsed.worktime):
-        _refuse(
+        batch_refuse(
             first_batch(),
             f"{filename}: nothing to import: no queue event "
             f"(time|callid|queue|agent|event) in its {parsed.events + parsed.skipped_lines} lines.",
@@ -108,7 +114,7 @@ def _queue_log_calls(parsed, reader, batch: ImportBatch, common: dict) -> Import
                 batch.kind, batch.encoding = "calls", "queue_log"
                 batch.errors = parsed.errors[: engine.MAX_STORED_ERRORS]
                 batch.rows_total = batch.rows_rejected = len({e["line"] for e in parsed.errors})
-                _settle(batch, common["allow_partial"])
+                batch_settle(batch, common["allow_partial"])
                 batch.save()
             notes = list(parsed.notes)
             if batch.status == ImportBatch.Status.APPLIED:

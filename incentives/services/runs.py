@@ -35,7 +35,7 @@ from incentives.compute import (  # noqa: F401
 )
 from incentives.models import Period, PeriodReopening, Placement, Run, RunChunk, Team
 from incentives.services import fastwrite, statements
-from incentives.services.statements import _kept, facts_fingerprint  # noqa: F401
+from incentives.services.statements import facts_fingerprint  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

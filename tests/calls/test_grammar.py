@@ -153,7 +153,7 @@ def sqlite_db():
 def test_sqlite_reads_every_value_as_the_parser_does(kind, sqlite_db):
     d, f = dialects.Sqlite(), _Field(kind)
     for value in VALUES[kind]:
-        v = grammar._quote(value)
+        v = grammar.quote(value)
         valid, typed = sqlite_db.execute(f"SELECT {d.valid(f, v)}, {d.value(f, v, TZ)}").fetchone()
         expected = grammar.sqlite_value(kind, value, TZ, 12, 2)
         assert bool(valid) == (expected is not None), (kind, value)
@@ -173,7 +173,7 @@ def test_postgresql_reads_every_value_as_the_parser_does(kind):
         cursor.execute("SET DateStyle = 'ISO, YMD'")
         for value in VALUES[kind]:
             # From a row, as in an import (a literal would be folded by the planner, every branch cast).
-            rows, v = f"(VALUES ({grammar._quote(value)})) r(v)", "r.v"
+            rows, v = f"(VALUES ({grammar.quote(value)})) r(v)", "r.v"
             cursor.execute(f"SELECT {d.valid(f, v)} FROM {rows}")
             valid = cursor.fetchone()[0]
             expected = _expected(kind, value)
@@ -212,7 +212,7 @@ def test_postgresql_reads_a_change_of_clocks_as_the_parser_does():
     d, f = dialects.Postgres(), _Field("datetime")
     with connection.cursor() as cursor:
         for value in ("2026-03-08 02:30", "2026-11-01 01:30", "2026-11-01 00:59:59"):
-            rows = f"(VALUES ({grammar._quote(value)})) r(v)"
+            rows = f"(VALUES ({grammar.quote(value)})) r(v)"
             cursor.execute(f"SELECT {d.value(f, 'r.v', 'America/New_York')} FROM {rows}")
             assert cursor.fetchone()[0] == grammar.parse_datetime(value, "America/New_York")
             # The fast form, by the session's zone, reads the same instant (as UTC text, since Django

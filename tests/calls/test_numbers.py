@@ -17,7 +17,7 @@ from calls.numbers import (
     shown_level,
 )
 from calls.rational import Rational
-from incentives.services.runs import _kept
+from incentives.services.statements import _kept
 
 FRACTIONS = st.builds(Fraction, st.integers(-(10**12), 10**12), st.integers(1, 10**9))
 PLACES = st.integers(0, 10)

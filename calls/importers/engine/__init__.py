@@ -35,7 +35,7 @@ from calls.importers import mapping, parallel
 from calls.importers.engine import checks, staging, views, writing
 from calls.importers.engine.dialects import Postgres, dialect
 from calls.importers.facts import FactKind
-from calls.importers.grammar import _quote as quote
+from calls.importers.grammar import quote as quote
 from calls.importers.sources import FileError, Source
 from calls.models import Call, MonthLock, Queue
 from calls.privacy import customer_mask

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calls.importers import grammar
-from calls.importers.grammar import _quote as quote
+from calls.importers.grammar import quote
 from calls.models import MonthLock, Queue
 
 UNKNOWN_AGENT = "unknown agent: no agent has this employee id"

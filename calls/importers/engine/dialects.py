@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from django.db import connection
 
 from calls.importers import dates, grammar, mapping
-from calls.importers.grammar import _quote as quote
+from calls.importers.grammar import quote
 from calls.importers.sources import FileError
 
 

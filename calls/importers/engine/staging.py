@@ -16,7 +16,7 @@ from django.conf import settings
 from psycopg.errors import DataError as PsycopgDataError
 
 from calls.importers import parallel
-from calls.importers.grammar import _quote as quote
+from calls.importers.grammar import quote
 from calls.importers.mapping import echo
 from calls.importers.sources import CsvSource, FileError, Source
 

@@ -86,7 +86,7 @@ class LineError(NamedTuple):
     reason: str
 
 
-class _Read(NamedTuple):
+class EventsRead(NamedTuple):
     events: Iterator[Event]
     errors: list[LineError]  # filled as the events are read
     skipped: list[int]  # one item per line of another system
@@ -188,7 +188,7 @@ def _table_row(reader, row, names, data_columns, tz, errors: list[LineError], ev
         events.append(event)
 
 
-def read_events(stream, filename: str, *, tz_name: str) -> _Read:
+def read_events(stream, filename: str, *, tz_name: str) -> EventsRead:
     """Either variant, recognised by its first line. The file variant is streamed in its order (Asterisk
     writes it as things happen); the table variant is sorted by time."""
     tz = zoneinfo.ZoneInfo(tz_name)
@@ -203,7 +203,7 @@ def read_events(stream, filename: str, *, tz_name: str) -> _Read:
             events = _table_events(text, tz, errors, skipped)
         finally:
             text.detach()
-        return _Read(events, errors, skipped)
+        return EventsRead(events, errors, skipped)
 
     def lines():
         try:
@@ -211,4 +211,4 @@ def read_events(stream, filename: str, *, tz_name: str) -> _Read:
         finally:
             text.detach()
 
-    return _Read(_file_events(lines(), errors, skipped), errors, skipped)
+    return EventsRead(_file_events(lines(), errors, skipped), errors, skipped)

@@ -20,9 +20,9 @@ from calls.importers.queue_log.events import (
     TRANSFER_EVENTS,
     UNPAUSE_EVENTS,
     Event,
+    EventsRead,
     LineError,
     Where,
-    _Read,
     read_events,
 )
 from calls.importers.queue_log.legs import Closed, Leg, Parsed, Snapshot
@@ -49,7 +49,7 @@ def _seconds(event: Event, index: int, name: str, errors: list[LineError]) -> in
 class _Folder:
     """Folds the events of one file into legs, ring attempts and work time."""
 
-    def __init__(self, parsed: Parsed, read: _Read, restore, center_tz):
+    def __init__(self, parsed: Parsed, read: EventsRead, restore, center_tz):
         self.p = parsed
         self.read = read
         self.restore = restore
@@ -396,7 +396,7 @@ class _Folder:
 
 
 def parse(
-    read: _Read,
+    read: EventsRead,
     *,
     filename: str,
     center_tz: zoneinfo.ZoneInfo,
