@@ -52,11 +52,15 @@ def make_file(rows: int) -> Path:
         seed=2026,
         prefix="BENCH",
     )
-    with path.open("w", encoding="utf-8") as out:
+    # Written aside and renamed when whole: a run stopped while writing leaves no short file behind
+    # for the next run to take as the full one.
+    partial = path.with_suffix(f".partial-{os.getpid()}")
+    with partial.open("w", encoding="utf-8") as out:
         for number, line in enumerate(csv_lines(generated)):
             if number > rows:
                 break
             out.write(line)
+    partial.replace(path)
     return path
 
 
