@@ -8,8 +8,12 @@ from calls.models import ColumnMapping
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("file"),
+        required=False,
         help_text=_("CSV (UTF-8 or GBK, any delimiter), XLSX, or an Asterisk queue_log."),
     )
+    # The file previewed last, kept on the server (calls.services.preview_keep): Import needs no
+    # second upload. A file chosen again replaces it.
+    kept = forms.CharField(required=False, widget=forms.HiddenInput)
     kind = forms.ChoiceField(label=_("data"), choices=ColumnMapping.Kind.choices, initial="calls")
     mapping = forms.ModelChoiceField(
         ColumnMapping.objects.all(),
@@ -36,6 +40,8 @@ class ImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if not data.get("file") and not data.get("kept"):
+            self.add_error("file", _("Choose the file to import."))
         if not data.get("mapping") and not data.get("source"):
             raise forms.ValidationError(_("Choose a saved column mapping or name the source."))
         if data.get("kind") not in KINDS:

@@ -59,6 +59,12 @@ class ImportBatch(Leased):
     # Progress of a file imported by a worker: rows read so far (the total is known at the end).
     progress_rows = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
+    # What an applied import holds, written when it settles: the first and last day of its facts on the
+    # center's clock, and its rows by month ([{"year": 2026, "month": 10, "rows": 4000}]), which the import's
+    # page offers to compute and HR's overview lists as months with data.
+    first_day = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    months = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("import batch")

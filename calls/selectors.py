@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from itertools import islice
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -21,6 +22,39 @@ PREVIEW_ROWS = 10
 
 def recent_batches() -> QuerySet[ImportBatch]:
     return ImportBatch.objects.select_related("mapping", "created_by").order_by("-created_at")
+
+
+class ImportStep(NamedTuple):
+    number: int  # 1 reading, 2 checking, 3 writing (0: waiting for a worker)
+    said: str
+
+
+def import_step(batch: ImportBatch, progress: dict | None) -> ImportStep:
+    """Where a running import is, from the progress its worker leaves in the cache: rows read while
+    the file is read, then the rows checked and the rows written."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.utils.translation import gettext as _
+
+    if batch.status == ImportBatch.Status.PENDING:
+        return ImportStep(0, _("waiting for a worker"))
+    progress = progress or {}  # a queue_log's import says no more than that it runs
+    rows = intcomma(progress.get("rows", 0))
+    if progress.get("phase") == "validating":
+        return ImportStep(2, _("checking %(rows)s rows") % {"rows": rows})
+    if progress.get("phase") == "writing":
+        return ImportStep(3, _("writing %(rows)s rows") % {"rows": rows})
+    return ImportStep(1, _("reading the file: %(rows)s rows read") % {"rows": rows})
+
+
+def months_imported(*, since: dt.date) -> list[tuple[int, int]]:
+    """The months (year, month) in which applied imports that reach ``since`` or later wrote facts,
+    newest first: HR's overview lists those that have no period yet, with their Compute button."""
+    months: set[tuple[int, int]] = set()
+    for batch_months in ImportBatch.objects.filter(
+        status=ImportBatch.Status.APPLIED, last_day__gte=since
+    ).values_list("months", flat=True):
+        months.update((entry["year"], entry["month"]) for entry in batch_months)
+    return sorted(months, reverse=True)
 
 
 def upload_preview(

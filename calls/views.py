@@ -18,51 +18,73 @@ from calls.spreadsheets import csv_response
 
 @roles_required(HR)
 def import_upload(request):
+    """Upload a file: Preview shows its first rows as they will be read and keeps the file, so that
+    Import needs no second upload; Import hands it to a worker and goes to its page at once."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    preview = None
+    preview, kept_name = None, ""
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if "preview" in request.POST:
-            try:
-                preview = selectors.upload_preview(
-                    uploaded=d["file"],
-                    kind=d["kind"],
-                    mapping=d["mapping"],
-                    is_queue_log=d["queue_log"],
-                )
-            except FileError as exc:
-                form.add_error("file", str(exc))
+        try:
+            uploaded = d["file"] or services.preview_take(d["kept"])
+        except FileError as exc:
+            form.add_error("file", str(exc))
         else:
-            batch = services.upload_accept(
-                uploaded=d["file"],
-                kind=d["kind"],
-                source=d["source"],
-                mapping=d["mapping"],
-                allow_partial=d["allow_partial"],
-                period=form.period_tuple,
-                queue_log=d["queue_log"],
-                created_by=request.user,
-            )
-            return redirect("calls:batch_detail", pk=batch.pk)
+            if "preview" in request.POST:
+                preview, form, kept_name = _preview(request, form, uploaded)
+            else:
+                batch = services.upload_accept(
+                    uploaded=uploaded,
+                    kind=d["kind"],
+                    source=d["source"],
+                    mapping=d["mapping"],
+                    allow_partial=d["allow_partial"],
+                    period=form.period_tuple,
+                    queue_log=d["queue_log"],
+                    created_by=request.user,
+                )
+                if not d["file"]:
+                    services.preview_forget(uploaded)
+                return redirect("calls:batch_detail", pk=batch.pk)
     batches = selectors.recent_batches()[:20]
     return render(
-        request, "calls/import.html", {"form": form, "preview": preview, "batches": batches}
+        request,
+        "calls/import.html",
+        {"form": form, "preview": preview, "kept_name": kept_name, "batches": batches},
     )
+
+
+def _preview(request, form: ImportForm, uploaded):
+    """The preview of an upload, and the form again holding the file kept for the import."""
+    d = form.cleaned_data
+    token = services.preview_keep(uploaded) if d["file"] else d["kept"]
+    uploaded.seek(0)
+    try:
+        preview = selectors.upload_preview(
+            uploaded=uploaded, kind=d["kind"], mapping=d["mapping"], is_queue_log=d["queue_log"]
+        )
+    except FileError as exc:
+        form.add_error("file", str(exc))
+        return None, form, ""
+    finally:
+        if not d["file"]:
+            uploaded.close()
+    data = request.POST.copy()
+    data["kept"] = token
+    return preview, ImportForm(data), uploaded.name
 
 
 @roles_required(HR)
 def batch_detail(request, pk: int):
+    """An import: its progress while a worker imports it (``?part=status`` is the part the page
+    polls), then its result: rows by outcome, the days it covered, the months to compute, its errors."""
     batch = get_object_or_404(ImportBatch.objects.select_related("mapping", "created_by"), pk=pk)
-    progress = cache.get(services.progress_key(batch.pk))
-    return render(
-        request,
-        "calls/batch.html",
-        {
-            "batch": batch,
-            "progress": progress,
-            "file": selectors.batch_file(batch),
-        },
-    )
+    context = {
+        "batch": batch,
+        "step": selectors.import_step(batch, cache.get(services.progress_key(batch.pk))),
+    }
+    if request.GET.get("part") == "status":
+        return render(request, "calls/_batch_status.html", context)
+    return render(request, "calls/batch.html", {**context, "file": selectors.batch_file(batch)})
 
 
 @roles_required(HR)

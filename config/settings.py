@@ -257,6 +257,9 @@ CELERY_TASK_ALWAYS_EAGER = _BROKER_URL is None
 # In process no broker is contacted; "memory://" keeps Celery from looking for one on localhost.
 CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without a broker, a task a page starts (an upload's import) runs in a thread of the web process, so
+# that the page returns at once and shows its progress (calls.background).
+EMBEDDED_TASKS_IN_THREAD = env_bool("EMBEDDED_TASKS_IN_THREAD", default=True)
 CELERY_RESULT_BACKEND = None  # results of the money path live in our own tables, not in Celery
 CELERY_TASK_IGNORE_RESULT = True
 # A worker that dies mid-task must not lose it: acknowledge after the task, re-queue if the worker

@@ -26,6 +26,10 @@ MEDIA_ROOT = __import__("pathlib").Path(
     or __import__("tempfile").mkdtemp(prefix="incentives-test-media-")
 )
 
+# Embedded tasks run at commit in the request, so that a test reads their result at once
+# (tests/calls/test_import_pages.py starts one in a thread on purpose).
+EMBEDDED_TASKS_IN_THREAD = False
+
 # One chunk per team in tests (a team is never split), so a test can finish, fail or kill one team's
 # part of a run while the others wait.
 RUN_CHUNK_AGENTS = 1

@@ -182,6 +182,13 @@ def statement_get_for_user(user, statement_id: int) -> Statement:
     return get_object_or_404(statements_visible_to(user), pk=statement_id)
 
 
+def months_without_period(months: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Those of ``months`` (year, month) that have no period yet, in their order: months with imported
+    data that nobody has computed."""
+    opened = set(Period.objects.values_list("year", "month"))
+    return [month for month in months if month not in opened]
+
+
 def periods_with_runs() -> QuerySet[Period]:
     return Period.objects.select_related("approved_run").prefetch_related(
         Prefetch("runs", queryset=Run.objects.order_by("-number").prefetch_related("chunks")),

@@ -7,6 +7,7 @@ app_name = "incentives"
 urlpatterns = [
     path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     path("periods/<int:pk>/compute/", views.period_compute, name="period_compute"),
+    path("months/<int:year>-<int:month>/compute/", views.month_compute, name="month_compute"),
     path(
         "periods/<int:pk>/runs/<int:run_pk>/approve/", views.period_approve, name="period_approve"
     ),

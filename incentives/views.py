@@ -3,10 +3,12 @@
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import F
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from calls.errors import DomainError, refusal_shown
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
@@ -148,6 +150,19 @@ def period_compute(request, pk: int):
         action=reverse("incentives:period_compute", args=[period.pk]),
         refusal=services.run_start_refusal(period),
     )
+
+
+@roles_required(HR)
+@require_POST
+def month_compute(request, year: int, month: int):
+    """Compute a month that has data but may have no period yet (HR's overview and an import's page
+    offer it): the period is opened, then computed like any other."""
+    if not 1 <= month <= 12:
+        raise Http404
+    period = services.period_get_or_create(year=year, month=month)
+    if period.status == Period.Status.APPROVED:  # computing again asks first: its page says why
+        return redirect("incentives:period_compute", pk=period.pk)
+    return _compute(request, period)
 
 
 def _compute(request, period: Period):

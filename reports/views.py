@@ -1,5 +1,7 @@
 """The three homes: HR's overview, the lead's team, the agent's own page."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -83,11 +85,17 @@ def hr_overview(request):
             for n, label in enumerate(bands)
         ],
     }
-    problems = incentive_selectors.plan_problems(incentive_selectors.today())
+    today = incentive_selectors.today()
+    problems = incentive_selectors.plan_problems(today)
+    # Months whose data came in but that have no period yet: offered for computing, newest first.
+    new_months = incentive_selectors.months_without_period(
+        call_selectors.months_imported(since=today - dt.timedelta(days=400))
+    )
     return render(
         request,
         "reports/hr_overview.html",
         {
+            "new_months": [{"year": y, "month": m} for y, m in new_months],
             "rows": rows,
             "plan_problems": problems,
             "months": months,

@@ -21,6 +21,10 @@ from calls.services.batches import (
     batch_rollback,
     batch_rollback_check,
     import_files_sweep,
+    preview_forget,
+    preview_keep,
+    preview_take,
+    previews_sweep,
 )
 from calls.services.imports import ImportRefused, batch_create, facts_import
 from calls.services.month_locks import MonthBusy, MonthClosed, month_lock, month_unlock
@@ -46,6 +50,10 @@ __all__ = [
     "legs_restored",
     "month_lock",
     "month_unlock",
+    "preview_forget",
+    "preview_keep",
+    "preview_take",
+    "previews_sweep",
     "progress_key",
     "queue_log_import",
     "queue_log_sniff",

@@ -4,14 +4,20 @@ import forbids it), and its uploaded file, kept keyed for the retention period o
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from pathlib import Path
 
 from django.conf import settings
+from django.core import signing
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from calls.errors import Conflict
 from calls.importers.facts import KINDS, FactKind
+from calls.importers.sources import FileError
 from calls.models import FactChange, ImportBatch, MonthLock
 from calls.months import center_tz
 from calls.services.month_locks import month_locks_hold
@@ -235,4 +241,58 @@ def import_files_sweep(*, now: dt.datetime | None = None) -> int:
     )
     for batch_id in ids:
         batch_file_settle(batch_id=batch_id, now=now)
+    previews_sweep(now=now)
     return ImportBatch.objects.filter(status__in=FINAL_STATES).exclude(file="").count()
+
+
+# --- a file previewed, kept for the import that follows -------------------------------------------
+
+PREVIEWS = "imports/previews"
+PREVIEW_KEPT_SECONDS = 24 * 3600
+
+
+def preview_keep(uploaded) -> str:
+    """Keep a previewed upload so that its Import button needs no second upload: returns a signed
+    token naming it, which the page sends back. Kept at most a day (``import_files_sweep``); customer
+    numbers are in it, so it is deleted once imported."""
+    name = default_storage.save(
+        f"{PREVIEWS}/{uuid.uuid4().hex}-{Path(uploaded.name).name}", uploaded
+    )
+    return signing.dumps(name, salt=PREVIEWS)
+
+
+def preview_take(token: str) -> File:
+    """The file a token of ``preview_keep`` names, open for reading; ``FileError`` when it is gone (a
+    day passed, or it was imported already) or the token is not ours."""
+    try:
+        name = signing.loads(token, salt=PREVIEWS, max_age=PREVIEW_KEPT_SECONDS)
+    except signing.BadSignature as exc:
+        raise FileError("The previewed file is no longer kept: choose the file again.") from exc
+    if not name.startswith(f"{PREVIEWS}/") or not default_storage.exists(name):
+        raise FileError("The previewed file is no longer kept: choose the file again.")
+    kept = File(default_storage.open(name, "rb"), name=Path(name).name.split("-", 1)[1])
+    kept.storage_name = name  # type: ignore[attr-defined]  # preview_forget deletes it by this name
+    return kept
+
+
+def preview_forget(kept: File) -> None:
+    """Delete a kept preview once its import has its own copy."""
+    kept.close()
+    default_storage.delete(kept.storage_name)  # type: ignore[attr-defined]
+
+
+def previews_sweep(*, now: dt.datetime | None = None) -> int:
+    """Delete previews kept longer than a day (HR previewed and never imported). Returns how many."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=PREVIEW_KEPT_SECONDS)
+    try:
+        _folders, files = default_storage.listdir(PREVIEWS)
+    except FileNotFoundError:
+        return 0
+    stale = [
+        f"{PREVIEWS}/{file}"
+        for file in files
+        if default_storage.get_modified_time(f"{PREVIEWS}/{file}") < cutoff
+    ]
+    for name in stale:
+        default_storage.delete(name)
+    return len(stale)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls import leases
+from calls.background import run_after_commit
 from calls.importers.mapping import echo
 from calls.models import ColumnMapping, ImportBatch
 from calls.services.batches import FINAL_STATES, batch_file_settle
@@ -57,7 +58,7 @@ def upload_accept(
         batch.period_year, batch.period_month = period
     batch.file.save(uploaded.name, uploaded, save=False)
     batch.save()
-    import_file.delay_on_commit(batch.pk)
+    run_after_commit(import_file, batch.pk)
     return batch
 
 

@@ -184,3 +184,141 @@ def test_a_file_far_larger_than_the_memory_settings(hr, people, django_capture_o
         batch.status == ImportBatch.Status.APPLIED
         and batch.rows_created == Call.objects.count() > 1000
     )
+
+
+def test_the_result_says_the_days_covered_and_offers_to_compute_each_month(
+    hr, django_capture_on_commit_callbacks
+):
+    from incentives.models import Period, Run
+
+    text = GOOD + "c9,A1,general,inbound,13800000009,2026-11-02 10:00:00,,7,0,0,0,0,abandoned,0\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        hr.post(
+            "/imports/",
+            {"file": _upload(text=text), "kind": "calls", "source": "acd", "import": "1"},
+        )
+    batch = ImportBatch.objects.get()
+    assert (batch.first_day, batch.last_day) == (dt.date(2026, 10, 5), dt.date(2026, 11, 2))
+    assert batch.months == [
+        {"year": 2026, "month": 10, "rows": 3},
+        {"year": 2026, "month": 11, "rows": 1},
+    ]
+    page = hr.get(f"/imports/{batch.pk}/").content.decode()
+    assert "New or changed rows from Oct. 5, 2026 to Nov. 2, 2026." in page
+    assert 'action="/months/2026-10/compute/"' in page and "Compute 2026-10" in page
+    assert "3 rows in this month" in page and "1 row in this month" in page
+    # HR's overview lists both months, which have no period yet, with the same button.
+    overview = hr.get("/hr/").content.decode()
+    assert "Months with imported data, not computed yet" in overview
+    assert overview.index("Compute 2026-11") < overview.index("Compute 2026-10")
+    assert hr.get("/months/2026-10/compute/").status_code == 405  # a GET changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = hr.post("/months/2026-10/compute/")
+    assert response.status_code == 302 and response["Location"] == "/hr/"
+    october = Period.objects.get(year=2026, month=10)
+    assert Run.objects.get(period=october).status == Run.Status.DONE
+    overview = hr.get("/hr/").content.decode()
+    assert "Compute 2026-10" not in overview.split('id="new-months"')[1].split("</section>")[0]
+    assert "Compute 2026-11" in overview
+    assert hr.post("/months/2026-13/compute/").status_code == 404
+
+
+def test_the_preview_keeps_the_file_for_the_import(
+    hr, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path  # this test's previews only
+    page = hr.post(
+        "/imports/",
+        {"file": _upload(), "kind": "calls", "source": "acd", "preview": "1"},
+    ).content.decode()
+    assert "oct.csv is kept: press Import to import it" in page
+    token = re.search(r'name="kept" value="([^"]+)"', page).group(1)
+    _folders, kept = default_storage.listdir("imports/previews")
+    assert len(kept) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        response = hr.post(
+            "/imports/", {"kept": token, "kind": "calls", "source": "acd", "import": "1"}
+        )
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == f"/imports/{batch.pk}/"
+    assert (batch.filename, batch.status, batch.rows_created) == ("oct.csv", "applied", 3)
+    assert default_storage.listdir("imports/previews")[1] == []  # imported: no copy left behind
+    # The token is spent, and a forged one names no file.
+    for spent in (token, token[:-3] + "xyz"):
+        again = hr.post("/imports/", {"kept": spent, "kind": "calls", "source": "acd", "import": "1"})
+        assert again.status_code == 200
+        assert "The previewed file is no longer kept: choose the file again." in again.content.decode()
+    nothing = hr.post("/imports/", {"kind": "calls", "source": "acd", "import": "1"})
+    assert "Choose the file to import." in nothing.content.decode()
+    assert ImportBatch.objects.count() == 1
+
+
+def test_previews_never_imported_are_deleted_after_a_day(hr, settings, tmp_path):
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from calls.services import previews_sweep
+
+    settings.MEDIA_ROOT = tmp_path  # this test's previews only
+    hr.post("/imports/", {"file": _upload(), "kind": "calls", "source": "acd", "preview": "1"})
+    assert previews_sweep(now=timezone.now()) == 0
+    assert previews_sweep(now=timezone.now() + dt.timedelta(days=1, minutes=1)) == 1
+    assert default_storage.listdir("imports/previews")[1] == []
+
+
+def test_a_running_import_shows_its_step_and_rows(hr, people):
+    from django.core.cache import cache
+
+    from calls.services import progress_key
+
+    batch = ImportBatch.objects.create(
+        source="acd", filename="oct.csv", status=ImportBatch.Status.RUNNING, kind="calls"
+    )
+    cache.set(progress_key(batch.pk), {"phase": "validating", "rows": 881713})
+    try:
+        part = hr.get(f"/imports/{batch.pk}/?part=status").content.decode()
+    finally:
+        cache.delete(progress_key(batch.pk))
+    assert part.startswith('<section class="card" id="import-status" data-final="0"')
+    assert '<progress max="3" value="2"' in part and "Step 2 of 3: checking 881,713 rows" in part
+    page = hr.get(f"/imports/{batch.pk}/").content.decode()
+    assert "js/poll.js" in page and 'data-poll="#import-status"' in page
+    batch.status = ImportBatch.Status.PENDING
+    batch.save()
+    part = hr.get(f"/imports/{batch.pk}/?part=status").content.decode()
+    assert "Waiting for a worker to take the file." in part
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True, EMBEDDED_TASKS_IN_THREAD=True)
+def test_without_a_broker_the_upload_returns_and_the_import_runs_in_a_thread(client, people):
+    """The embedded default: the page does not wait for the import, which a thread of the web process
+    runs after commit; the batch page then shows its result."""
+    import time
+
+    client.force_login(people.hr)
+    rows = generate_calls(
+        employee_ids=["A1", "A2", "B1"],
+        first_day=dt.date(2026, 10, 1),
+        days=5,
+        calls_per_agent_day=40,
+        seed=3,
+    )
+    upload = SimpleUploadedFile("oct.csv", "".join(csv_lines(rows)).encode())
+    response = client.post(
+        "/imports/", {"file": upload, "kind": "calls", "source": "acd", "import": "1"}
+    )
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/imports/{batch.pk}/"
+    deadline = time.monotonic() + 60
+    while ImportBatch.objects.get().status in ("pending", "running"):
+        assert time.monotonic() < deadline, "the import thread did not finish in a minute"
+        time.sleep(0.2)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.APPLIED and batch.rows_created == Call.objects.count()
+    part = client.get(f"/imports/{batch.pk}/?part=status").content.decode()
+    assert 'data-final="1"' in part and "Compute 2026-10" in part
