@@ -249,9 +249,13 @@ def test_the_preview_keeps_the_file_for_the_import(
     assert default_storage.listdir("imports/previews")[1] == []  # imported: no copy left behind
     # The token is spent, and a forged one names no file.
     for spent in (token, token[:-3] + "xyz"):
-        again = hr.post("/imports/", {"kept": spent, "kind": "calls", "source": "acd", "import": "1"})
+        again = hr.post(
+            "/imports/", {"kept": spent, "kind": "calls", "source": "acd", "import": "1"}
+        )
         assert again.status_code == 200
-        assert "The previewed file is no longer kept: choose the file again." in again.content.decode()
+        assert (
+            "The previewed file is no longer kept: choose the file again." in again.content.decode()
+        )
     nothing = hr.post("/imports/", {"kind": "calls", "source": "acd", "import": "1"})
     assert "Choose the file to import." in nothing.content.decode()
     assert ImportBatch.objects.count() == 1
