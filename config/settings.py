@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc from our own static files, no CDN
+    "rest_framework.authtoken",  # service accounts: a payroll or BI system calls with a token
     "django_celery_beat",
     "auditlog",
     "axes",
@@ -219,6 +221,9 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        # "Authorization: Token <key>": a service account is a user with a role, like a person; its
+        # token is created with `manage.py drf_create_token <username>` and revoked in the admin.
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["calls.roles.HasRole"],
     # Throttles (calls.throttling): anonymous callers by address, users by account; a 429 beyond.
@@ -244,6 +249,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["calls.roles.HasRole"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incentives.models.Level",
         "ChannelEnum": "incentives.models.Channel",

@@ -4,7 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from calls.roles import AGENT, HR, LEAD, public
 from calls.urls import api_urlpatterns as calls_api
@@ -15,6 +22,51 @@ from reports.urls import api_urlpatterns as reports_api
 
 class SchemaView(SpectacularAPIView):
     allowed_roles = {HR, LEAD, AGENT}
+
+
+class SwaggerView(SpectacularSwaggerView):
+    allowed_roles = {HR, LEAD, AGENT}
+
+
+class RedocView(SpectacularRedocView):
+    allowed_roles = {HR, LEAD, AGENT}
+
+
+# The API's lists, by the name its root gives them: what a client starts from.
+API_LISTS = {
+    "regions": "api-region-list",
+    "teams": "api-team-list",
+    "groups": "api-group-list",
+    "agents": "api-agent-list",
+    "plans": "api-plan-list",
+    "plan-versions": "api-plan-version-list",
+    "targets": "api-target-list",
+    "adjustments": "api-adjustment-list",
+    "reviews": "api-review-list",
+    "metrics": "api-metrics",
+    "plan-problems": "api-plan-problems",
+    "target-proposals": "api-target-proposals",
+    "statements": "api-statements",
+    "periods": "api-periods",
+    "review-actions-due": "api-review-actions-due",
+    "review-progress": "api-review-progress",
+    "imports": "api-imports",
+    "queue-figures": "api-queue-figures",
+    "what-if": "api-what-if",
+}
+
+
+class ApiRoot(APIView):
+    """The API's root: a link to each list, to the schema and to its documentation pages. What a
+    caller may read in each is decided by the list itself, by the caller's role."""
+
+    allowed_roles = {HR, LEAD, AGENT}
+
+    def get(self, request):
+        links = {name: reverse(url, request=request) for name, url in API_LISTS.items()}
+        for name, url in (("schema", "api-schema"), ("docs", "api-docs"), ("redoc", "api-redoc")):
+            links[name] = reverse(url, request=request)
+        return Response(links)
 
 
 urlpatterns = [
@@ -30,8 +82,11 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("incentives.urls")),
     path("", include("calls.urls")),
+    path("api/v1/", ApiRoot.as_view(), name="api-root"),
     path("api/v1/", include(incentives_api)),
     path("api/v1/", include(calls_api)),
     path("api/v1/", include(reports_api)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]

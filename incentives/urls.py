@@ -41,6 +41,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("statements/<int:pk>/", apis.StatementDetailApi.as_view(), name="api-statement"),
     path("periods/", apis.PeriodListApi.as_view(), name="api-periods"),
     path("periods/<int:pk>/runs/", apis.RunStartApi.as_view(), name="api-period-runs"),
+    path("periods/<int:pk>/payroll/", apis.PeriodPayrollApi.as_view(), name="api-period-payroll"),
     path("runs/<int:pk>/", apis.RunDetailApi.as_view(), name="api-run"),
     path("review-actions/due/", apis.ReviewActionsDueApi.as_view(), name="api-review-actions-due"),
     path(

@@ -37,6 +37,7 @@ from .reviews import (
 )
 from .statements import (
     PeriodListApi,
+    PeriodPayrollApi,
     RunDetailApi,
     RunStartApi,
     StatementDetailApi,
@@ -50,6 +51,7 @@ __all__ = [
     "GroupViewSet",
     "MetricCatalogueApi",
     "PeriodListApi",
+    "PeriodPayrollApi",
     "PlanProblemsApi",
     "PlanVersionFilter",
     "PlanVersionViewSet",

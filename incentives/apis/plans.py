@@ -35,7 +35,7 @@ class MetricCatalogueApi(APIView):
 
     allowed_roles = {HR, LEAD, AGENT}
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
     def get(self, request):
         return Response(catalogue_data())
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls.roles import AGENT, HR, LEAD
+from calls.spreadsheets import csv_response
 from incentives import selectors, services
 from incentives.models import (
     Period,
@@ -43,6 +44,19 @@ class PeriodListApi(generics.ListAPIView):
     allowed_roles = {HR}
     serializer_class = PeriodSerializer
     queryset = Period.objects.select_related("approved_run").order_by("-year", "-month")
+
+
+class PeriodPayrollApi(APIView):
+    """The approved payouts of a month for the payroll system, as CSV (the page's export): 409 while
+    the month is not approved or closed."""
+
+    allowed_roles = {HR}
+
+    @extend_schema(responses={(200, "text/csv"): str, 409: None})
+    def get(self, request, pk: int):
+        period = get_object_or_404(Period, pk=pk)
+        rows = selectors.payroll_rows(period)  # PayrollNotReady: a 409 with its reason
+        return csv_response(f"payroll-{period}.csv", selectors.PAYROLL_COLUMNS, rows)
 
 
 class RunStartApi(APIView):

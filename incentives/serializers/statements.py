@@ -142,7 +142,11 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class PeriodSerializer(serializers.ModelSerializer):
-    approved_run = serializers.IntegerField(
+    # The run's id, as /api/v1/runs/<id>/ and the statements' "run" name it; its version number beside.
+    approved_run: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    approved_run_number = serializers.IntegerField(
         source="approved_run.number", allow_null=True, read_only=True
     )
     # Approved once and reopened by HR since: its data may have changed since approval; approved_run is
@@ -151,4 +155,13 @@ class PeriodSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Period
-        fields = ["id", "year", "month", "status", "approved_run", "approved_at", "reopened"]
+        fields = [
+            "id",
+            "year",
+            "month",
+            "status",
+            "approved_run",
+            "approved_run_number",
+            "approved_at",
+            "reopened",
+        ]

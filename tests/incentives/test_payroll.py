@@ -197,3 +197,25 @@ def test_formulas_are_escaped_and_a_negative_amount_stays_a_number(hr, people, a
 def test_safe_cell(value, cell):
     assert safe_cell(value) == cell
     assert type(safe_cell(value)) is type(cell)
+
+
+def test_a_payroll_system_takes_the_file_with_a_token(client, people, october, computed, approved):
+    from rest_framework.authtoken.models import Token
+
+    from tests.factories import UserFactory
+
+    system = UserFactory(username="payroll-system", roles=["HR"])
+    auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=system).key}"}
+    response = client.get(f"/api/v1/periods/{approved.pk}/payroll/", **auth)
+    assert response.status_code == 200
+    _raw, rows = _csv(response)
+    assert rows[0] == HEADER and rows[1][:4] == ["A1", "Agent A1", "2026-10", "1700.00"]
+    agent = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=people.agent_a.user).key}"}
+    assert client.get(f"/api/v1/periods/{approved.pk}/payroll/", **agent).status_code == 403
+
+
+def test_the_api_refuses_a_month_not_approved_with_a_409(client, people, october, computed):
+    client.force_login(people.hr)
+    refused = client.get(f"/api/v1/periods/{october.pk}/payroll/")
+    assert refused.status_code == 409
+    assert "only an approved or closed month can be exported to payroll" in refused.json()["detail"]
