@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -18,6 +20,12 @@ from calls.urls import api_urlpatterns as calls_api
 from incentives.urls import api_urlpatterns as incentives_api
 from reports import views as report_views
 from reports.urls import api_urlpatterns as reports_api
+
+# The admin is HR's configuration room: it carries the product's name, not Django's.
+admin.site.site_header = _("Contact-center incentives · configuration")
+admin.site.site_title = _("Contact-center incentives")
+admin.site.index_title = _("Organisation, plans and schedules")
+admin.site.site_url = "/"
 
 
 class SchemaView(SpectacularAPIView):
@@ -62,6 +70,18 @@ class ApiRoot(APIView):
 
     allowed_roles = {HR, LEAD, AGENT}
 
+    @extend_schema(
+        operation_id="api_root",
+        responses={
+            200: OpenApiResponse(
+                response={
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "format": "uri"},
+                },
+                description="The URL of each list, of the schema and of the documentation pages, by name.",
+            )
+        },
+    )
     def get(self, request):
         links = {name: reverse(url, request=request) for name, url in API_LISTS.items()}
         for name, url in (("schema", "api-schema"), ("docs", "api-docs"), ("redoc", "api-redoc")):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,15 @@ def _kept(batch: ImportBatch) -> str:
     return Path(batch.file.path).read_bytes().decode("utf-8-sig")
 
 
+@pytest.fixture
+def no_files_yet():
+    """An imports folder with nothing in it: files other tests left (a preview kept for its day)
+    are theirs, and would hide a file this test leaves."""
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "imports", ignore_errors=True)
+
+
 def test_the_file_is_deleted_once_its_import_is_applied_or_rejected(
-    hr, django_capture_on_commit_callbacks
+    hr, django_capture_on_commit_callbacks, no_files_yet
 ):
     applied, path = _upload(hr, django_capture_on_commit_callbacks, "oct.csv", GOOD)
     assert applied.status == ImportBatch.Status.APPLIED and Call.objects.count() == 3
