@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls import selectors, services
+from calls.filters import ImportBatchFilter
 from calls.metrics import queue_figures
 from calls.models import ImportBatch
 from calls.roles import HR, LEAD
@@ -20,12 +21,16 @@ from calls.serializers import (
 )
 
 
-class ImportCreateApi(APIView):
-    """Upload a file to import (multipart). Answers 202 with the batch; a worker imports it (in process
-    without a broker, so the batch is already final then)."""
+class ImportCreateApi(generics.ListAPIView):
+    """GET: the imports, newest first, with the import page's filters (``status``, ``source``,
+    ``kind``, ``q``, ``sort``). POST: upload a file to import (multipart); answers 202 with the batch,
+    which a worker imports (in process without a broker, so the batch is already final then)."""
 
     allowed_roles = {HR}
     parser_classes = [MultiPartParser, FormParser]
+    serializer_class = ImportBatchSerializer
+    queryset = ImportBatch.objects.select_related("mapping")
+    filterset_class = ImportBatchFilter
 
     @extend_schema(request=ImportRequestSerializer, responses={202: ImportBatchSerializer})
     def post(self, request):

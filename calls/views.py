@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 
 from calls import selectors, services
 from calls.errors import refusal_of, refusal_shown
+from calls.filters import ImportBatchFilter
 from calls.forms import ImportForm
 from calls.importers.sources import FileError
+from calls.listing import listing
 from calls.models import ImportBatch
 from calls.roles import HR, roles_required
-from calls.spreadsheets import csv_response
+from calls.spreadsheets import csv_response, table_export
 
 
 @roles_required(HR)
@@ -45,11 +47,31 @@ def import_upload(request):
                 if not d["file"]:
                     services.preview_forget(uploaded)
                 return redirect("calls:batch_detail", pk=batch.pk)
-    batches = selectors.recent_batches()[:20]
+    batches = listing(request, ImportBatchFilter, selectors.recent_batches())
+    exported = table_export(
+        request,
+        "imports",
+        ["import", "created_at", "file", "source", "kind", "status", "rows", "rejected"],
+        (
+            [
+                b.pk,
+                b.created_at,
+                b.filename,
+                b.source,
+                b.kind,
+                b.status,
+                b.rows_total,
+                b.rows_rejected,
+            ]
+            for b in batches.all_rows
+        ),
+    )
+    if exported is not None:
+        return exported
     return render(
         request,
         "calls/import.html",
-        {"form": form, "preview": preview, "kept_name": kept_name, "batches": batches},
+        {"form": form, "preview": preview, "kept_name": kept_name, "listing": batches},
     )
 
 

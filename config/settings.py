@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -85,6 +86,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 
+# Forms are drawn by our templates (templates/forms/): label, help and errors in place.
+FORM_RENDERER = "config.forms.FormRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -163,6 +163,16 @@ def statements_visible_to(user) -> QuerySet[Statement]:
     return statements.filter(condition, run__period__approved_run=F("run")).distinct()
 
 
+def approved_statements_visible_to(user) -> QuerySet[Statement]:
+    """The statements of approved months (each month's approved run) that ``user`` may see, with
+    what a list shows of them: its month, agent and team, not its lines."""
+    statements = Statement.objects.select_related("run__period", "agent", "team").filter(
+        run__period__approved_run=F("run")
+    )
+    condition = _team_or_own(user)
+    return statements if condition is None else statements.filter(condition).distinct()
+
+
 def _team_or_own(user) -> Q | None:
     """Rows with a ``team`` and an ``agent`` that ``user`` may see: None for HR (all of them); a lead's
     teams' and an agent's own otherwise (none for anyone else)."""

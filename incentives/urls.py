@@ -5,6 +5,7 @@ from incentives import apis, views
 
 app_name = "incentives"
 urlpatterns = [
+    path("statements/", views.statement_list, name="statement_list"),
     path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     path("periods/<int:pk>/compute/", views.period_compute, name="period_compute"),
     path("months/<int:year>-<int:month>/compute/", views.month_compute, name="month_compute"),

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,9 +10,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from calls.errors import DomainError, refusal_shown
+from calls.listing import listing
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from calls.spreadsheets import csv_response, table_export, xlsx_response
 from incentives import forms, selectors, services
+from incentives.filters import DisputeFilter, ReviewFilter, StatementFilter
 from incentives.models import ActionItem, Dispute, Period, Run
 
 
@@ -45,6 +46,45 @@ def statement_detail(request, pk: int):
     )
 
 
+@roles_required(HR, LEAD, AGENT)
+def statement_list(request):
+    """The approved statements the user may see (HR every one, a lead their teams', an agent their
+    own), by month, team and tier reached; an agent looked up by name or employee id."""
+    statements = listing(
+        request, StatementFilter, selectors.approved_statements_visible_to(request.user)
+    )
+    exported = table_export(
+        request,
+        "statements",
+        [
+            "period",
+            "employee_id",
+            "agent",
+            "team",
+            "weighted_score",
+            "tier_rate",
+            "amount",
+            "currency",
+        ],
+        (
+            [
+                str(s.run.period),
+                s.agent.employee_id,
+                s.agent.name,
+                s.team.code,
+                s.weighted_score,
+                s.tier_rate if s.tier_from is not None else None,
+                s.amount,
+                s.currency,
+            ]
+            for s in statements.all_rows
+        ),
+    )
+    if exported is not None:
+        return exported
+    return render(request, "incentives/statement_list.html", {"listing": statements})
+
+
 @roles_required(HR)
 def disputes(request):
     """HR: the questions agents asked on their statements, open ones first, each answered here."""
@@ -57,10 +97,13 @@ def disputes(request):
                 answer=request.POST.get("answer", ""),
                 correction=request.POST.get("correction", ""),
             )
-        return redirect("incentives:disputes")
-    questions = Dispute.objects.select_related(
-        "statement__agent", "statement__run__period", "line"
-    ).order_by(F("answered_at").asc(nulls_first=True), "-created_at")[:200]
+        return redirect(request.get_full_path())  # the same filters and page
+    questions = listing(
+        request,
+        DisputeFilter,
+        Dispute.objects.select_related("statement__agent", "statement__run__period", "line"),
+        per_page=25,
+    )
     exported = table_export(
         request,
         "questions",
@@ -87,12 +130,12 @@ def disputes(request):
                 d.answer,
                 d.correction,
             ]
-            for d in questions
+            for d in questions.all_rows
         ),
     )
     if exported is not None:
         return exported
-    return render(request, "incentives/disputes.html", {"questions": questions})
+    return render(request, "incentives/disputes.html", {"listing": questions})
 
 
 def _confirmed(request) -> bool:
@@ -377,18 +420,19 @@ def _payroll_export(request, pk: int, fmt: str):
 def review_list(request):
     """Leads: their teams' reviews of a month, flagged first, and the actions due. Agents: their own
     reviews. HR: the progress across teams and every review."""
-    periods = list(
-        Period.objects.filter(reviews__isnull=False).distinct().order_by("-year", "-month")[:12]
+    # The latest month with reviews until another (or "any month") is chosen.
+    data = request.GET.copy()
+    if "period" not in data:
+        latest = Period.objects.filter(reviews__isnull=False).order_by("-year", "-month").first()
+        data["period"] = str(latest.pk) if latest else ""
+    reviews = listing(
+        request,
+        ReviewFilter,
+        selectors.reviews_visible_to(request.user),
+        data=data,
+        arrange=selectors.flagged_first,
     )
-    chosen = next(
-        (p for p in periods if str(p.pk) == request.GET.get("period")),
-        periods[0] if periods else None,
-    )
-    reviews = (
-        selectors.flagged_first(selectors.reviews_visible_to(request.user).filter(period=chosen))
-        if chosen
-        else []
-    )
+    chosen = reviews.filters.form.cleaned_data.get("period")
     exported = table_export(
         request,
         f"reviews-{chosen}" if chosen else "reviews",
@@ -402,7 +446,7 @@ def review_list(request):
                 r.score_change,
                 r.stage,
             ]
-            for r in reviews
+            for r in reviews.all_rows
         ),
     )
     if exported is not None:
@@ -412,9 +456,8 @@ def review_list(request):
         request,
         "incentives/review_list.html",
         {
-            "periods": periods,
             "period": chosen,
-            "reviews": reviews,
+            "listing": reviews,
             "due": selectors.actions_due(request.user) if roles & {HR, LEAD} else [],
             "progress": selectors.reviews_progress(chosen) if HR in roles and chosen else [],
             "today": selectors.today(),

@@ -10,6 +10,12 @@ urlpatterns = [
     path("team/<slug:code>/dashboard/", views.team_dashboard, name="team_dashboard"),
     path("team/<slug:code>/agents/<int:agent_id>/calls/", views.agent_calls, name="agent_calls"),
     path("me/", views.agent_home, name="agent_home"),
+    path("me/lines/<int:line_id>/calls/", views.agent_line_calls, name="agent_line_calls"),
+    path(
+        "me/lines/<int:line_id>/question/",
+        views.agent_line_question,
+        name="agent_line_question",
+    ),
     path(
         "hr/periods/<int:pk>/runs/<int:run_pk>/review/",
         views.approval_review,

@@ -3,19 +3,28 @@
 import datetime as dt
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls import selectors as call_selectors
+from calls.errors import refusal_shown
+from calls.filters import CallFilter
+from calls.listing import listing
 from calls.metrics import queue_figures
 from calls.numbers import rounded
 from calls.roles import AGENT, HR, LEAD, roles_required, user_roles
 from incentives import selectors as incentive_selectors
+from incentives import services as incentive_services
 from incentives.models import Period, Run, Team
 from reports import exports, forms, selectors, services
 from reports.models import Alert
+from reports.selectors import agent as agent_selectors
 
 
 def _window(request) -> str:
@@ -181,6 +190,8 @@ def alert_acknowledge(request, pk: int):
 
 @roles_required(AGENT)
 def agent_home(request):
+    """My pay: the month so far, the latest statement line by line (each line's calls, its question
+    or the button to ask one, and how it was computed), and the months before."""
     agent = incentive_selectors.agent_of_user(request.user)
     statements = []
     if agent is not None:
@@ -193,13 +204,18 @@ def agent_home(request):
         {"month": str(s.run.period), "amount": float(s.amount), "score": float(s.weighted_score)}
         for s in reversed(statements)
     ]  # for the chart only: the page's figures are the Decimals themselves
+    latest = agent_selectors.with_questions(statements[0]) if statements else None
     return render(
         request,
         "reports/agent_home.html",
         {
             "agent": agent,
             "statements": statements,
-            "latest": statements[0] if statements else None,
+            "latest": latest,
+            # Each line of the latest statement offers its question until it has one (the
+            # statement page's rule: only the approved run's statement is questioned).
+            "can_question": latest is not None
+            and latest.run.period.approved_run_id == latest.run_id,
             "history": history,
             "rank": selectors.team_rank(statements[0])
             if statements and settings.SHOW_RANKS
@@ -210,6 +226,44 @@ def agent_home(request):
             "recognitions": selectors.recognitions(agent) if agent else [],
         },
     )
+
+
+CALLS_PER_PAGE = 100
+
+
+@roles_required(AGENT)
+def agent_line_calls(request, line_id: int):
+    """The agent's own calls behind a line of their statement: that month's, those its metric counts;
+    404 for anyone else's line."""
+    behind = agent_selectors.line_calls(agent_selectors.own_line(request.user, line_id))
+    return render(
+        request,
+        "reports/agent_line_calls.html",
+        {
+            "behind": behind,
+            "line": behind.line,
+            "statement": behind.statement,
+            "page": Paginator(behind.calls, CALLS_PER_PAGE).get_page(request.GET.get("page")),
+        },
+    )
+
+
+@require_POST
+@roles_required(AGENT)
+def agent_line_question(request, line_id: int):
+    """The agent questions a line from My pay, through the statement page's service, and is taken
+    back to the line, which now shows the question."""
+    line = agent_selectors.own_line(request.user, line_id)
+    with refusal_shown(request):
+        incentive_services.dispute_raise(
+            line=line, user=request.user, question=request.POST.get("question", "")
+        )
+        messages.success(
+            request,
+            _("Your question on %(metric)s is sent to HR; the answer will appear here.")
+            % {"metric": line.get_metric_display()},
+        )
+    return redirect(f"{reverse('reports:agent_home')}#line-{line.pk}")
 
 
 @roles_required(HR)
@@ -354,13 +408,23 @@ def agent_calls(request, code: str, agent_id: int):
         incentive_selectors.agents_in_teams_on([team.pk], incentive_selectors.today()), pk=agent_id
     )
     window = _window(request)
-    calls = selectors.agent_calls(agent, window=window, now=timezone.now())
+    calls = listing(
+        request,
+        CallFilter,
+        selectors.agent_calls(agent, window=window, now=timezone.now(), limit=None),
+    )
     name = f"{team.code}-{agent.employee_id}-{window}"
-    exported = exports.export(request, name, *exports.calls_table(calls))
+    exported = exports.export(request, name, *exports.calls_table(calls.all_rows))
     if exported is not None:
         return exported
     return render(
         request,
         "reports/agent_calls.html",
-        {"team": team, "agent": agent, "calls": calls, "window": window},
+        {
+            "team": team,
+            "agent": agent,
+            "listing": calls,
+            "window": window,
+            "keep": [("window", window)],
+        },
     )

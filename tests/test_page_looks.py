@@ -48,3 +48,25 @@ def test_every_page_has_a_favicon_and_a_title(client, people):
         assert 'rel="icon" href="/static/favicon.svg"' in page, url
         title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
         assert title.strip().endswith("Contact-center incentives"), url
+
+
+def test_forms_draw_label_help_and_errors_in_place(client, people):
+    """Every form through templates/forms/form.html: a block per field, its label (capitalised, tied
+    to its input), its help under it, its error beside it — and no page draws a form by hand."""
+    client.force_login(people.hr)
+    page = client.post("/imports/", {"kind": "calls", "source": "acd", "import": "1"})
+    html = page.content.decode()
+    file_block = html.split('<label for="id_file">', 1)[1].split('<div class="field', 1)[0]
+    assert file_block.startswith("File</label>")  # the label "file", capitalised
+    assert "CSV (UTF-8 or GBK, any delimiter), XLSX, or an Asterisk queue_log." in file_block
+    assert "Choose the file to import." in file_block  # the error beside its field
+    assert 'id="id_file_helptext"' in file_block and (
+        'aria-describedby="id_file_helptext id_file_error"' in file_block
+    )
+    assert '<div class="field check">' in html  # a checkbox before its label
+    hand_drawn = [
+        str(path.relative_to(TEMPLATES))
+        for path in TEMPLATES.rglob("*.html")
+        if re.search(r"\.as_(p|table|ul)\b", path.read_text())
+    ]
+    assert hand_drawn == []

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
+from django.db.models import Q
 from django.utils.translation import get_language
 
 from calls.metrics.ratios import Formula
-from calls.metrics.sql import Aggregate
+from calls.metrics.sql import Aggregate, Rows, _calls
 from calls.models import Queue
 
 
@@ -60,6 +61,25 @@ class MetricDefinition:
     def aggregate(self) -> Aggregate | None:
         """The formula as a declared aggregate, or None when it needs more than one grouped query."""
         return self.formula if isinstance(self.formula, Aggregate) else None
+
+    def calls_behind(self, given: Mapping[str, int | str] | None = None) -> tuple[Q, bool]:
+        """Which of an agent's calls of a period a value of this metric rests on, for a person to look
+        through them: the condition on the calls, and whether they are exactly the calls it counts.
+
+        A count of calls (answer rate, ASA, AHT, complaint rate…) counts, in its denominator, the
+        calls its own formula's condition keeps: that condition, read from the formula so the two never
+        differ, and True (an agent's line "193 of 200" lists those 200 calls). Any other metric
+        (surveys, sales, quality checks, logged-in time, repeat contacts, a queue's figures) is not
+        counted call by call: the calls of its queue when its parameters name one, else every call,
+        and False."""
+        params = self.param_values(given, known_queue=False)
+        aggregate = self.aggregate
+        if aggregate is not None and aggregate.facts is _calls:
+            denominator = aggregate.terms(params)[1]
+            if isinstance(denominator, Rows):  # COUNT(*) FILTER (WHERE condition)
+                return denominator.filter or Q(), True
+        queue = params.get("queue")
+        return (Q(queue=queue) if queue else Q()), False
 
     @property
     def name(self) -> str:

@@ -2,7 +2,6 @@
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 
 from calls.roles import AGENT, HR, LEAD
 from incentives import selectors, services
+from incentives.filters import ReviewFilter
 from incentives.models import (
     ActionItem,
     Review,
@@ -28,12 +28,6 @@ from incentives.serializers import (
     SharedSkillSerializer,
     SkillMarkSerializer,
 )
-
-
-class ReviewFilter(filters.FilterSet):
-    class Meta:
-        model = Review
-        fields = ["period", "team", "stage", "agent"]
 
 
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
@@ -65,9 +59,11 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
         return ReviewSerializer if self.action == "list" else ReviewDetailSerializer
 
     def list(self, request):
-        reviews = selectors.flagged_first(self.filter_queryset(self.get_queryset()))
-        # A stable sort: the lead's order stays within each month.
-        reviews.sort(key=lambda r: (-r.period.year, -r.period.month))
+        reviews = self.filter_queryset(self.get_queryset())
+        if not request.query_params.get("sort"):  # the lead's order unless a column is asked for
+            reviews = selectors.flagged_first(reviews)
+            # A stable sort: the lead's order stays within each month.
+            reviews.sort(key=lambda r: (-r.period.year, -r.period.month))
         page = self.paginate_queryset(reviews)
         return self.get_paginated_response(ReviewSerializer(page, many=True).data)
 

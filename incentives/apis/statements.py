@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from calls.roles import AGENT, HR, LEAD
 from calls.spreadsheets import csv_response
 from incentives import selectors, services
+from incentives.filters import StatementFilter
 from incentives.models import (
     Period,
     Run,
@@ -25,11 +26,10 @@ class StatementListApi(generics.ListAPIView):
 
     allowed_roles = {HR, LEAD, AGENT}
     serializer_class = StatementSerializer
+    filterset_class = StatementFilter  # the statements page's filters: period, team, tier, q, sort
 
     def get_queryset(self):
-        return selectors.statements_visible_to(self.request.user).order_by(
-            "-run__period__year", "-run__period__month", "agent__employee_id"
-        )
+        return selectors.statements_visible_to(self.request.user)
 
 
 class StatementDetailApi(generics.RetrieveAPIView):

@@ -1,4 +1,5 @@
-"""The agent's own page: the month so far, scored live from the data imported until today."""
+"""The agent's own page: the month so far, scored live from the data imported until today; each line of
+their statements with its questions, and the calls behind it."""
 
 from __future__ import annotations
 
@@ -6,13 +7,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from calls.metrics import metric
+from calls.models import Call
+from calls.months import month_bounds
 from calls.numbers import MOST_PLACES, rounded
 from incentives import selectors as incentive_selectors
 from incentives import services
-from incentives.models import Agent, Period, PlanVersion
+from incentives.models import (
+    Agent,
+    Dispute,
+    Period,
+    PlanMetric,
+    PlanVersion,
+    Statement,
+    StatementLine,
+)
 from incentives.services import runs
 
 
@@ -106,3 +119,67 @@ def month_so_far(agent: Agent, *, day: dt.date) -> MonthSoFar | None:
             )
         )
     return so_far
+
+
+def with_questions(statement: Statement) -> Statement:
+    """The statement, each of its lines with its questions newest first (``line.disputes.all``): one
+    query whatever the lines, for My pay to show a line's question, or the button to ask one."""
+    prefetch_related_objects(
+        [statement], Prefetch("lines__disputes", queryset=Dispute.objects.order_by("-created_at"))
+    )
+    return statement
+
+
+def own_line(user, line_id: int) -> StatementLine:
+    """A line of one of the user's own statements that they may see (``statements_visible_to``, then
+    their own agent's only: a lead who is also an agent sees their team's statements, never its
+    calls), with what questioning it reads; 404 for any other line, whoever's it is (no leak of
+    which)."""
+    agent = incentive_selectors.agent_of_user(user)
+    own = (
+        incentive_selectors.statements_visible_to(user).filter(agent=agent)
+        if agent is not None
+        else Statement.objects.none()
+    )
+    lines = StatementLine.objects.select_related("statement__run__period", "statement__agent")
+    return get_object_or_404(
+        lines, pk=line_id, statement__in=own.prefetch_related(None).values("pk")
+    )
+
+
+@dataclass(frozen=True)
+class LineCalls:
+    """The calls behind one line of a statement: the statement's agent's own, of its month."""
+
+    line: StatementLine
+    calls: QuerySet[Call]  # oldest first, as the month went
+    counted: bool  # exactly the calls the line's metric counts (``MetricDefinition.calls_behind``)
+    queue: str  # the queue the plan's metric is measured on; "" for every queue
+
+    @property
+    def statement(self) -> Statement:
+        return self.line.statement
+
+
+def line_calls(line: StatementLine) -> LineCalls:
+    """The calls behind ``line``: the agent's calls of the statement's month that its metric counts,
+    with the parameters the plan measured it with (its queue, its thresholds in seconds). Never
+    anyone else's: a team line lists the agent's own part of the team's calls."""
+    statement = line.statement
+    period = statement.run.period
+    params = (
+        PlanMetric.objects.filter(
+            version_id=statement.plan_version_id,
+            metric=line.metric,
+            measure=line.measure,
+            scope=line.scope,
+        )
+        .values_list("params", flat=True)
+        .first()
+    ) or {}
+    condition, counted = metric(line.metric).calls_behind(params)
+    start, end = month_bounds(period.year, period.month)
+    calls = Call.objects.filter(
+        condition, agent_id=statement.agent_id, started_at__gte=start, started_at__lt=end
+    ).order_by("started_at", "pk")
+    return LineCalls(line=line, calls=calls, counted=counted, queue=str(params.get("queue") or ""))

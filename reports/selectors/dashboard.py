@@ -352,11 +352,13 @@ def team_reviews(team: Team, *, user, within_days: int = 7) -> TeamReviews:
     )
 
 
-def agent_calls(agent: Agent, *, window: str, now: dt.datetime, limit: int = 200):
-    """The agent's calls in the window, newest first: the bottom of the drill-down."""
+def agent_calls(agent: Agent, *, window: str, now: dt.datetime, limit: int | None = 200):
+    """The agent's calls in the window, newest first: the bottom of the drill-down (every one of
+    them with ``limit=None``, for a list that pages)."""
     from calls.models import Call
 
     start, end = window_bounds(window, now)
-    return Call.objects.filter(agent=agent, started_at__gte=start, started_at__lt=end).order_by(
+    calls = Call.objects.filter(agent=agent, started_at__gte=start, started_at__lt=end).order_by(
         "-started_at"
-    )[:limit]
+    )
+    return calls if limit is None else calls[:limit]

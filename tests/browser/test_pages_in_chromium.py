@@ -77,7 +77,7 @@ def test_a_lead_takes_an_agent_through_the_three_stages(page, people, approved_o
     url = f"/reviews/{review.pk}/"
     log_in(page, "lead_a", PASSWORD)
     page.goto("/reviews/")
-    assert page.locator("table a").first.inner_text() == "Agent A2"  # flagged first
+    assert page.locator("table tbody a").first.inner_text() == "Agent A2"  # flagged first
     page.click("text=Agent A2")
     page.select_option("select[name=category]", "staffing")
     page.fill("textarea[name=note]", "Two colleagues off sick")

@@ -96,7 +96,9 @@ def test_each_persona_lists_only_the_reviews_that_are_theirs(client, people, oct
     assert listed(people.agent_a.user) == ["A1"]
     assert listed(people.agent_b.user, f"?period={october.pk}") == ["B1"]
     assert listed(people.lead_a) == ["A1", "A2"]  # flagged first: A1 is below a threshold
-    assert listed(people.lead_a, f"?team={people.team_b.pk}") == []
+    # Another team is not one a lead may filter by: a 400 naming the filter, nothing listed.
+    other = _as(client, people.lead_a).get(f"/api/v1/reviews/?team={people.team_b.pk}")
+    assert other.status_code == 400 and "team" in other.json()
     assert listed(people.hr) == ["A1", "A2", "B1"]
     assert listed(people.hr, f"?team={people.team_b.pk}") == ["B1"]
     assert listed(people.hr, "?stage=review") == ["A1", "A2", "B1"]
