@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -236,6 +235,11 @@ def agent_line_calls(request, line_id: int):
     """The agent's own calls behind a line of their statement: that month's, those its metric counts;
     404 for anyone else's line."""
     behind = agent_selectors.line_calls(agent_selectors.own_line(request.user, line_id))
+    calls = listing(request, CallFilter, behind.calls, per_page=CALLS_PER_PAGE)
+    name = f"{behind.statement.run.period}-{behind.line.metric}-calls"
+    exported = exports.export(request, name, *exports.calls_table(calls.all_rows))
+    if exported is not None:
+        return exported
     return render(
         request,
         "reports/agent_line_calls.html",
@@ -243,7 +247,7 @@ def agent_line_calls(request, line_id: int):
             "behind": behind,
             "line": behind.line,
             "statement": behind.statement,
-            "page": Paginator(behind.calls, CALLS_PER_PAGE).get_page(request.GET.get("page")),
+            "listing": calls,
         },
     )
 

@@ -98,7 +98,7 @@ def test_each_line_of_my_pay_leads_to_my_own_calls_of_that_month(client, people,
     assert f'href="{_line_calls_url(line)}"' in home and "My calls behind this line" in home
 
     page = client.get(_line_calls_url(line)).content.decode()
-    assert "My calls behind Answer rate, 2026-10" in page and "200 calls" in page
+    assert "My calls behind Answer rate, 2026-10" in page and "200 rows" in page
     october = {
         c.external_id
         for c in Call.objects.filter(
@@ -305,3 +305,23 @@ def test_my_pay_takes_as_many_queries_whatever_its_lines_and_questions(client, p
         for question in ("why?", "and why?"):
             services.dispute_raise(line=line, user=split.agent.user, question=question)
     assert _count(client, split.agent.user) == two_lines == one_line
+
+
+def test_the_agent_filters_sorts_and_downloads_the_calls_behind_a_line(client, people, months):
+    """The calls behind a line are a list like the others (calls.listing): filtered, sorted and
+    downloaded — still only the agent's own calls of that month."""
+    line = months.lines.get()
+    _english(client, people.agent_a.user)
+    url = _line_calls_url(line)
+    unanswered = client.get(url + "?answered=no").content.decode()
+    assert "7 rows" in unanswered  # 193 of 200 answered
+    exported = client.get(url + "?answered=no&export=csv")
+    rows = b"".join(exported).decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 7 and rows[0].startswith("call,")
+    ids = {row.split(",")[0] for row in rows[1:]}
+    own = set(
+        Call.objects.filter(agent=people.agent_a, answered_at=None).values_list(
+            "external_id", flat=True
+        )
+    )
+    assert ids <= own
