@@ -54,3 +54,25 @@ def test_every_message_of_the_catalogue_has_its_chinese_translation():
         if msgid and not value:
             untranslated.append(msgid)
     assert untranslated == []
+
+
+def test_the_compiled_catalogue_holds_what_the_po_file_says():
+    """The .mo the pages read is compiled from the .po as it is now: a .po edited but not compiled (or
+    one msgfmt cannot compile) leaves its new strings in English on every page."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.utils import translation
+
+    text = (Path(settings.BASE_DIR) / "locale/zh_Hans/LC_MESSAGES/django.po").read_text("utf-8")
+    # Single-line entries without a context or a plural: enough to catch a stale .mo.
+    pairs = re.findall(r'^msgid "((?:[^"\\]|\\.)+)"\nmsgstr "((?:[^"\\]|\\.)+)"$', text, re.M)
+    assert len(pairs) > 300
+    stale = []
+    with translation.override("zh-hans"):
+        for msgid, msgstr in pairs:
+            unescape = lambda s: s.encode().decode("unicode_escape").encode("latin-1").decode()  # noqa: E731
+            if translation.gettext(unescape(msgid)) != unescape(msgstr):
+                stale.append(msgid)
+    assert stale == []
