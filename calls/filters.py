@@ -3,6 +3,7 @@ imports. Each names its fields for the person filtering; ``sort`` is the column 
 
 from __future__ import annotations
 
+from django.forms import DateInput
 from django.utils.translation import gettext_lazy as _
 from django_filters import (
     ChoiceFilter,
@@ -13,6 +14,7 @@ from django_filters import (
 from calls.listing import ListFilterSet, SearchFilter, SortFilter
 from calls.models import Call, ColumnMapping, ImportBatch
 
+DAY = DateInput(attrs={"type": "date"})  # the browser's own calendar; it sends 2026-10-05
 ANSWERED = (("yes", _("Answered")), ("no", _("Not answered")))
 
 
@@ -20,8 +22,12 @@ class CallFilter(ListFilterSet):
     """An agent's calls: by day, queue, whether answered, outcome and talk time; a call id looked up."""
 
     q = SearchFilter("external_id", label=_("Call id"))
-    day_from = DateFilter(field_name="started_at", lookup_expr="date__gte", label=_("From day"))
-    day_to = DateFilter(field_name="started_at", lookup_expr="date__lte", label=_("To day"))
+    day_from = DateFilter(
+        field_name="started_at", lookup_expr="date__gte", label=_("From day"), widget=DAY
+    )
+    day_to = DateFilter(
+        field_name="started_at", lookup_expr="date__lte", label=_("To day"), widget=DAY
+    )
     queue = ChoiceFilter(label=_("Queue"), empty_label=_("Any queue"))
     answered = ChoiceFilter(
         choices=ANSWERED, method="_answered", label=_("Answered"), empty_label=_("Any")

@@ -42,6 +42,17 @@ class WhatIfForm(forms.Form):
         label=_("Over the data of"),
     )
 
+    def __init__(self, *args, **kwargs):
+        """Ready to run: the newest draft (what HR is trying out) over the latest month with a
+        finished run, until HR chooses otherwise."""
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            draft = PlanVersion.objects.filter(status=PlanVersion.Status.DRAFT).order_by("-pk")
+            self.initial.setdefault("version", draft.values_list("pk", flat=True).first())
+            period = self.fields["period"]
+            assert isinstance(period, forms.ModelChoiceField)
+            self.initial.setdefault("period", period.queryset.values_list("pk", flat=True).first())
+
 
 class PlanComparisonForm(forms.Form):
     period = forms.ModelChoiceField(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from calls.generator import csv_lines, generate_calls
 from calls.months import center_tz
 from incentives.demo import DEMO_PASSWORD
-from incentives.models import Dispute, Period
+from incentives.models import Dispute, Period, Review
 from reports.demo import demo_seed_all
 from tests.browser.conftest import ARTIFACTS, log_in
 
@@ -132,6 +132,7 @@ def _hr(walk: Walk, demo, tmp_path) -> None:
     walk.go("/questions/?state=open")
     question = Dispute.objects.get(answered_at=None)
     assert question.question in walk.text()
+    walk.shot("questions")
     page.fill("textarea[name=answer]", "193 of 200 calls answered: the line is right.")
     page.click("form:has(textarea[name=answer]) button[type=submit]")
     page.wait_for_url("**/questions/?state=open")
@@ -139,10 +140,17 @@ def _hr(walk: Walk, demo, tmp_path) -> None:
     assert question.answered_at is not None
     walk.shot("question-answered")
 
-    walk.go("/reviews/")
-    assert page.locator("table").count() >= 2  # the progress across teams, then the reviews
+    # The demo month's interviews: at every stage, the progress across teams above them.
+    demo_month = Period.objects.get(year=demo.year, month=demo.month)
+    walk.go(f"/reviews/?period={demo_month.pk}")
+    stages = set(Review.objects.filter(period=demo_month).values_list("stage", flat=True))
+    assert stages == {s for s, _label in Review.Stage.choices}
+    assert page.locator("table").count() >= 2
     walk.shot("reviews")
-    walk.go("/hr/what-if/")
+    walk.go("/hr/what-if/")  # ready to run: the pilot's draft over the latest month
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/hr/what-if/?version=*")
+    assert page.locator("table tbody tr").count() >= 10
     walk.shot("what-if")
 
 
@@ -154,6 +162,7 @@ def _lead(walk: Walk) -> None:
     walk.shot("team")
     page.click("a[href*='/dashboard/']")
     page.wait_for_load_state()
+    walk.go(page.url.split("?")[0] + "?window=month")  # the month so far, not only today
     walk.shot("dashboard")
     page.click("a[href*='/agents/'][href*='/calls/']")
     page.wait_for_load_state()

@@ -239,3 +239,14 @@ def test_whatif_pays_the_months_corrections_on_both_sides(people, months):
     rows = {r.agent.employee_id: r for r in selectors.whatif(version=draft, period=october).rows}
     assert (rows["A2"].before.amount, rows["A2"].after.amount) == (D("750.00"), D("1450.00"))
     assert rows["A2"].delta == D("700.00")  # as without the correction
+
+
+def test_the_whatif_page_opens_ready_to_run_the_newest_draft_over_the_latest_month(
+    client, people, months
+):
+    _september, october, _run = months
+    draft = plan_from_preset(code="pilot", teams=[people.team_a], activate=False)
+    client.force_login(people.hr)
+    html = client.get("/hr/what-if/").content.decode()
+    assert f'<option value="{draft.pk}" selected>' in html
+    assert f'<option value="{october.pk}" selected>' in html
