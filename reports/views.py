@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -58,7 +59,11 @@ def hr_overview(request):
     """Every period's status and latest run, its teams' totals, the distribution of scores month by
     month, each queue's figures this month so far; ``?export=`` gives the teams' totals
     (``&table=scores``: the distribution; ``&table=queues``: the queues)."""
-    periods = list(incentive_selectors.periods_with_runs()[:12])
+    # Twelve months a page, the newest first; older ones a click away (?months=2).
+    months_page = Paginator(incentive_selectors.periods_with_runs(), 12).get_page(
+        request.GET.get("months")
+    )
+    periods = list(months_page.object_list)
     latest = {period.pk: next(iter(period.runs.all()), None) for period in periods}
     runs = [run for run in latest.values() if run is not None]
     totals, run_problems = selectors.team_totals(runs), selectors.run_problems(runs)
@@ -104,6 +109,7 @@ def hr_overview(request):
         "reports/hr_overview.html",
         {
             "new_months": [{"year": y, "month": m} for y, m in new_months],
+            "months_page": months_page,
             "rows": rows,
             "plan_problems": problems,
             "months": months,

@@ -280,3 +280,16 @@ def test_no_list_page_reads_more_for_more_rows(client, people, october):
             counts.append(len(queries.captured_queries))
         assert f"{rows} rows" in html, url
         assert counts[0] == counts[1] <= 25, (url, counts)
+
+
+def test_hrs_overview_shows_twelve_months_a_page(client, people):
+    for number in range(14):  # 2025-11 … 2026-12
+        year, month = divmod(2025 * 12 + 10 + number, 12)
+        PeriodFactory(year=year, month=month + 1)
+    client.force_login(people.hr)
+    first = client.get("/hr/").content.decode()
+    months = re.findall(r"<h2>(\d{4}-\d{2}) · ", first)
+    assert months[0] == "2026-12" and len(months) == 12 and "Older months" in first
+    older = client.get("/hr/?months=2").content.decode()
+    assert re.findall(r"<h2>(\d{4}-\d{2}) · ", older) == ["2025-12", "2025-11"]
+    assert "Newer months" in older
