@@ -40,11 +40,22 @@ def test_the_admin_carries_the_products_name(client, people):
 def test_every_page_has_a_favicon_and_a_title(client, people):
     for user, url in (
         (people.hr, "/hr/"),
+        (people.hr, "/imports/"),
+        (people.hr, "/questions/"),
+        (people.hr, "/statements/"),
+        (people.hr, "/reviews/"),
+        (people.hr, "/hr/what-if/"),
+        (people.hr, "/hr/plans/"),
         (people.lead_a, "/team/"),
+        (people.lead_a, "/team/team-a/dashboard/"),
+        (people.lead_a, f"/team/team-a/agents/{people.agent_a.pk}/calls/"),
         (people.agent_a.user, "/me/"),
+        (people.agent_a.user, "/leaderboard/"),
     ):
         client.force_login(user)
-        page = client.get(url).content.decode()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
         assert 'rel="icon" href="/static/favicon.svg"' in page, url
         title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
         assert title.strip().endswith("Contact-center incentives"), url
