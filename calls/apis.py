@@ -16,6 +16,7 @@ from calls.roles import HR, LEAD
 from calls.serializers import (
     ImportBatchSerializer,
     ImportRequestSerializer,
+    QueueFiguresPageSerializer,
     QueueFiguresQuerySerializer,
     QueueFiguresSerializer,
 )
@@ -75,7 +76,9 @@ class QueueFiguresApi(APIView):
 
     allowed_roles = {HR, LEAD}
 
-    @extend_schema(parameters=[QueueFiguresQuerySerializer], responses={200: dict})
+    @extend_schema(
+        parameters=[QueueFiguresQuerySerializer], responses={200: QueueFiguresPageSerializer}
+    )
     def get(self, request):
         asked = QueueFiguresQuerySerializer(data=request.query_params)
         asked.is_valid(raise_exception=True)

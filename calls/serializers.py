@@ -100,3 +100,13 @@ class QueueFiguresSerializer(serializers.Serializer):
     abandon_rate = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
     asa = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
     service_level = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+
+
+class QueueFiguresPageSerializer(serializers.Serializer):
+    """What ``GET queues/figures/`` answers: the period asked and each queue's figures over it."""
+
+    start = serializers.DateTimeField(help_text="The period's first instant (included).")
+    end = serializers.DateTimeField(help_text="The period's end (excluded).")
+    answer_within_seconds = serializers.IntegerField()
+    short_abandon_seconds = serializers.IntegerField()
+    queues = QueueFiguresSerializer(many=True)

@@ -241,7 +241,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, adding the refusals every operation may answer (403, 404, 400, 409, 429).
+    "DEFAULT_SCHEMA_CLASS": "calls.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     # One handler: a service's refusal is 400 or 409 with its message, a delete of something still
     # referred to a 409 naming what refers to it.

@@ -3,14 +3,14 @@
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls.roles import HR
-from incentives.models import Period, PlanVersion, Run
+from incentives.models import MONEY, SCORED, Period, PlanVersion, Run
 from reports import selectors
 
 
@@ -37,13 +37,89 @@ def _row(d: selectors.Difference) -> dict:
     }
 
 
+# The shapes the views below build by hand, for the schema (tests/test_api_schema_conformance.py holds
+# each to what its view returns).
+
+
+class RunStatementSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="Null for a what-if's statement.")
+    amount = serializers.DecimalField(**MONEY)
+    weighted_score = serializers.DecimalField(**SCORED)
+
+
+class DifferenceSerializer(serializers.Serializer):
+    """One agent's statements on either side, the change and why (``_row``)."""
+
+    employee_id = serializers.CharField()
+    name = serializers.CharField()
+    before = RunStatementSerializer(allow_null=True)
+    after = RunStatementSerializer(allow_null=True)
+    change = serializers.DecimalField(**MONEY)
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class TeamTotalSerializer(serializers.Serializer):
+    team = serializers.CharField(help_text="The team's code.")
+    agents = serializers.IntegerField()
+    total = serializers.DecimalField(**MONEY)
+    budget = serializers.DecimalField(**MONEY, allow_null=True)
+    over_budget = serializers.DecimalField(**MONEY, allow_null=True)
+
+
+class ScoreBandSerializer(serializers.Serializer):
+    band = serializers.CharField()
+    agents = serializers.IntegerField()
+
+
+class LargestChangeSerializer(serializers.Serializer):
+    employee_id = serializers.CharField()
+    previous = serializers.DecimalField(**MONEY)
+    amount = serializers.DecimalField(**MONEY)
+    change = serializers.DecimalField(**MONEY)
+
+
+class ApprovalReviewSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="The month, YYYY-MM.")
+    run = serializers.IntegerField(help_text="The run's number in its month (its version).")
+    total = serializers.DecimalField(**MONEY)
+    teams = TeamTotalSerializer(many=True)
+    score_bands = ScoreBandSerializer(many=True)
+    largest_changes = LargestChangeSerializer(many=True)
+    gates_hit = serializers.ListField(child=serializers.CharField(), help_text="Employee ids.")
+    no_data = serializers.ListField(child=serializers.CharField(), help_text="Employee ids.")
+    problems = serializers.ListField(child=serializers.CharField())
+    unpaid_adjustments = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Adjustment ids."
+    )
+
+
+class RunComparisonSerializer(serializers.Serializer):
+    before = serializers.IntegerField(help_text="The earlier run's number in its month.")
+    after = serializers.IntegerField(help_text="This run's number in its month.")
+    differences = DifferenceSerializer(many=True)
+
+
+class WhatIfSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    period = serializers.CharField(help_text="The month, YYYY-MM.")
+    compared_with_run = serializers.IntegerField(
+        allow_null=True, help_text="The number of the run really paid, if the month has one."
+    )
+    real_total = serializers.DecimalField(**MONEY)
+    whatif_total = serializers.DecimalField(**MONEY)
+    winners = serializers.IntegerField()
+    losers = serializers.IntegerField()
+    agents = DifferenceSerializer(many=True)
+    problems = serializers.ListField(child=serializers.CharField())
+
+
 class ApprovalReviewApi(APIView):
     """What HR checks before approving a run: totals per team against budget, the distribution of
     scores, the largest changes from last month, gates hit, no plan / no data, unpaid adjustments."""
 
     allowed_roles = {HR}
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ApprovalReviewSerializer})
     def get(self, request, pk: int):
         run = get_object_or_404(Run.objects.select_related("period"), pk=pk)
         r = selectors.approval_review(period=run.period, run=run)
@@ -92,7 +168,10 @@ RunCompareQuerySerializer = type(
     (serializers.Serializer,),
     {
         "with": serializers.IntegerField(
-            min_value=1, max_value=2**63 - 1, error_messages=_NOT_ANOTHER_RUN
+            min_value=1,
+            max_value=2**63 - 1,
+            error_messages=_NOT_ANOTHER_RUN,
+            help_text="The id of the earlier run of the same month to compare with.",
         )
     },
 )
@@ -103,17 +182,14 @@ class RunCompareApi(APIView):
 
     allowed_roles = {HR}
 
-    @extend_schema(
-        parameters=[OpenApiParameter("with", int, description="The earlier run to compare with.")],
-        responses={200: dict},
-    )
+    @extend_schema(parameters=[RunCompareQuerySerializer], responses={200: RunComparisonSerializer})
     def get(self, request, pk: int):
         after = get_object_or_404(Run, pk=pk)
         asked = RunCompareQuerySerializer(data=request.query_params)
         asked.is_valid(raise_exception=True)
         before = get_object_or_404(Run, pk=asked.validated_data["with"])
         if before.period_id != after.period_id or before.pk == after.pk:
-            raise ValidationError({"with": _OTHER_RUN})
+            raise ValidationError({"with": [_OTHER_RUN]})
         rows = selectors.runs_compare(before=before, after=after)
         return Response(
             {"before": before.number, "after": after.number, "differences": [_row(d) for d in rows]}
@@ -130,7 +206,7 @@ class WhatIfApi(APIView):
 
     allowed_roles = {HR}
 
-    @extend_schema(request=WhatIfRequestSerializer, responses={200: dict})
+    @extend_schema(request=WhatIfRequestSerializer, responses={200: WhatIfSerializer})
     def post(self, request):
         incoming = WhatIfRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

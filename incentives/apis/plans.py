@@ -22,6 +22,12 @@ from incentives.models import (
 )
 from incentives.serializers import (
     AdjustmentSerializer,
+    MetricDefinitionSerializer,
+    NewVersionRequestSerializer,
+    PlanCopyRequestSerializer,
+    PlanExplanationSerializer,
+    PlanProblemsQuerySerializer,
+    PlanProblemsSerializer,
     PlanSerializer,
     PlanVersionSerializer,
     TargetOverrideSerializer,
@@ -35,7 +41,7 @@ class MetricCatalogueApi(APIView):
 
     allowed_roles = {HR, LEAD, AGENT}
 
-    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+    @extend_schema(responses={200: MetricDefinitionSerializer(many=True)})
     def get(self, request):
         return Response(catalogue_data())
 
@@ -87,6 +93,7 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
         )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: PlanVersionSerializer, 409: None})
     def update(self, request, pk=None, partial=False):
         version = self.get_object()
         if version.locked:  # before the body is read: whatever it holds, the answer is the same
@@ -102,6 +109,7 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
         )
         return Response(self.get_serializer(version).data)
 
+    @extend_schema(exclude=True)  # not offered: the schema does not list it
     def partial_update(self, request, pk=None):
         return Response(
             {"detail": "Send the whole version (PUT): its rules are checked together."},
@@ -117,7 +125,7 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
         version = services.plan_version_activate(version=self.get_object())
         return Response(self.get_serializer(version).data)
 
-    @extend_schema(request=None)
+    @extend_schema(request=NewVersionRequestSerializer, responses={201: PlanVersionSerializer})
     @action(detail=True, methods=["post"], url_path="new-version")
     def new_version(self, request, pk=None):
         effective_from = request.data.get("effective_from")
@@ -125,7 +133,10 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"effective_from": "The date the new version takes effect is required."}
             )
-        day = parse_date(str(effective_from))
+        try:
+            day = parse_date(str(effective_from))
+        except ValueError:  # well formed, but no such day (2026-02-30)
+            day = None
         if day is None:
             raise ValidationError({"effective_from": "Not a date (YYYY-MM-DD)."})
         version = services.plan_version_new(
@@ -133,7 +144,7 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
         )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None)
+    @extend_schema(request=PlanCopyRequestSerializer, responses={201: PlanSerializer})
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):
         code, name = request.data.get("code"), request.data.get("name")
@@ -142,7 +153,7 @@ class PlanVersionViewSet(viewsets.ModelViewSet):
         plan = services.plan_copy(version=self.get_object(), code=code, name=name)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: PlanExplanationSerializer})
     @action(detail=True, methods=["get"])
     def explain(self, request, pk=None):
         version = self.get_object()
@@ -163,9 +174,13 @@ class PlanProblemsApi(APIView):
 
     allowed_roles = {HR}
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        parameters=[PlanProblemsQuerySerializer], responses={200: PlanProblemsSerializer}
+    )
     def get(self, request):
-        day = parse_date(request.query_params.get("day", "")) or selectors.today()
+        asked = PlanProblemsQuerySerializer(data=request.query_params)
+        asked.is_valid(raise_exception=True)
+        day = asked.validated_data.get("day") or selectors.today()
         return Response(
             {
                 "day": day,

@@ -3,10 +3,13 @@ awards, target overrides and proposals, adjustments."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from calls.metrics import CATALOGUE, METRIC_CHOICES
 from incentives.models import (
+    MONEY,
+    SCORED,
     Adjustment,
     Channel,
     Level,
@@ -53,6 +56,92 @@ def catalogue_data() -> list[dict]:
         }
         for d in CATALOGUE
     ]
+
+
+# What the GETs answer that no model serializer writes, for the schema: the catalogue, plan problems, a
+# version in words. tests/test_api_schema_conformance.py holds each to what its view returns.
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class _NumberOrCode(serializers.Field):
+    """A parameter's default: a whole number, or a queue's code (empty: every queue)."""
+
+
+class MetricParamSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name_en = serializers.CharField()
+    name_zh = serializers.CharField()
+    default = _NumberOrCode()
+    minimum = serializers.IntegerField(allow_null=True)
+    maximum = serializers.IntegerField(allow_null=True)
+    unit = serializers.CharField(allow_blank=True)
+    kind = serializers.ChoiceField(choices=["number", "queue"])
+
+
+class MetricDefinitionSerializer(serializers.Serializer):
+    """One metric of the catalogue (``catalogue_data``)."""
+
+    code = serializers.CharField()
+    name_en = serializers.CharField()
+    name_zh = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.ChoiceField(
+        choices=["up", "down"], help_text="up: higher is better; down: lower is better."
+    )
+    facts = serializers.ListField(child=serializers.CharField())
+    # The range a value can take: a bound, not money, so a JSON number.
+    minimum = serializers.FloatField()
+    maximum = serializers.FloatField(allow_null=True)
+    definition = serializers.CharField()
+    params = MetricParamSerializer(many=True)
+    improvement_baselines = serializers.ListField(child=serializers.CharField())
+
+
+class PlanProblemsQuerySerializer(serializers.Serializer):
+    day = serializers.DateField(
+        required=False, help_text="The day to check (YYYY-MM-DD); today when not given."
+    )
+
+
+class PlanProblemSerializer(serializers.Serializer):
+    employee_id = serializers.CharField()
+    agent = serializers.CharField(help_text="The agent's name.")
+    plan_versions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The plan versions that claim the agent."
+    )
+    message = serializers.CharField()
+
+
+class PlanProblemsSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    problems = PlanProblemSerializer(many=True)
+
+
+class WorkedExampleSerializer(serializers.Serializer):
+    weighted_score = serializers.DecimalField(**SCORED)
+    payout = serializers.DecimalField(**MONEY)
+    how = serializers.CharField()
+
+
+class NewVersionRequestSerializer(serializers.Serializer):
+    """What ``plan-versions/{id}/new-version/`` reads (the view reads the body itself)."""
+
+    effective_from = serializers.DateField(help_text="The day the new version takes effect.")
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class PlanCopyRequestSerializer(serializers.Serializer):
+    """What ``plan-versions/{id}/copy/`` reads: the new plan's code and name."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PlanExplanationSerializer(serializers.Serializer):
+    words = serializers.ListField(
+        child=serializers.CharField(), help_text="The plan in sentences, one a rule."
+    )
+    examples = WorkedExampleSerializer(many=True)
 
 
 class PlanMetricSerializer(serializers.ModelSerializer):

@@ -64,6 +64,8 @@ class StatementAdjustmentSerializer(serializers.ModelSerializer):
 
 class StatementSerializer(serializers.ModelSerializer):
     period = serializers.CharField(source="run.period.__str__", read_only=True)
+    # The run's id, as /api/v1/runs/<id>/ and a period's approved_run name it; its version beside.
+    run: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
     run_version = serializers.IntegerField(source="run.number", read_only=True)
     employee_id = serializers.CharField(source="agent.employee_id", read_only=True)
     agent_name = serializers.CharField(source="agent.name", read_only=True)
@@ -80,6 +82,7 @@ class StatementSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "period",
+            "run",
             "run_version",
             "employee_id",
             "agent_name",
