@@ -6,7 +6,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from incentives.models import ActionItem, Review, RootCause, SkillMark
+from calls.roles import HR, LEAD
+from incentives.models import ActionItem, Review, RootCause, SkillMark, Team
 
 
 def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
@@ -84,4 +85,28 @@ class PeriodReopenForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept with your name and the time, e.g. “import 12 held September's calls”."),
+    )
+
+
+class ServiceAccountForm(forms.Form):
+    """A system's account for the API (``services.service_account_create``)."""
+
+    name = forms.CharField(
+        label=_("account name"),
+        max_length=150,
+        help_text=_("The system it is for, e.g. payroll-system or bi-dashboard."),
+    )
+    role = forms.ChoiceField(
+        label=_("role"),
+        choices=[
+            (HR, _("HR: every month's payroll, imports, everything HR reads")),
+            (LEAD, _("Team lead: the chosen teams")),
+        ],
+        help_text=_("The account reads and writes exactly what this role allows a person."),
+    )
+    teams = forms.ModelMultipleChoiceField(
+        Team.objects.order_by("code"),
+        label=_("teams (a team lead's account)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )

@@ -584,3 +584,15 @@ def experts() -> dict[str, list[Agent]]:
         if shared.agent not in agents:
             agents.append(shared.agent)
     return listed
+
+
+def service_accounts():
+    """The API's tokens with their users, roles and teams: what HR's API access page lists (a
+    person's token made with ``manage.py drf_create_token`` too)."""
+    from rest_framework.authtoken.models import Token
+
+    return (
+        Token.objects.select_related("user")
+        .prefetch_related("user__groups", "user__led_teams")
+        .order_by("user__username")
+    )

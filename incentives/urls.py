@@ -6,6 +6,8 @@ from incentives import apis, views
 app_name = "incentives"
 urlpatterns = [
     path("statements/", views.statement_list, name="statement_list"),
+    path("hr/api-access/", views.api_access, name="api_access"),
+    path("hr/api-access/<int:user_id>/revoke/", views.api_access_revoke, name="api_access_revoke"),
     path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     path("periods/<int:pk>/compute/", views.period_compute, name="period_compute"),
     path("months/<int:year>-<int:month>/compute/", views.month_compute, name="month_compute"),

@@ -539,3 +539,55 @@ def _review_step(request, review, step: str) -> None:
         services.action_item_done(item=item, user=user)
     else:
         raise _Invalid(_("Unknown step."))
+
+
+@roles_required(HR)
+def api_access(request):
+    """HR's service accounts: each token's account, role and teams; a new account for a system, its
+    key shown once."""
+    form = forms.ServiceAccountForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user, key = services.service_account_create(
+                name=d["name"], role=d["role"], teams=d["teams"]
+            )
+        except services.AccountRefused as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            created = {"user": user, "key": key}
+            form = forms.ServiceAccountForm()
+    return render(
+        request,
+        "incentives/api_access.html",
+        {"form": form, "created": created, "tokens": selectors.service_accounts()},
+    )
+
+
+@roles_required(HR)
+def api_access_revoke(request, user_id: int):
+    """Revoke an account's token, after a confirmation saying what stops."""
+    token = get_object_or_404(selectors.service_accounts(), user_id=user_id)
+    if _confirmed(request):
+        services.service_account_revoke(user=token.user)
+        messages.success(
+            request, _("%(name)s's token is revoked.") % {"name": token.user.get_username()}
+        )
+        return redirect("incentives:api_access")
+    return render(
+        request,
+        "confirm.html",
+        {
+            "title": _("Revoke %(name)s's token?") % {"name": token.user.get_username()},
+            "lines": [
+                _("Its next call to the API is refused; a system using it stops at once."),
+                _(
+                    "The account is switched off: a new account is needed to give that system access again."
+                ),
+            ],
+            "button": _("Revoke the token"),
+            "action": reverse("incentives:api_access_revoke", args=[user_id]),
+            "cancel": reverse("incentives:api_access"),
+        },
+    )

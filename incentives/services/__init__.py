@@ -4,7 +4,20 @@ Public services check state and rules, then call private functions that mutate, 
 what they assume.
 """
 
-from incentives.services import adjustments, disputes, organisation, plans, reviews, runs, targets
+from incentives.services import (
+    adjustments,
+    disputes,
+    organisation,
+    plans,
+    reviews,
+    runs,
+    targets,
+)
+from incentives.services.accounts import (
+    AccountRefused,
+    service_account_create,
+    service_account_revoke,
+)
 from incentives.services.adjustments import (
     AdjustmentRefused,
     adjustment_create,
@@ -76,6 +89,7 @@ from incentives.services.targets import (
 )
 
 __all__ = [
+    "AccountRefused",
     "AdjustmentRefused",
     "DisputeRefused",
     "OrganisationError",
@@ -133,6 +147,8 @@ __all__ = [
     "run_start_refusal",
     "runs",
     "score_agents",
+    "service_account_create",
+    "service_account_revoke",
     "shared_skill_add",
     "skill_mark_add",
     "target_agree",

@@ -147,6 +147,13 @@ def _hr(walk: Walk, demo, tmp_path) -> None:
     assert stages == {s for s, _label in Review.Stage.choices}
     assert page.locator("table").count() >= 2
     walk.shot("reviews")
+    # A token for the payroll system, shown once.
+    walk.go("/hr/api-access/")
+    page.fill("input[name=name]", "payroll-system")
+    page.click("main form button[type=submit]")
+    assert re.fullmatch(r"[0-9a-f]{40}", page.locator("#new-token code").inner_text())
+    walk.shot("api-access")
+
     walk.go("/hr/what-if/")  # ready to run: the pilot's draft over the latest month
     page.click("main form button[type=submit]")
     page.wait_for_url("**/hr/what-if/?version=*")
