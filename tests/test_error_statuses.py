@@ -30,6 +30,7 @@ STATUSES = {
     "RunAlreadyActive": 409,
     "TargetInvalid": 400,
     "TargetsClosed": 409,
+    "AccountRefused": 400,
     "AdjustmentRefused": 400,
     "ReviewRefused": 400,
     "DisputeRefused": 400,
