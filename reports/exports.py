@@ -281,3 +281,25 @@ def calls_table(calls) -> Table:
     )
     header = "call started_at queue direction wait_seconds talk_seconds outcome ended_by"
     return header.split(), rows
+
+
+def top_fifth_table(fifth) -> Table:
+    """A team's top fifth against the rest (``reports.selectors.top_fifth``): per metric, each group's
+    mean and its number of agents, and the difference."""
+    rows = (
+        [
+            str(fifth.period),
+            m.metric,
+            m.direction,
+            as_shown(m.top.mean),
+            m.top.agents,
+            as_shown(m.rest.mean),
+            m.rest.agents,
+            as_shown(m.difference),
+        ]
+        for m in fifth.metrics
+    )
+    header = (
+        "period metric direction top_fifth_mean top_fifth_agents rest_mean rest_agents difference"
+    )
+    return header.split(), rows

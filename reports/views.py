@@ -25,6 +25,7 @@ from incentives.models import Period, Run, Team
 from reports import exports, forms, selectors, services
 from reports.models import Alert
 from reports.selectors import agent as agent_selectors
+from reports.selectors.top_fifth import top_fifth
 
 
 def _window(request) -> str:
@@ -388,6 +389,13 @@ def team_dashboard(request, code: str):
     group = request.GET.get("group", "")
     group_id = int(group) if group.isdigit() else None
     dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(), group_id=group_id)
+    fifth = top_fifth(team)
+    if request.GET.get("table") == "top-fifth":
+        exported = exports.export(
+            request, f"{team.code}-{fifth.period}-top-fifth", *exports.top_fifth_table(fifth)
+        )
+        if exported is not None:
+            return exported
     header = ["employee_id", "agent", *[code for code, *_ in dashboard.metrics]]
     rows = (
         [row.agent.employee_id, row.agent.name, *[exports.as_shown(v.value) for v in row.values]]
@@ -404,6 +412,7 @@ def team_dashboard(request, code: str):
             "dashboard": dashboard,
             "windows": selectors.WINDOWS,
             "reviews": selectors.team_reviews(team, user=request.user),
+            "fifth": fifth,
             "group": group_id,
             **_alerts(team, request.user),
         },

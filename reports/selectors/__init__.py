@@ -6,7 +6,8 @@ HTML is written by the templates and the tags of ``reports/templatetags/``.
   scores and plans compared across months;
 - ``dashboard``: the lead's team page and dashboard (window, trends, alerts, reviews, calls);
 - ``recognitions``: the leaderboards, an agent's recognitions and rank;
-- ``agent``: the agent's month so far, and the questions and calls behind their statement's lines.
+- ``agent``: the agent's month so far, and the questions and calls behind their statement's lines;
+- ``top_fifth``: a team's top 20% against the rest, metric by metric (the lead's dashboard).
 
 The names below are those the views, APIs and tests imported from the single module this package
 replaces; new code imports from the module that serves its page.
