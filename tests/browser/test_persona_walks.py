@@ -170,6 +170,7 @@ def _lead(walk: Walk) -> None:
     page.click("a[href*='/dashboard/']")
     page.wait_for_load_state()
     walk.go(page.url.split("?")[0] + "?window=month")  # the month so far, not only today
+    assert page.locator("#top-fifth tbody tr").count() >= 1  # the best fifth against the rest
     walk.shot("dashboard")
     page.click("a[href*='/agents/'][href*='/calls/']")
     page.wait_for_load_state()

@@ -77,6 +77,7 @@ def test_the_lead_sees_it_on_the_dashboard_and_downloads_it(client, people, octo
     assert "Top 20% against the rest · 2026-10" in section
     assert "The best 2 of the 6 agents" in section and "Agent A3, Agent A1" in section
     assert "98.00" in section and "91.50" in section  # answer rate: top 20% and the rest
+    assert "✓ 6.50" in section  # marked: the best answer more
     exported = client.get("/team/team-a/dashboard/?table=top-fifth&export=csv")
     body = b"".join(exported) if exported.streaming else exported.content
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
