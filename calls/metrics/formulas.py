@@ -194,6 +194,23 @@ def _csat(p):
     return Sum("score", filter=csat), Rows(csat)
 
 
+# CES 2.0 (1-7): "the company made it easy to handle my issue", 1 strongly disagree … 7 strongly agree;
+# higher is less effort, and 5-7 (agree) is a low-effort answer.
+LOW_EFFORT_FROM = 5
+
+
+@_over(_survey_answers)
+def _ces(p):
+    ces = Q(kind=Survey.Kind.CES)
+    return Sum("score", filter=ces), Rows(ces)
+
+
+@_over(_survey_answers)
+def _ces_low_effort(p):
+    ces = Q(kind=Survey.Kind.CES)
+    return Rows(ces & Q(score__gte=LOW_EFFORT_FROM)), Rows(ces)
+
+
 @_over(_survey_answers)
 def _nps(p):
     nps = Q(kind=Survey.Kind.NPS)

@@ -113,6 +113,8 @@ UNITS = {
     "time_to_convert": "h",
     "invitation_success": "%",
     "csat": "score",
+    "ces": "score",
+    "ces_low_effort": "%",
     "nps": "points",
     "complaint_rate": "%",
     "early_hangup_rate": "%",
@@ -129,7 +131,7 @@ CODES = list(UNITS)
 
 
 def test_the_catalogue_names_every_metric_in_both_languages_with_unit_direction_and_facts():
-    assert len(CATALOGUE) == 22
+    assert len(CATALOGUE) == 24
     assert [d.code for d in CATALOGUE] == CODES
     for d in CATALOGUE:
         assert d.name_en and d.name_en.isascii(), d.code
@@ -202,6 +204,7 @@ def test_an_agent_with_no_facts_is_absent_never_100_percent(people, code):
     answered = call(people.agent_a, at(5), customer_key=10, transfers=1, transfer_correct=True)
     fact(Survey, people.agent_a, kind=Survey.Kind.CSAT, score=5, answered_at=at(5))
     fact(Survey, people.agent_a, kind=Survey.Kind.NPS, score=10, answered_at=at(5))
+    fact(Survey, people.agent_a, kind=Survey.Kind.CES, score=6, answered_at=at(5))
     fact(Conversion, people.agent_a, kind="sale", occurred_at=at(6), call=answered)
     fact(Conversion, people.agent_a, kind="invitation", accepted=True, occurred_at=at(6))
     fact(QaAssessment, people.agent_a, score=Decimal(90), assessed_at=at(7))
@@ -510,6 +513,22 @@ def test_csat(people):
     assert table(october("csat", people)) == {
         a.pk: row("4.3333", 13, 3),
         b.pk: row("2.5000", 5, 2),
+    }
+
+
+def test_ces_and_its_share_of_low_effort_answers(people):
+    a, b = people.agent_a, people.agent_b
+    for score in (7, 6, 5, 4, 2):
+        fact(Survey, a, kind=Survey.Kind.CES, score=score, answered_at=at(12))
+    fact(Survey, a, kind=Survey.Kind.CSAT, score=5, answered_at=at(12))  # not CES
+    fact(Survey, a, kind=Survey.Kind.CES, score=1, answered_at=AFTER_OCT)  # November's
+    for score in (3, 4):
+        fact(Survey, b, kind=Survey.Kind.CES, score=score, answered_at=at(13))
+    # A: (7 + 6 + 5 + 4 + 2) ÷ 5 = 4.8; low effort (5-7): 3 of 5 = 60 %. B: 3.5; 0 of 2.
+    assert table(october("ces", people)) == {a.pk: row("4.8000", 24, 5), b.pk: row("3.5000", 7, 2)}
+    assert table(october("ces_low_effort", people)) == {
+        a.pk: row("60.0000", 3, 5),
+        b.pk: row("0.0000", 0, 2),
     }
 
 
