@@ -12,6 +12,7 @@ from calls.metrics.formulas import (
     _aht,
     _answer_rate,
     _asa,
+    _callback_missed_rate,
     _ces,
     _ces_low_effort,
     _complaint_rate,
@@ -35,6 +36,7 @@ from calls.metrics.ratios import DOWN, ONE, PERCENT, UP
 _WINDOW = Param("window_days", "Repeat-contact window", "重复来电窗口", 7, 1, 90, "days")
 _QUEUE = Param("queue", "Queue", "队列", "", None, None, "", kind="queue")
 _WITHIN = Param("answer_within_seconds", "Answered within", "应答时限", 20, 1, 600, "s")
+_CALLBACK = Param("callback_hours", "Callback made within", "回呼时限", 24, 1, 168, "h")
 _SHORT = Param(
     "short_abandon_seconds", "Short abandons excluded below", "短时放弃排除阈值", 5, 0, 120, "s"
 )
@@ -189,6 +191,21 @@ CATALOGUE: tuple[MetricDefinition, ...] = (
         Decimal(1),
         Decimal(5),
         "Mean after-call survey score (1-5).",
+    ),
+    MetricDefinition(
+        "callback_missed_rate",
+        "Callbacks not made",
+        "未回呼率",
+        "%",
+        DOWN,
+        ("calls",),
+        _callback_missed_rate,
+        PERCENT,
+        Decimal(0),
+        PERCENT,
+        "Calls whose customer asked to be called back (outcome: callback requested) with no outbound "
+        "call to that customer, by anyone, within N hours ÷ callbacks requested.",
+        (_CALLBACK,),
     ),
     MetricDefinition(
         "ces",

@@ -12,7 +12,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+)
 from django.utils import timezone
 
 from calls.metrics.ratios import Params, Ratio
@@ -148,6 +157,26 @@ def _fcr(ids, start, end, p):
 def _repeat_contact_rate(ids, start, end, p):
     counts = _repeat_counts(ids, start, end, p["window_days"])
     return {a: Ratio(Decimal(r), Decimal(n)) for a, (n, r) in counts.items() if n}
+
+
+def _callback_missed_rate(ids, start, end, p):
+    """Callbacks the customer asked for (the call's outcome: callback requested; the customer known)
+    that nobody made: no outbound call to that customer, by any agent, within the window after it."""
+    window = dt.timedelta(hours=p["callback_hours"])
+    made = Exists(
+        Call.objects.filter(
+            customer_key=OuterRef("customer_key"),
+            direction=Call.Direction.OUTBOUND,
+            started_at__gt=OuterRef("started_at"),
+            started_at__lte=ExpressionWrapper(
+                OuterRef("started_at") + window, output_field=DateTimeField()
+            ),
+        )
+    )
+    requested = _calls(ids, start, end).filter(
+        outcome=Call.Outcome.CALLBACK, customer_key__isnull=False
+    )
+    return _grouped(requested.annotate(made=made), Rows(Q(made=False)), Rows())
 
 
 @_over(_calls)

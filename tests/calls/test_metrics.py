@@ -113,6 +113,7 @@ UNITS = {
     "time_to_convert": "h",
     "invitation_success": "%",
     "csat": "score",
+    "callback_missed_rate": "%",
     "ces": "score",
     "ces_low_effort": "%",
     "nps": "points",
@@ -131,7 +132,7 @@ CODES = list(UNITS)
 
 
 def test_the_catalogue_names_every_metric_in_both_languages_with_unit_direction_and_facts():
-    assert len(CATALOGUE) == 24
+    assert len(CATALOGUE) == 25
     assert [d.code for d in CATALOGUE] == CODES
     for d in CATALOGUE:
         assert d.name_en and d.name_en.isascii(), d.code
@@ -146,6 +147,7 @@ def test_the_catalogue_names_every_metric_in_both_languages_with_unit_direction_
             assert d.name == d.name_en
     downs = {d.code for d in CATALOGUE if d.direction == DOWN}
     assert downs == {
+        "callback_missed_rate",
         "asa",
         "abandon_rate",
         "aht",
@@ -205,6 +207,7 @@ def test_an_agent_with_no_facts_is_absent_never_100_percent(people, code):
     fact(Survey, people.agent_a, kind=Survey.Kind.CSAT, score=5, answered_at=at(5))
     fact(Survey, people.agent_a, kind=Survey.Kind.NPS, score=10, answered_at=at(5))
     fact(Survey, people.agent_a, kind=Survey.Kind.CES, score=6, answered_at=at(5))
+    call(people.agent_a, at(5, 11), customer_key=11, outcome=Call.Outcome.CALLBACK)
     fact(Conversion, people.agent_a, kind="sale", occurred_at=at(6), call=answered)
     fact(Conversion, people.agent_a, kind="invitation", accepted=True, occurred_at=at(6))
     fact(QaAssessment, people.agent_a, score=Decimal(90), assessed_at=at(7))
@@ -530,6 +533,31 @@ def test_ces_and_its_share_of_low_effort_answers(people):
         a.pk: row("60.0000", 3, 5),
         b.pk: row("0.0000", 0, 2),
     }
+
+
+def test_callbacks_not_made(people):
+    a, b = people.agent_a, people.agent_b
+    asked = Call.Outcome.CALLBACK
+    out = Call.Direction.OUTBOUND
+    call(a, at(5, 9), customer_key=1, outcome=asked)
+    call(b, at(5, 15), customer_key=1, direction=out)  # called back 6 h later, by anyone: made
+    call(a, at(6, 9), customer_key=2, outcome=asked)
+    call(a, at(7, 10), customer_key=2, direction=out)  # 25 h later: too late for 24 h
+    call(a, at(8, 9), customer_key=3, outcome=asked)
+    call(a, at(8, 10), customer_key=3)  # the customer called again (inbound): not a callback
+    call(a, at(9, 9), customer_key=None, outcome=asked)  # no customer known: not counted
+    call(a, at(9, 9), customer_key=4, outcome=Call.Outcome.RESOLVED)  # no callback asked
+    call(b, at(10, 9), customer_key=5, outcome=asked)
+    call(b, at(10, 9, 30), customer_key=5, direction=out)
+    # A: 2 of 3 requested callbacks not made within 24 h = 66.6667 %. B: 0 of 1.
+    assert table(october("callback_missed_rate", people)) == {
+        a.pk: row("66.6667", 2, 3),
+        b.pk: row("0.0000", 0, 1),
+    }
+    # With 48 h, the call-back after 25 h is made in time: 1 of 3.
+    assert table(october("callback_missed_rate", people, callback_hours=48))[a.pk] == row(
+        "33.3333", 1, 3
+    )
 
 
 def test_nps(people):
