@@ -260,6 +260,8 @@ def test_one_query_per_table_for_every_aggregate_metric(month):
         "complaint_rate",
         "early_hangup_rate",
         "csat",
+        "ces",
+        "ces_low_effort",
         "nps",
         "invitation_success",
         "qa_score",

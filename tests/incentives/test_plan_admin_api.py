@@ -222,7 +222,7 @@ def test_the_api_moves_an_agent_with_a_date(hr_client, people):
 
 def test_the_metric_catalogue_in_the_api(hr_client, people):
     catalogue = {m["code"]: m for m in hr_client.get("/api/v1/metrics/").json()}
-    assert len(catalogue) == 22
+    assert len(catalogue) == 25
     assert (
         catalogue["answer_rate"]["name_zh"] == "接通率" and catalogue["asa"]["direction"] == "down"
     )
