@@ -164,13 +164,13 @@ def statements_visible_to(user) -> QuerySet[Statement]:
 
 
 def approved_statements_visible_to(user) -> QuerySet[Statement]:
-    """The statements of approved months (each month's approved run) that ``user`` may see, with
-    what a list shows of them: its month, agent and team, not its lines."""
-    statements = Statement.objects.select_related("run__period", "agent", "team").filter(
-        run__period__approved_run=F("run")
+    """``statements_visible_to``, of approved months only (each month's approved run) and without the
+    lines: what a list of statements shows."""
+    return (
+        statements_visible_to(user)
+        .prefetch_related(None)
+        .filter(run__period__approved_run=F("run"))
     )
-    condition = _team_or_own(user)
-    return statements if condition is None else statements.filter(condition).distinct()
 
 
 def _team_or_own(user) -> Q | None:

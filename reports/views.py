@@ -388,14 +388,14 @@ def team_dashboard(request, code: str):
     window = _window(request)
     group = request.GET.get("group", "")
     group_id = int(group) if group.isdigit() else None
-    dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(), group_id=group_id)
-    fifth = top_fifth(team)
     if request.GET.get("table") == "top-fifth":
+        fifth = top_fifth(team)
         exported = exports.export(
             request, f"{team.code}-{fifth.period}-top-fifth", *exports.top_fifth_table(fifth)
         )
         if exported is not None:
             return exported
+    dashboard = selectors.team_dashboard(team, window=window, now=timezone.now(), group_id=group_id)
     header = ["employee_id", "agent", *[code for code, *_ in dashboard.metrics]]
     rows = (
         [row.agent.employee_id, row.agent.name, *[exports.as_shown(v.value) for v in row.values]]
@@ -412,7 +412,7 @@ def team_dashboard(request, code: str):
             "dashboard": dashboard,
             "windows": selectors.WINDOWS,
             "reviews": selectors.team_reviews(team, user=request.user),
-            "fifth": fifth,
+            "fifth": top_fifth(team),
             "group": group_id,
             **_alerts(team, request.user),
         },

@@ -14,7 +14,6 @@ from rest_framework.authtoken.models import Token
 
 from calls.errors import DomainError
 from calls.roles import HR, LEAD
-from incentives.models import Team
 
 # The roles a system may hold: HR's (payroll export, imports) or a lead's (its teams); an agent's
 # role is a person's.
@@ -56,7 +55,7 @@ def service_account_create(*, name: str, role: str, teams=()) -> tuple[object, s
     user.save()
     user.groups.add(Group.objects.get(name=role))
     for team in teams:
-        Team.leads.through.objects.get_or_create(team=team, user=user)
+        team.leads.add(user)
     return user, Token.objects.create(user=user).key
 
 
